@@ -1,0 +1,79 @@
+//! The command line: clap definitions, one file per subcommand. The only place that
+//! prints. Exit codes: 0 success, 1 a run or I/O failure, 2 bad usage or bad input.
+
+mod init;
+mod run;
+mod scenarios;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::input::InputError;
+use crate::output::OutputError;
+
+/// fundsim: Monte Carlo simulation of funding strategies for open-source software.
+#[derive(Debug, Parser)]
+#[command(name = "fundsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario and write a run folder of CSV tables (default: the built-in `stf`).
+    Run(run::RunArgs),
+    /// Check a scenario file and print what fundsim understood.
+    Validate(validate::ValidateArgs),
+    /// List the built-in scenarios.
+    Scenarios,
+    /// Write a commented scenario template to start from.
+    Init(init::InitArgs),
+}
+
+/// A failure, with the exit code it maps to.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad usage or bad input: exit code 2.
+    Usage(String),
+    /// The run or the machine failed: exit code 1.
+    Failure(String),
+}
+
+impl From<InputError> for CliError {
+    fn from(error: InputError) -> Self {
+        Self::Usage(error.to_string())
+    }
+}
+
+impl From<OutputError> for CliError {
+    fn from(error: OutputError) -> Self {
+        match error {
+            OutputError::Exists { .. } => Self::Usage(error.to_string()),
+            OutputError::Io { .. } => Self::Failure(error.to_string()),
+        }
+    }
+}
+
+/// Runs a parsed command line; errors are printed here, once.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Run(args) => run::execute(args),
+        Command::Validate(args) => validate::execute(args),
+        Command::Scenarios => scenarios::execute(),
+        Command::Init(args) => init::execute(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Failure(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}

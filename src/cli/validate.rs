@@ -1,0 +1,81 @@
+//! `fundsim validate FILE`: checks a scenario and prints what was understood.
+
+use clap::Args;
+
+use super::CliError;
+use crate::input::{load_portfolio, load_scenario};
+use crate::scenario::PortfolioSpec;
+use crate::strategy::RuleSpec;
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario file, or the name of a built-in scenario.
+    pub scenario: String,
+}
+
+pub fn execute(args: ValidateArgs) -> Result<(), CliError> {
+    let loaded = load_scenario(Some(&args.scenario))?;
+    let portfolio = load_portfolio(&loaded, loaded.scenario.run.seed)?;
+    let s = &loaded.scenario;
+    let fund = &s.fund;
+    println!("{}: valid scenario \"{}\"", loaded.origin, s.name);
+    if !s.description.is_empty() {
+        println!("  {}", s.description);
+    }
+    println!(
+        "fund: EUR {:.0} budget, {} calls every {} months during {} months, horizon {} months",
+        fund.budget_eur,
+        fund.call_count(),
+        fund.call_interval_months,
+        fund.programme_months,
+        fund.horizon_months
+    );
+    println!(
+        "      grants of EUR {:.0} to {:.0} over {} months; overhead EUR {:.0} + {:.1}% per grant; EUR {:.0} per person-month",
+        fund.min_grant_eur,
+        fund.max_grant_eur,
+        fund.grant_duration_months,
+        fund.overhead_fixed_eur,
+        fund.overhead_share * 100.0,
+        fund.person_month_eur
+    );
+    let source = match &s.portfolio {
+        PortfolioSpec::Synthetic(spec) if spec.redraw_per_replication => {
+            "synthetic, redrawn every replication".to_string()
+        }
+        PortfolioSpec::Synthetic(_) => "synthetic, drawn once from the seed".to_string(),
+        PortfolioSpec::Csv { path } => format!("from {path}"),
+    };
+    let projects = &portfolio.projects;
+    let singles = projects.iter().filter(|p| p.maintainers == 1).count();
+    let mut dependents: Vec<f64> = projects.iter().map(|p| p.dependents).collect();
+    dependents.sort_by(f64::total_cmp);
+    println!(
+        "portfolio: {} projects ({source}); {singles} with one maintainer; median dependents {:.0}, largest {:.0}",
+        projects.len(),
+        dependents[dependents.len() / 2],
+        dependents[dependents.len() - 1]
+    );
+    println!("strategies:");
+    for strategy in &s.strategies {
+        let rule = match &strategy.rule {
+            RuleSpec::None => "none (the baseline every strategy is paired with)".to_string(),
+            RuleSpec::Equal => "equal".to_string(),
+            RuleSpec::Proportional(p) => {
+                format!("proportional to {:?} ^ {}", p.score, p.power).to_lowercase()
+            }
+        };
+        let timing = if strategy.rule.funds() {
+            format!(", {}", strategy.timing.name())
+        } else {
+            String::new()
+        };
+        println!("  {:<22} {rule}{timing}", strategy.name);
+    }
+    println!(
+        "run: {} replications, seed {}",
+        s.run.replications, s.run.seed
+    );
+    println!("scenario hash: {}", s.hash());
+    Ok(())
+}

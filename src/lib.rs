@@ -1,0 +1,37 @@
+//! # fundsim
+//!
+//! A Monte Carlo simulator for public funders of open-source software: how should a fixed
+//! budget be spread over a portfolio of projects, and over time, to keep the most
+//! (usage-weighted) projects alive and maintained — and how sure are we?
+//!
+//! The library is usable without the CLI. The data flow:
+//! scenario text → [`scenario::parse_str`] → [`scenario::Scenario`] →
+//! [`portfolio::Portfolio`] → [`engine::run`] → [`engine::RunResult`] (aggregates only) →
+//! [`output`] writers.
+//!
+//! The pure core (`scenario`, `portfolio`, `model`, `strategy`, `engine`, `stats`) does no
+//! I/O; `input` and `output` are the only modules that touch the file system, and only
+//! `cli` prints.
+//!
+//! ```
+//! use std::sync::atomic::AtomicBool;
+//! let scenario = fundsim::scenario::parse_str(fundsim::scenario::builtin("stf").unwrap(), "stf").unwrap();
+//! let portfolio = fundsim::input::synthetic_portfolio(&scenario).unwrap();
+//! let config = fundsim::engine::RunConfig { replications: 16, seed: 1 };
+//! let result = fundsim::engine::run(&scenario, portfolio, &config, &|_| {}, &AtomicBool::new(false)).unwrap();
+//! assert_eq!(result.accumulator.replications(), 16);
+//! ```
+
+pub mod cli;
+pub mod engine;
+pub mod input;
+pub mod model;
+pub mod output;
+pub mod portfolio;
+pub mod rng;
+pub mod scenario;
+pub mod stats;
+pub mod strategy;
+
+/// The fundsim version, recorded in every manifest.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,95 @@
+//! The model's behavioural parameters: the `[model]` table of a scenario file.
+//!
+//! Every field has a default traced to `docs/model.md` (and from there to
+//! CALIBRATION.md). Units are in the field names or doc comments; the month is the
+//! unit of time throughout.
+
+use serde::{Deserialize, Serialize};
+
+/// Parameters of the monthly project dynamics (MODEL.md, "Suggested functional forms").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelParams {
+    /// Working hours in one person-month (PM); converts volunteer hours to effort.
+    pub hours_per_person_month: f64,
+    /// Mean maintenance work arriving per month at the reference usage (PM/month).
+    pub work_base_pm: f64,
+    /// Elasticity of arriving work with usage (`w0 · d̃^αw`).
+    pub work_usage_exponent: f64,
+    /// Coefficient of variation of the monthly work arriving (Gamma noise).
+    pub work_cv: f64,
+    /// Share of the backlog that lapses each month (stale issues close).
+    pub backlog_obsolescence: f64,
+    /// Mean vulnerabilities arriving per month at the reference usage.
+    pub vuln_base_rate: f64,
+    /// Elasticity of the vulnerability rate with usage (`v0 · d̃^αv`).
+    pub vuln_usage_exponent: f64,
+    /// Effort one vulnerability fix needs (PM).
+    pub vuln_effort_pm: f64,
+    /// Monthly hazard of a volunteer maintainer starting a break, at no workload.
+    pub attrition_hazard: f64,
+    /// Slope β of the burnout multiplier `e^(β·load)`.
+    pub burnout_slope: f64,
+    /// Upper bound of the burnout multiplier.
+    pub burnout_cap: f64,
+    /// Multiplier of the attrition hazard for a maintainer paid this month (< 1).
+    pub paid_attrition_multiplier: f64,
+    /// Multiplier of the attrition hazard in the months after pay stops (≥ 1).
+    pub cliff_multiplier: f64,
+    /// How many months the cliff multiplier lasts after pay stops.
+    pub cliff_months: u32,
+    /// Monthly probability of returning in the first month of a break.
+    pub break_return_hazard: f64,
+    /// e-folding time (months) of the falling return probability.
+    pub break_return_decay_months: f64,
+    /// After this many months on a break the exit is final.
+    pub break_max_months: u32,
+    /// Mean newcomers (future maintainers) per month at the reference usage.
+    pub newcomer_rate: f64,
+    /// Elasticity of the newcomer rate with usage.
+    pub newcomer_usage_exponent: f64,
+    /// Share of the newcomer rate that depends on activity (work done / work arriving).
+    pub newcomer_activity_share: f64,
+    /// Mean hires per month per funded person-month not covered by current maintainers.
+    pub hire_rate: f64,
+    /// Monthly revival probability of an abandoned project at the reference usage.
+    pub revival_hazard: f64,
+    /// Elasticity of the revival hazard with usage.
+    pub revival_usage_exponent: f64,
+    /// Months without any maintainer after which a project counts as abandoned.
+    pub abandonment_months: u32,
+    /// Dependents that define the reference usage d̃ = 1.
+    pub reference_dependents: f64,
+}
+
+impl Default for ModelParams {
+    fn default() -> Self {
+        Self {
+            hours_per_person_month: 160.0,
+            work_base_pm: 0.12,
+            work_usage_exponent: 0.3,
+            work_cv: 0.5,
+            backlog_obsolescence: 0.04,
+            vuln_base_rate: 0.02,
+            vuln_usage_exponent: 0.4,
+            vuln_effort_pm: 0.2,
+            attrition_hazard: 0.02,
+            burnout_slope: 0.5,
+            burnout_cap: 3.0,
+            paid_attrition_multiplier: 0.5,
+            cliff_multiplier: 1.5,
+            cliff_months: 6,
+            break_return_hazard: 0.08,
+            break_return_decay_months: 12.0,
+            break_max_months: 24,
+            newcomer_rate: 0.02,
+            newcomer_usage_exponent: 0.3,
+            newcomer_activity_share: 0.5,
+            hire_rate: 0.3,
+            revival_hazard: 0.005,
+            revival_usage_exponent: 0.3,
+            abandonment_months: 12,
+            reference_dependents: 1000.0,
+        }
+    }
+}

@@ -1,0 +1,453 @@
+//! One project's state and its monthly step (MODEL.md steps 2–6; step 1, the fund's
+//! decision, is in `super::simulate`).
+
+use rand::RngExt;
+use rand_distr::{Distribution, Gamma};
+
+use super::ModelParams;
+use super::sampling::{bernoulli_count, poisson, probability_of_hazard};
+use crate::portfolio::{Portfolio, Project};
+use crate::rng::{Purpose, SimRng, stream};
+use crate::scenario::FundParams;
+
+/// Project status (MODEL.md, "The state of a project").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// At least one active maintainer.
+    Active,
+    /// No maintainer, for fewer months than the abandonment threshold.
+    Dormant,
+    /// Dormant for the threshold; may still be revived.
+    Abandoned,
+}
+
+/// Per-project quantities that never change during a run, computed once.
+#[derive(Debug, Clone)]
+pub(crate) struct ProjectConstants {
+    /// Volunteer effort of one unpaid maintainer (PM/month).
+    volunteer_pm: f64,
+    /// Work arriving each month (PM), `None` when the project gets no work.
+    work: Option<Gamma<f64>>,
+    work_rate: f64,
+    vuln_rate: f64,
+    /// Absorption per active maintainer (PM/month): the initial absorption scales with
+    /// the team.
+    absorption_per_maintainer: f64,
+    /// Baseline funding converted to effort (PM/month).
+    baseline_pm: f64,
+    newcomer_mean: f64,
+    revival_probability: f64,
+}
+
+impl ProjectConstants {
+    pub(crate) fn new(project: &Project, model: &ModelParams, fund: &FundParams) -> Self {
+        let usage = Portfolio::relative_usage(project.dependents, model).max(1e-12);
+        let work = if project.work_rate > 0.0 && model.work_cv > 0.0 {
+            let shape = 1.0 / (model.work_cv * model.work_cv);
+            Gamma::new(shape, project.work_rate / shape).ok()
+        } else {
+            None
+        };
+        Self {
+            volunteer_pm: project.volunteer_hours / model.hours_per_person_month,
+            work,
+            work_rate: project.work_rate,
+            vuln_rate: project.vuln_rate,
+            absorption_per_maintainer: project.absorption / f64::from(project.maintainers.max(1)),
+            baseline_pm: project.baseline_funding / fund.person_month_eur,
+            newcomer_mean: model.newcomer_rate * usage.powf(model.newcomer_usage_exponent),
+            revival_probability: (model.revival_hazard * usage.powf(model.revival_usage_exponent))
+                .min(1.0),
+        }
+    }
+}
+
+/// Rates shared by all projects, derived once from the parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedRates {
+    /// `return_probability[s]`: probability of coming back in the month after `s + 1`
+    /// months away.
+    return_probability: Vec<f64>,
+    params: ModelParams,
+}
+
+impl SharedRates {
+    pub(crate) fn new(params: &ModelParams) -> Self {
+        let return_probability = (1..=params.break_max_months)
+            .map(|months| {
+                params.break_return_hazard
+                    * (-f64::from(months) / params.break_return_decay_months).exp()
+            })
+            .collect();
+        Self {
+            return_probability,
+            params: params.clone(),
+        }
+    }
+}
+
+/// Effort available in a month, after the fund's money was turned into person-months.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Effort {
+    /// All effort (PM), volunteer and paid.
+    pub total_pm: f64,
+    /// Fund money spent this month (EUR).
+    pub spent_eur: f64,
+    /// Funded effort not covered by current maintainers (PM): drives hires.
+    uncovered_pm: f64,
+    /// Maintainers paid in full, and the pay share of one more (0 if none).
+    paid_full: u32,
+    paid_partial_share: f64,
+}
+
+/// The state of one project during a simulation.
+#[derive(Debug, Clone)]
+pub(crate) struct ProjectState {
+    /// Active maintainers neither paid nor in the cliff.
+    volunteers: u32,
+    /// Active maintainers the fund (or baseline funding) pays this month.
+    paid: u32,
+    /// `cliff[j]`: active maintainers whose pay stopped, with `j + 1` raised months left.
+    cliff: Vec<u32>,
+    /// `on_break[s]`: maintainers away for `s + 1` months, who may come back.
+    on_break: Vec<u32>,
+    /// Outstanding maintenance work (PM).
+    pub backlog: f64,
+    /// Arrival months of the open vulnerabilities, oldest first.
+    vulnerabilities: Vec<u32>,
+    /// Grant money held and not yet spent (EUR).
+    pub held_eur: f64,
+    /// Planned monthly spending of the held money (EUR/month).
+    spend_rate_eur: f64,
+    pub status: Status,
+    dormant_months: u32,
+    /// Month (1-based, end of step) of the first abandonment.
+    pub first_abandoned: Option<u32>,
+    pub revivals: u32,
+    /// Money received from the fund so far (EUR).
+    pub received_eur: f64,
+    pub grants: u32,
+    /// Project-months not yet abandoned (the survival time accrued so far).
+    pub surviving_months: u32,
+    arrivals: SimRng,
+    fixes: SimRng,
+    people: SimRng,
+}
+
+impl ProjectState {
+    pub(crate) fn new(
+        project: &Project,
+        model: &ModelParams,
+        seed: u64,
+        replication: u64,
+        index: u64,
+    ) -> Self {
+        Self {
+            volunteers: project.maintainers,
+            paid: 0,
+            cliff: vec![0; model.cliff_months as usize],
+            on_break: vec![0; model.break_max_months as usize],
+            backlog: project.backlog,
+            vulnerabilities: Vec::new(),
+            held_eur: 0.0,
+            spend_rate_eur: 0.0,
+            status: if project.maintainers > 0 {
+                Status::Active
+            } else {
+                Status::Dormant
+            },
+            dormant_months: 0,
+            first_abandoned: None,
+            revivals: 0,
+            received_eur: 0.0,
+            grants: 0,
+            surviving_months: 0,
+            arrivals: stream(seed, replication, index, Purpose::Arrivals),
+            fixes: stream(seed, replication, index, Purpose::Fixes),
+            people: stream(seed, replication, index, Purpose::People),
+        }
+    }
+
+    /// Active maintainers.
+    pub fn maintainers(&self) -> u32 {
+        self.volunteers + self.paid + self.cliff.iter().sum::<u32>()
+    }
+
+    pub fn open_vulnerabilities(&self) -> u32 {
+        self.vulnerabilities.len() as u32
+    }
+
+    /// Step 1 (the project's side): a grant arrives. All money held is re-planned to be
+    /// spent over the new grant's duration.
+    pub(crate) fn receive_grant(&mut self, amount_eur: f64, duration_months: u32) {
+        self.held_eur += amount_eur;
+        self.received_eur += amount_eur;
+        self.grants += 1;
+        self.spend_rate_eur = self.held_eur / f64::from(duration_months.max(1));
+    }
+
+    /// Step 2: effort. Volunteer effort plus funded effort (planned spending ÷ cost of a
+    /// person-month, capped by absorption). Funded effort pays current maintainers first
+    /// (those in the cliff before plain volunteers); money that cannot be used stays held.
+    pub(crate) fn effort(&mut self, constants: &ProjectConstants, fund: &FundParams) -> Effort {
+        let maintainers = self.maintainers();
+        if maintainers == 0 {
+            self.repay(0);
+            return Effort::default();
+        }
+        let capacity_pm = constants.absorption_per_maintainer * f64::from(maintainers);
+        let planned_eur = self.held_eur.min(self.spend_rate_eur);
+        let wanted_pm = constants.baseline_pm + planned_eur / fund.person_month_eur;
+        let funded_pm = wanted_pm.min(capacity_pm);
+        let fund_pm = (funded_pm - constants.baseline_pm).max(0.0);
+        let spent_eur = (fund_pm * fund.person_month_eur).min(self.held_eur);
+        self.held_eur -= spent_eur;
+        let covered_pm = funded_pm.min(f64::from(maintainers));
+        let touched = (covered_pm - 1e-9).ceil().max(0.0) as u32;
+        self.repay(touched);
+        let paid_full = covered_pm.floor() as u32;
+        Effort {
+            total_pm: (f64::from(maintainers) - covered_pm) * constants.volunteer_pm + funded_pm,
+            spent_eur,
+            uncovered_pm: funded_pm - covered_pm,
+            paid_full,
+            paid_partial_share: if touched > paid_full {
+                covered_pm - f64::from(paid_full)
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Sets how many maintainers are paid this month. Those no longer paid enter the
+    /// cliff; newly paid ones come from the cliff first, then from the volunteers.
+    fn repay(&mut self, paid_now: u32) {
+        if paid_now < self.paid {
+            let stopped = self.paid - paid_now;
+            match self.cliff.last_mut() {
+                Some(last) => *last += stopped,
+                None => self.volunteers += stopped,
+            }
+        } else {
+            let mut wanted = paid_now - self.paid;
+            for cohort in self.cliff.iter_mut().rev() {
+                let taken = wanted.min(*cohort);
+                *cohort -= taken;
+                wanted -= taken;
+            }
+            self.volunteers -= wanted;
+        }
+        self.paid = paid_now;
+    }
+
+    /// Steps 3 and 4: work and vulnerabilities arrive, effort fixes vulnerabilities
+    /// (oldest first) and then cuts the backlog, a share of which lapses.
+    /// Each fix adds its time-to-fix (months) to `fixed`.
+    pub(crate) fn work(
+        &mut self,
+        constants: &ProjectConstants,
+        model: &ModelParams,
+        month: u32,
+        effort_pm: f64,
+        fixed: &mut Vec<u32>,
+    ) {
+        let arriving_pm = match &constants.work {
+            Some(law) => law.sample(&mut self.arrivals),
+            None => constants.work_rate,
+        };
+        for _ in 0..poisson(&mut self.arrivals, constants.vuln_rate) {
+            self.vulnerabilities.push(month);
+        }
+        let mut remaining_pm = effort_pm;
+        if remaining_pm > 0.0 && !self.vulnerabilities.is_empty() {
+            let effort_per_vulnerability =
+                remaining_pm / (model.vuln_effort_pm * self.vulnerabilities.len() as f64);
+            let fix_probability = probability_of_hazard(effort_per_vulnerability);
+            let fixes = &mut self.fixes;
+            self.vulnerabilities.retain(|&arrived| {
+                if remaining_pm <= 0.0 || fixes.random::<f64>() >= fix_probability {
+                    return true;
+                }
+                remaining_pm -= model.vuln_effort_pm.min(remaining_pm);
+                fixed.push(month - arrived);
+                false
+            });
+        }
+        self.backlog = (self.backlog + arriving_pm - remaining_pm).max(0.0)
+            * (1.0 - model.backlog_obsolescence);
+    }
+
+    /// Step 5: people move. Departures (burnout, paid retention, the cliff) start a break;
+    /// people on a break may come back, and after the longest break leave for good;
+    /// newcomers join active projects; funded effort nobody covers hires; an abandoned
+    /// project may be revived.
+    pub(crate) fn people(
+        &mut self,
+        constants: &ProjectConstants,
+        rates: &SharedRates,
+        effort: &Effort,
+    ) {
+        let model = &rates.params;
+        let rng = &mut self.people;
+        let maintainers = self.volunteers + self.paid + self.cliff.iter().sum::<u32>();
+        let mut leavers = 0;
+        if maintainers > 0 {
+            let capacity_pm_year = 12.0 * f64::from(maintainers) * constants.volunteer_pm;
+            let burnout = if model.burnout_slope == 0.0 {
+                1.0
+            } else {
+                (model.burnout_slope * self.backlog / capacity_pm_year)
+                    .exp()
+                    .min(model.burnout_cap)
+            };
+            let hazard = model.attrition_hazard * burnout;
+            // Paid maintainers, in full then the partly paid one.
+            let paid_probability = probability_of_hazard(hazard * model.paid_attrition_multiplier);
+            let paid_leavers = bernoulli_count(rng, effort.paid_full, paid_probability);
+            let partial = self.paid - effort.paid_full;
+            let partial_probability = probability_of_hazard(
+                hazard
+                    * model
+                        .paid_attrition_multiplier
+                        .powf(effort.paid_partial_share),
+            );
+            let partial_leavers = bernoulli_count(rng, partial, partial_probability);
+            self.paid -= paid_leavers + partial_leavers;
+            leavers += paid_leavers + partial_leavers;
+            let cliff_probability = probability_of_hazard(hazard * model.cliff_multiplier);
+            for cohort in self.cliff.iter_mut() {
+                let gone = bernoulli_count(rng, *cohort, cliff_probability);
+                *cohort -= gone;
+                leavers += gone;
+            }
+            let gone = bernoulli_count(rng, self.volunteers, probability_of_hazard(hazard));
+            self.volunteers -= gone;
+            leavers += gone;
+        }
+        // Breaks: the longest first, so nobody moves twice.
+        let mut returners = 0;
+        for months_away in (0..self.on_break.len()).rev() {
+            let away = std::mem::take(&mut self.on_break[months_away]);
+            let back = bernoulli_count(rng, away, rates.return_probability[months_away]);
+            returners += back;
+            if months_away + 1 < self.on_break.len() {
+                self.on_break[months_away + 1] = away - back;
+            }
+        }
+        if let Some(first) = self.on_break.first_mut() {
+            *first = leavers;
+        }
+        // The cliff ages by a month; who leaves it becomes a plain volunteer.
+        if !self.cliff.is_empty() {
+            self.volunteers += self.cliff[0];
+            self.cliff.rotate_left(1);
+            *self.cliff.last_mut().expect("non-empty") = 0;
+        }
+        self.volunteers += returners;
+        if maintainers > 0 {
+            let activity = if constants.work_rate > 0.0 {
+                (effort.total_pm / constants.work_rate).min(1.0)
+            } else {
+                1.0
+            };
+            let share = model.newcomer_activity_share;
+            let newcomer_mean = constants.newcomer_mean * ((1.0 - share) + share * activity);
+            self.volunteers += poisson(rng, newcomer_mean);
+            self.volunteers += poisson(rng, model.hire_rate * effort.uncovered_pm);
+        } else if self.status == Status::Abandoned
+            && rng.random::<f64>() < constants.revival_probability
+        {
+            self.volunteers += 1;
+            self.revivals += 1;
+        }
+    }
+
+    /// Step 6: status. Dormant after the last maintainer leaves, abandoned after the
+    /// threshold (first abandonment recorded), active again when someone is there.
+    /// On abandonment the people on a break are gone for good, and the held money is
+    /// returned if the fund claws it back; the returned amount is the result.
+    pub(crate) fn update_status(
+        &mut self,
+        model: &ModelParams,
+        fund: &FundParams,
+        month_end: u32,
+    ) -> f64 {
+        let mut returned = 0.0;
+        if self.maintainers() > 0 {
+            self.status = Status::Active;
+            self.dormant_months = 0;
+        } else if self.status != Status::Abandoned {
+            self.dormant_months += 1;
+            self.status = Status::Dormant;
+            if self.dormant_months >= model.abandonment_months {
+                self.status = Status::Abandoned;
+                self.first_abandoned.get_or_insert(month_end);
+                self.on_break.iter_mut().for_each(|away| *away = 0);
+                if fund.clawback_on_abandonment {
+                    returned = std::mem::take(&mut self.held_eur);
+                    self.spend_rate_eur = 0.0;
+                }
+            }
+        }
+        if self.first_abandoned.is_none() {
+            self.surviving_months += 1;
+        }
+        returned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::SyntheticPortfolio;
+
+    fn setup() -> (Portfolio, ModelParams, FundParams) {
+        let model = ModelParams::default();
+        let portfolio = Portfolio::synthetic(&SyntheticPortfolio::default(), &model, 11, 0);
+        (portfolio, model, FundParams::default())
+    }
+
+    #[test]
+    fn funded_effort_pays_maintainers_and_never_overspends() {
+        let (portfolio, model, fund) = setup();
+        let project = &portfolio.projects[0];
+        let constants = ProjectConstants::new(project, &model, &fund);
+        let mut state = ProjectState::new(project, &model, 1, 0, 0);
+        state.receive_grant(200_000.0, 18);
+        let mut spent = 0.0;
+        for _ in 0..200 {
+            let effort = state.effort(&constants, &fund);
+            assert!(effort.spent_eur >= 0.0 && effort.total_pm >= 0.0);
+            assert!(state.held_eur >= -1e-9);
+            spent += effort.spent_eur;
+        }
+        assert!(
+            (spent + state.held_eur - 200_000.0).abs() < 1e-6,
+            "money is conserved"
+        );
+    }
+
+    #[test]
+    fn repay_moves_people_between_pay_cliff_and_volunteering() {
+        let (portfolio, model, _) = setup();
+        let project = portfolio
+            .projects
+            .iter()
+            .find(|p| p.maintainers >= 3)
+            .expect("a team");
+        let mut state = ProjectState::new(project, &model, 1, 0, 0);
+        let total = state.maintainers();
+        state.repay(2);
+        assert_eq!((state.paid, state.maintainers()), (2, total));
+        state.repay(0);
+        assert_eq!(*state.cliff.last().unwrap(), 2);
+        assert_eq!(state.maintainers(), total);
+        state.repay(1);
+        assert_eq!(
+            state.cliff.iter().sum::<u32>(),
+            1,
+            "the re-paid maintainer comes from the cliff"
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! The projects a fund can support: fixed attributes, drawn from seeded distributions
+//! (synthetic portfolio) or read from a portfolio CSV (real projects).
+//!
+//! CSV import takes any `Read`, so the core stays free of file-system access.
+
+use std::collections::HashSet;
+use std::io::Read;
+
+use rand::RngExt;
+use rand_distr::{Distribution, LogNormal};
+use serde::Serialize;
+
+use crate::model::ModelParams;
+use crate::rng::{Purpose, stream};
+use crate::scenario::SyntheticPortfolio;
+
+/// One project's fixed attributes (MODEL.md, "The portfolio").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Project {
+    pub name: String,
+    /// Packages or repositories depending on it: the usage and criticality proxy.
+    pub dependents: f64,
+    /// 0..1, how bad its loss would be.
+    pub criticality: f64,
+    /// Active maintainers at month 0.
+    pub maintainers: u32,
+    /// Unpaid hours per maintainer per month.
+    pub volunteer_hours: f64,
+    /// Mean maintenance work arriving per month (person-months).
+    pub work_rate: f64,
+    /// Expected vulnerabilities per month.
+    pub vuln_rate: f64,
+    /// Most funded person-months per month the initial team can use well.
+    pub absorption: f64,
+    /// Maintenance debt at month 0 (person-months).
+    pub backlog: f64,
+    /// EUR per month the project already gets (donations, employers).
+    pub baseline_funding: f64,
+}
+
+/// The projects of one replication, in a fixed order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Portfolio {
+    pub projects: Vec<Project>,
+}
+
+/// A portfolio CSV that cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{origin}{}: {problem}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct PortfolioError {
+    pub origin: String,
+    pub line: Option<u64>,
+    pub problem: String,
+}
+
+/// Columns a portfolio CSV must have; the others are derived from usage when absent.
+pub const REQUIRED_COLUMNS: [&str; 3] = ["name", "dependents", "maintainers"];
+/// Columns a portfolio CSV may have.
+pub const OPTIONAL_COLUMNS: [&str; 7] = [
+    "criticality",
+    "volunteer_hours",
+    "work_rate",
+    "vuln_rate",
+    "absorption",
+    "backlog",
+    "baseline_funding",
+];
+
+impl Portfolio {
+    /// Usage relative to the reference, `d̃ = dependents / reference_dependents`.
+    pub fn relative_usage(dependents: f64, model: &ModelParams) -> f64 {
+        dependents / model.reference_dependents
+    }
+
+    /// Draws a synthetic portfolio. `seed` and `replication` choose the stream, so a
+    /// portfolio fixed for the run uses replication 0 and a redrawn one its own index.
+    pub fn synthetic(
+        spec: &SyntheticPortfolio,
+        model: &ModelParams,
+        seed: u64,
+        replication: u64,
+    ) -> Self {
+        let mut rng = stream(seed, replication, 0, Purpose::Portfolio);
+        let dependents_law = LogNormal::new(spec.dependents_median.ln(), spec.dependents_sigma_log)
+            .expect("validated: sigma is finite and non-negative");
+        let hours_law = LogNormal::new(
+            spec.volunteer_hours.max(1e-9).ln(),
+            spec.volunteer_hours_sigma_log,
+        )
+        .expect("validated: sigma is finite and non-negative");
+        let mut projects = Vec::with_capacity(spec.projects as usize);
+        for index in 0..spec.projects {
+            let dependents = dependents_law.sample(&mut rng).max(1.0).round();
+            let share: f64 = rng.random();
+            let maintainers = if share < spec.maintainers_one_share {
+                1
+            } else if share < spec.maintainers_one_share + spec.maintainers_two_share {
+                2
+            } else {
+                3 + geometric_extra(&mut rng, spec.maintainers_extra_mean)
+            };
+            let volunteer_hours = if spec.volunteer_hours > 0.0 {
+                hours_law.sample(&mut rng)
+            } else {
+                0.0
+            };
+            let usage = Self::relative_usage(dependents, model);
+            let work_rate = model.work_base_pm * usage.powf(model.work_usage_exponent);
+            let backlog_draw: f64 = rng.random();
+            projects.push(Project {
+                name: format!("project-{:03}", index + 1),
+                dependents,
+                criticality: 0.0,
+                maintainers,
+                volunteer_hours,
+                work_rate,
+                vuln_rate: model.vuln_base_rate * usage.powf(model.vuln_usage_exponent),
+                absorption: spec.absorption_base_pm
+                    + spec.absorption_per_maintainer_pm * f64::from(maintainers),
+                // Exponential with mean `backlog_months` months of arriving work.
+                backlog: -spec.backlog_months * work_rate * (1.0 - backlog_draw).ln(),
+                baseline_funding: spec.baseline_funding_eur,
+            });
+        }
+        let mut portfolio = Self { projects };
+        portfolio.derive_criticality(&vec![true; spec.projects as usize]);
+        portfolio
+    }
+
+    /// Reads a portfolio CSV (header row; `name`, `dependents`, `maintainers` required).
+    /// Blank optional cells are derived from usage as for a synthetic portfolio.
+    ///
+    /// # Errors
+    /// A [`PortfolioError`] naming the line and column of the first bad cell.
+    pub fn from_csv<R: Read>(
+        reader: R,
+        origin: &str,
+        model: &ModelParams,
+    ) -> Result<Self, PortfolioError> {
+        let fail = |line: Option<u64>, problem: String| PortfolioError {
+            origin: origin.to_string(),
+            line,
+            problem,
+        };
+        let mut csv = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(false)
+            .from_reader(reader);
+        let headers = csv
+            .headers()
+            .map_err(|e| fail(Some(1), format!("cannot read the header row: {e}")))?
+            .clone();
+        let column = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}') == name)
+        };
+        for name in REQUIRED_COLUMNS {
+            if column(name).is_none() {
+                return Err(fail(
+                    Some(1),
+                    format!(
+                        "missing column `{name}`; required columns are {}, optional ones {}",
+                        REQUIRED_COLUMNS.join(", "),
+                        OPTIONAL_COLUMNS.join(", ")
+                    ),
+                ));
+            }
+        }
+        for header in headers.iter() {
+            let header = header.trim_start_matches('\u{feff}');
+            if !REQUIRED_COLUMNS.contains(&header) && !OPTIONAL_COLUMNS.contains(&header) {
+                return Err(fail(
+                    Some(1),
+                    format!(
+                        "unknown column `{header}`; allowed columns are {}, {}",
+                        REQUIRED_COLUMNS.join(", "),
+                        OPTIONAL_COLUMNS.join(", ")
+                    ),
+                ));
+            }
+        }
+        let mut projects = Vec::new();
+        let mut criticality_given = Vec::new();
+        let mut names = HashSet::new();
+        for record in csv.records() {
+            let record = record.map_err(|e| {
+                fail(
+                    e.position().map(|p| p.line()),
+                    format!("malformed row: {e}"),
+                )
+            })?;
+            let line = record.position().map(|p| p.line());
+            let cell = |name: &str| column(name).and_then(|i| record.get(i)).unwrap_or("");
+            let number = |name: &str, low: f64, high: f64| -> Result<Option<f64>, PortfolioError> {
+                let text = cell(name);
+                if text.is_empty() {
+                    return Ok(None);
+                }
+                match text.parse::<f64>() {
+                    Ok(value) if value.is_finite() && value >= low && value <= high => {
+                        Ok(Some(value))
+                    }
+                    _ => Err(fail(
+                        line,
+                        format!(
+                            "column `{name}`: got {text:?}, expected a number from {low} to {high}"
+                        ),
+                    )),
+                }
+            };
+            let name = cell("name").to_string();
+            if name.is_empty() {
+                return Err(fail(
+                    line,
+                    "column `name`: empty, expected a project name".into(),
+                ));
+            }
+            if !names.insert(name.clone()) {
+                return Err(fail(
+                    line,
+                    format!("column `name`: duplicate project name {name:?}"),
+                ));
+            }
+            let dependents = number("dependents", 0.0, 1e12)?.ok_or_else(|| {
+                fail(
+                    line,
+                    "column `dependents`: empty, expected a number from 0 to 1e12".into(),
+                )
+            })?;
+            let maintainers = match cell("maintainers").parse::<u32>() {
+                Ok(m) if m <= 100_000 => m,
+                _ => {
+                    return Err(fail(
+                        line,
+                        format!(
+                            "column `maintainers`: got {:?}, expected a whole number from 0 to 100000",
+                            cell("maintainers")
+                        ),
+                    ));
+                }
+            };
+            let usage = Self::relative_usage(dependents.max(1.0), model);
+            let work_rate = number("work_rate", 0.0, 1e4)?
+                .unwrap_or(model.work_base_pm * usage.powf(model.work_usage_exponent));
+            let criticality = number("criticality", 0.0, 1.0)?;
+            criticality_given.push(criticality.is_some());
+            projects.push(Project {
+                name,
+                dependents,
+                criticality: criticality.unwrap_or(0.0),
+                maintainers,
+                volunteer_hours: number("volunteer_hours", 0.0, 744.0)?.unwrap_or(20.0),
+                work_rate,
+                vuln_rate: number("vuln_rate", 0.0, 100.0)?
+                    .unwrap_or(model.vuln_base_rate * usage.powf(model.vuln_usage_exponent)),
+                absorption: number("absorption", 0.0, 1e4)?.unwrap_or(0.5 + f64::from(maintainers)),
+                backlog: number("backlog", 0.0, 1e6)?.unwrap_or(3.0 * work_rate),
+                baseline_funding: number("baseline_funding", 0.0, 1e9)?.unwrap_or(0.0),
+            });
+        }
+        if projects.is_empty() {
+            return Err(fail(
+                None,
+                "the portfolio has no projects: expected at least one data row".into(),
+            ));
+        }
+        let mut portfolio = Self { projects };
+        let derive: Vec<bool> = criticality_given.iter().map(|given| !given).collect();
+        portfolio.derive_criticality(&derive);
+        Ok(portfolio)
+    }
+
+    /// Criticality from usage where it was not given: log-scaled dependents relative to
+    /// the most-used project, so the most-used project scores 1.
+    fn derive_criticality(&mut self, derive: &[bool]) {
+        let top = self
+            .projects
+            .iter()
+            .map(|p| (1.0 + p.dependents).ln())
+            .fold(0.0_f64, f64::max);
+        for (project, &derive) in self.projects.iter_mut().zip(derive) {
+            if derive {
+                project.criticality = if top > 0.0 {
+                    (1.0 + project.dependents).ln() / top
+                } else {
+                    1.0
+                };
+            }
+        }
+    }
+
+    /// Total dependents: the denominator of usage-weighted outcomes.
+    pub fn total_dependents(&self) -> f64 {
+        self.projects.iter().map(|p| p.dependents).sum()
+    }
+}
+
+/// A geometric count with the given mean (0, 1, 2, … with P(k) ∝ (1−p)^k).
+fn geometric_extra<R: rand::Rng>(rng: &mut R, mean: f64) -> u32 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    let continue_probability = mean / (1.0 + mean);
+    let mut extra = 0;
+    while extra < 10_000 && rng.random::<f64>() < continue_probability {
+        extra += 1;
+    }
+    extra
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_portfolio_is_reproducible_and_plausible() {
+        let spec = SyntheticPortfolio::default();
+        let model = ModelParams::default();
+        let a = Portfolio::synthetic(&spec, &model, 7, 0);
+        let b = Portfolio::synthetic(&spec, &model, 7, 0);
+        assert_eq!(a, b);
+        assert_eq!(a.projects.len(), 62);
+        let singles = a.projects.iter().filter(|p| p.maintainers == 1).count();
+        assert!(
+            (10..=45).contains(&singles),
+            "{singles} one-maintainer projects of 62"
+        );
+        assert!(
+            a.projects
+                .iter()
+                .all(|p| p.criticality > 0.0 && p.criticality <= 1.0)
+        );
+        assert_ne!(a, Portfolio::synthetic(&spec, &model, 8, 0));
+    }
+
+    #[test]
+    fn csv_import_derives_missing_columns_and_rejects_bad_cells() {
+        let model = ModelParams::default();
+        let good = "name,dependents,maintainers,backlog\ncurl,1000000,3,\nzlib,500000,1,2.5\n";
+        let portfolio = Portfolio::from_csv(good.as_bytes(), "p.csv", &model).unwrap();
+        assert_eq!(portfolio.projects.len(), 2);
+        assert_eq!(portfolio.projects[1].backlog, 2.5);
+        assert_eq!(portfolio.projects[0].criticality, 1.0);
+
+        let bad = "name,dependents,maintainers\ncurl,-5,3\n";
+        let error = Portfolio::from_csv(bad.as_bytes(), "p.csv", &model).unwrap_err();
+        assert_eq!(error.line, Some(2));
+        assert!(error.problem.contains("dependents"), "{error}");
+
+        let duplicate = "name,dependents,maintainers\na,1,1\na,2,2\n";
+        let error = Portfolio::from_csv(duplicate.as_bytes(), "p.csv", &model).unwrap_err();
+        assert!(error.problem.contains("duplicate"), "{error}");
+
+        let missing = "name,maintainers\na,1\n";
+        assert!(Portfolio::from_csv(missing.as_bytes(), "p.csv", &model).is_err());
+        let empty = "name,dependents,maintainers\n";
+        assert!(Portfolio::from_csv(empty.as_bytes(), "p.csv", &model).is_err());
+    }
+}

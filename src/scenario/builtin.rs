@@ -1,0 +1,20 @@
+//! Scenarios compiled into the binary, so `fundsim run` works from any directory.
+
+/// Built-in scenarios: (name, TOML text).
+pub const BUILTIN_SCENARIOS: [(&str, &str); 1] =
+    [("stf", include_str!("../../scenarios/stf.toml"))];
+
+/// The text of a built-in scenario, by name.
+pub fn builtin(name: &str) -> Option<&'static str> {
+    BUILTIN_SCENARIOS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// A commented template for `fundsim init`: the STF scenario, which lists every field
+/// with its default and source.
+pub fn template(name: &str) -> String {
+    let text = builtin("stf").expect("the stf scenario is built in");
+    text.replacen("name = \"stf\"", &format!("name = \"{name}\""), 1)
+}

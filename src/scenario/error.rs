@@ -1,0 +1,145 @@
+//! Errors of scenario parsing and validation: each names the file, the field (with its
+//! line where it can be found), the value and what is allowed.
+
+use std::fmt;
+
+/// One problem found in a scenario file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    /// Dotted path of the field, e.g. `fund.budget_eur` or `strategies[2].power`;
+    /// empty for a syntax error that concerns no single field.
+    pub field: String,
+    /// 1-based line in the file, where the parser or a scan of the text finds it.
+    pub line: Option<usize>,
+    /// The offending value as written, if there is one.
+    pub value: Option<String>,
+    /// What is wrong and what is allowed.
+    pub problem: String,
+}
+
+/// A scenario file that cannot be used, with every problem found in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioError {
+    /// The file (or built-in name) the scenario came from.
+    pub origin: String,
+    pub issues: Vec<Issue>,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.field.is_empty() {
+            write!(f, "field `{}`: ", self.field)?;
+        }
+        write!(f, "{}", self.problem)?;
+        if let Some(value) = &self.value {
+            write!(f, " (got {value})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.issues.len();
+        write!(
+            f,
+            "invalid scenario {}: {count} problem{}",
+            self.origin,
+            if count == 1 { "" } else { "s" }
+        )?;
+        for issue in &self.issues {
+            match issue.line {
+                Some(line) => write!(f, "\n  {}:{line}: {issue}", self.origin)?,
+                None => write!(f, "\n  {}: {issue}", self.origin)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// The 1-based line on which a byte offset falls.
+pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Finds the line of a dotted field path (`fund.budget_eur`, `strategies[1].power`,
+/// `portfolio`) by scanning the TOML text: the parser keeps no spans once values are
+/// deserialized, and a scan is enough for the plain layout scenario files use.
+pub(crate) fn locate_field(text: &str, path: &str) -> Option<usize> {
+    let (table, key) = match path.rsplit_once('.') {
+        Some((table, key)) => (table, Some(key)),
+        None => (path, None),
+    };
+    let (table_name, wanted_index) = match table.split_once('[') {
+        Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+        None => (table, None),
+    };
+    let mut in_table = false;
+    let mut array_seen = 0usize;
+    let mut table_line = None;
+    for (number, raw_line) in text.lines().enumerate() {
+        let line = raw_line.trim();
+        if line.starts_with('[') {
+            let header = line.trim_start_matches('[');
+            let header = header.split(']').next().unwrap_or("").trim();
+            in_table = if line.starts_with("[[") && header == table_name {
+                array_seen += 1;
+                wanted_index.is_none_or(|wanted| wanted + 1 == array_seen)
+            } else {
+                header == table_name && wanted_index.is_none()
+            };
+            if in_table && table_line.is_none() {
+                table_line = Some(number + 1);
+            }
+            continue;
+        }
+        let Some(key) = key else { continue };
+        let at_root_match = key_of(line) == Some(path);
+        if (in_table && key_of(line) == Some(key)) || at_root_match {
+            return Some(number + 1);
+        }
+    }
+    // A key at the top level has no table header.
+    if key.is_none() && table_line.is_none() {
+        return text
+            .lines()
+            .position(|line| key_of(line.trim()) == Some(path))
+            .map(|n| n + 1);
+    }
+    table_line
+}
+
+fn key_of(line: &str) -> Option<&str> {
+    let (key, _) = line.split_once('=')?;
+    Some(key.trim().trim_matches('"'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "name = \"x\"\n[fund]\nbudget_eur = 5\n\n[[strategies]]\nname = \"a\"\n[[strategies]]\nname = \"b\"\npower = 2\n";
+
+    #[test]
+    fn finds_keys_in_tables_and_arrays() {
+        assert_eq!(locate_field(TEXT, "fund.budget_eur"), Some(3));
+        assert_eq!(locate_field(TEXT, "strategies[1].power"), Some(9));
+        assert_eq!(locate_field(TEXT, "strategies[0].name"), Some(6));
+        assert_eq!(locate_field(TEXT, "name"), Some(1));
+        // A missing key points at its table.
+        assert_eq!(locate_field(TEXT, "fund.horizon_months"), Some(2));
+    }
+
+    #[test]
+    fn offsets_map_to_lines() {
+        assert_eq!(line_of_offset(TEXT, 0), 1);
+        assert_eq!(line_of_offset(TEXT, 12), 2);
+    }
+}

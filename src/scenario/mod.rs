@@ -1,0 +1,260 @@
+//! Scenario files: the serde types of the TOML format, their defaults, and validation
+//! into a [`Scenario`] the engine can trust.
+//!
+//! Parsing is two-stage (STYLE.md, practice 3): [`parse_str`] deserializes the raw
+//! [`ScenarioFile`] (unknown fields are errors) and then validates every numeric range and
+//! every cross-field rule, collecting all problems into one [`ScenarioError`]. No I/O
+//! happens here; reading files is the caller's job (`crate::input`).
+
+mod builtin;
+mod error;
+pub(crate) mod validate;
+
+pub use builtin::{BUILTIN_SCENARIOS, builtin, template};
+pub use error::{Issue, ScenarioError};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::ModelParams;
+use crate::strategy::{RuleSpec, Timing};
+
+/// A scenario file as written, before validation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub fund: FundParams,
+    #[serde(default)]
+    pub portfolio: PortfolioFile,
+    #[serde(default)]
+    pub model: ModelParams,
+    #[serde(default)]
+    pub strategies: Vec<StrategyEntry>,
+    #[serde(default)]
+    pub run: RunParams,
+}
+
+/// The fund: its money, its programme and what running it costs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FundParams {
+    /// Total budget of the programme (EUR), overheads included.
+    pub budget_eur: f64,
+    /// Months during which the fund makes calls.
+    pub programme_months: u32,
+    /// Months simulated in all; the months after the programme show what funding leaves.
+    pub horizon_months: u32,
+    /// Months between two calls (decision points); the first call is in month 0.
+    pub call_interval_months: u32,
+    /// Fully loaded cost of one person-month of maintenance (EUR).
+    pub person_month_eur: f64,
+    /// Fund overhead per grant, fixed part (EUR).
+    pub overhead_fixed_eur: f64,
+    /// Fund overhead per grant, as a share of the grant.
+    pub overhead_share: f64,
+    /// Length of a grant (months): its money is planned to be spent over this time.
+    pub grant_duration_months: u32,
+    /// Smallest grant the fund makes (EUR); smaller shares are not paid.
+    pub min_grant_eur: f64,
+    /// Largest grant the fund makes in one call (EUR).
+    pub max_grant_eur: f64,
+    /// Whether money a project still holds when it is abandoned returns to the fund.
+    pub clawback_on_abandonment: bool,
+}
+
+impl Default for FundParams {
+    fn default() -> Self {
+        Self {
+            budget_eur: 24_600_000.0,
+            programme_months: 48,
+            horizon_months: 120,
+            call_interval_months: 12,
+            person_month_eur: 9_200.0,
+            overhead_fixed_eur: 10_000.0,
+            overhead_share: 0.05,
+            grant_duration_months: 18,
+            min_grant_eur: 50_000.0,
+            max_grant_eur: 1_000_000.0,
+            clawback_on_abandonment: false,
+        }
+    }
+}
+
+impl FundParams {
+    /// The months in which the fund makes a call, in order.
+    pub fn call_months(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.programme_months.min(self.horizon_months))
+            .step_by(self.call_interval_months.max(1) as usize)
+    }
+
+    /// Number of calls in the programme.
+    pub fn call_count(&self) -> usize {
+        self.call_months().count()
+    }
+}
+
+/// The `[portfolio]` table as written: either a CSV path or synthetic distributions.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortfolioFile {
+    /// Path of a portfolio CSV, relative to the scenario file.
+    pub csv: Option<String>,
+    pub projects: Option<u32>,
+    pub dependents_median: Option<f64>,
+    pub dependents_sigma_log: Option<f64>,
+    pub maintainers_one_share: Option<f64>,
+    pub maintainers_two_share: Option<f64>,
+    pub maintainers_extra_mean: Option<f64>,
+    pub volunteer_hours: Option<f64>,
+    pub volunteer_hours_sigma_log: Option<f64>,
+    pub backlog_months: Option<f64>,
+    pub absorption_base_pm: Option<f64>,
+    pub absorption_per_maintainer_pm: Option<f64>,
+    pub baseline_funding_eur: Option<f64>,
+    pub redraw_per_replication: Option<bool>,
+}
+
+/// Distributions a synthetic portfolio is drawn from (MODEL.md, "The portfolio").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyntheticPortfolio {
+    /// Number of projects.
+    pub projects: u32,
+    /// Median of the log-normal number of dependents.
+    pub dependents_median: f64,
+    /// σ of log(dependents).
+    pub dependents_sigma_log: f64,
+    /// Share of projects with one maintainer at month 0.
+    pub maintainers_one_share: f64,
+    /// Share with two maintainers; the rest have three plus a geometric extra.
+    pub maintainers_two_share: f64,
+    /// Mean of the extra maintainers beyond three, for teams of three or more.
+    pub maintainers_extra_mean: f64,
+    /// Median unpaid hours per maintainer per month.
+    pub volunteer_hours: f64,
+    /// σ of log(volunteer hours) across projects.
+    pub volunteer_hours_sigma_log: f64,
+    /// Mean initial backlog, in months of the project's arriving work.
+    pub backlog_months: f64,
+    /// Absorption (PM/month) of a project, before its maintainers are counted.
+    pub absorption_base_pm: f64,
+    /// Absorption (PM/month) each initial maintainer adds.
+    pub absorption_per_maintainer_pm: f64,
+    /// EUR per month every project already gets from elsewhere.
+    pub baseline_funding_eur: f64,
+    /// Draw a new portfolio for every replication (portfolio uncertainty).
+    pub redraw_per_replication: bool,
+}
+
+impl Default for SyntheticPortfolio {
+    fn default() -> Self {
+        Self {
+            projects: 62,
+            dependents_median: 3_000.0,
+            dependents_sigma_log: 2.0,
+            maintainers_one_share: 0.46,
+            maintainers_two_share: 0.28,
+            maintainers_extra_mean: 2.0,
+            volunteer_hours: 20.0,
+            volunteer_hours_sigma_log: 0.3,
+            backlog_months: 3.0,
+            absorption_base_pm: 0.5,
+            absorption_per_maintainer_pm: 1.0,
+            baseline_funding_eur: 0.0,
+            redraw_per_replication: false,
+        }
+    }
+}
+
+/// Where the projects come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PortfolioSpec {
+    Synthetic(SyntheticPortfolio),
+    /// A portfolio CSV; the path as written in the scenario (relative to its file).
+    Csv {
+        path: String,
+    },
+}
+
+/// One `[[strategies]]` entry as written: common keys plus the rule's own parameters.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StrategyEntry {
+    pub name: Option<String>,
+    pub rule: Option<String>,
+    pub timing: Option<String>,
+    /// Everything else: the rule's parameters, checked by the rule itself.
+    #[serde(flatten)]
+    pub params: toml::Table,
+}
+
+/// A validated strategy: a named allocation rule with its timing profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StrategySpec {
+    pub name: String,
+    pub timing: Timing,
+    pub rule: RuleSpec,
+}
+
+/// The `[run]` table: how many replications and from which seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunParams {
+    pub replications: u64,
+    pub seed: u64,
+}
+
+impl Default for RunParams {
+    fn default() -> Self {
+        Self {
+            replications: 1_000,
+            seed: 20_261_128,
+        }
+    }
+}
+
+/// A validated scenario: every field in range, strategies resolved to rules.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub fund: FundParams,
+    pub portfolio: PortfolioSpec,
+    pub model: ModelParams,
+    /// The strategies; the `none` baseline is always first.
+    pub strategies: Vec<StrategySpec>,
+    pub run: RunParams,
+}
+
+impl Scenario {
+    /// SHA-256 of the scenario as validated (canonical JSON), in hex: two files that
+    /// mean the same scenario have the same hash.
+    pub fn hash(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a scenario always serializes");
+        let digest = Sha256::digest(&json);
+        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
+    /// Index of the `none` baseline strategy (always present after validation).
+    pub fn baseline_index(&self) -> usize {
+        self.strategies
+            .iter()
+            .position(|s| matches!(s.rule, RuleSpec::None))
+            .unwrap_or(0)
+    }
+}
+
+/// Parses and validates scenario text. `origin` names the file (or built-in) in errors.
+///
+/// # Errors
+/// A [`ScenarioError`] listing every syntax, type, unknown-field and range problem.
+pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    let file: ScenarioFile = toml::from_str(text).map_err(|error| ScenarioError {
+        origin: origin.to_string(),
+        issues: vec![validate::issue_from_toml(text, &error)],
+    })?;
+    validate::validate(file, text, origin)
+}

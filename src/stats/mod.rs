@@ -1,0 +1,12 @@
+//! Statistics: streaming accumulators with exact, order-fixed merges, quantile sketches,
+//! the Gini coefficient and the run-level accumulators built from them.
+
+mod gini;
+mod online;
+mod run;
+mod sketch;
+
+pub use gini::gini;
+pub use online::{MeanVar, Z95};
+pub use run::{Metric, RunAccumulator, SERIES, StrategyAccumulator, SurvivalSeries};
+pub use sketch::QuantileSketch;

@@ -1,0 +1,64 @@
+//! `equal`: each call's budget split equally over all eligible (active) projects.
+//!
+//! When the equal share would fall below the minimum grant, the least critical
+//! projects are left out of that call (see `sizing`).
+
+use super::{AllocationRule, Call, Grant, ProjectView, split_by_weights};
+use crate::rng::SimRng;
+
+pub struct EqualSplit;
+
+impl AllocationRule for EqualSplit {
+    fn allocate(
+        &self,
+        call: &Call,
+        projects: &[ProjectView],
+        _rng: &mut SimRng,
+        grants: &mut Vec<Grant>,
+    ) {
+        let weights = projects.iter().filter(|p| p.eligible()).map(|p| (p, 1.0));
+        split_by_weights(call, weights, grants);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, stream};
+    use crate::scenario::FundParams;
+    use crate::strategy::test_support::view;
+
+    #[test]
+    fn splits_equally_over_active_projects_within_the_budget() {
+        let fund = FundParams {
+            overhead_fixed_eur: 1_000.0,
+            overhead_share: 0.1,
+            min_grant_eur: 0.0,
+            ..FundParams::default()
+        };
+        let call = Call {
+            index: 0,
+            month: 0,
+            budget_eur: 1_000_000.0,
+            fund: &fund,
+        };
+        let mut projects: Vec<_> = (0..4).map(|i| view(i, 100.0)).collect();
+        projects[2].status = crate::model::Status::Dormant;
+        let mut grants = Vec::new();
+        EqualSplit.allocate(
+            &call,
+            &projects,
+            &mut stream(1, 0, 0, Purpose::Fund),
+            &mut grants,
+        );
+        assert_eq!(grants.len(), 3);
+        assert!(grants.iter().all(|g| g.project != 2));
+        let cost: f64 = grants.iter().map(|g| g.cost_eur(&fund)).sum();
+        assert!((cost - 1_000_000.0).abs() < 1e-6, "cost {cost}");
+        assert!(
+            grants
+                .iter()
+                .all(|g| (g.amount_eur - grants[0].amount_eur).abs() < 1e-9)
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! The grant-size policy shared by weight-based rules: a call's budget split in
+//! proportion to weights, net of the fund's overhead, within the minimum and maximum
+//! grant size.
+
+use super::{Call, Grant, ProjectView};
+
+/// Splits `call.budget_eur` over the projects in proportion to their weights.
+///
+/// The cost of a grant of `a` EUR is `a · (1 + overhead_share) + overhead_fixed_eur`.
+/// Shares above the maximum grant are capped and the excess goes to the others (water
+/// filling); while the smallest share is below the minimum grant, the project with the
+/// smallest weight (ties: the least critical, then the last listed) is left out of this
+/// call and the rest re-split. Money not granted stays with the fund. Projects with a
+/// zero or non-finite weight get nothing.
+pub fn split_by_weights<'a>(
+    call: &Call,
+    weighted: impl Iterator<Item = (&'a ProjectView, f64)>,
+    grants: &mut Vec<Grant>,
+) {
+    let fund = call.fund;
+    let mut candidates: Vec<(&ProjectView, f64)> = weighted
+        .filter(|(_, w)| w.is_finite() && *w > 0.0)
+        .collect();
+    // Largest weight first; ties by criticality, then portfolio order, so the result
+    // never depends on how the caller ordered the projects.
+    candidates.sort_by(|(a, wa), (b, wb)| {
+        wb.total_cmp(wa)
+            .then(b.criticality.total_cmp(&a.criticality))
+            .then(a.index.cmp(&b.index))
+    });
+    let capped_cost = fund.max_grant_eur * (1.0 + fund.overhead_share) + fund.overhead_fixed_eur;
+    let mut capped = 0usize;
+    let mut end = candidates.len();
+    while capped < end {
+        let open = &candidates[capped..end];
+        let net = call.budget_eur
+            - capped as f64 * capped_cost
+            - open.len() as f64 * fund.overhead_fixed_eur;
+        if net <= 0.0 {
+            end -= 1;
+            continue;
+        }
+        let total_weight: f64 = open.iter().map(|(_, w)| w).sum();
+        let per_weight = net / (1.0 + fund.overhead_share) / total_weight;
+        if open[0].1 * per_weight > fund.max_grant_eur {
+            capped += 1;
+            continue;
+        }
+        if open[open.len() - 1].1 * per_weight < fund.min_grant_eur {
+            end -= 1;
+            continue;
+        }
+        grants.extend(open.iter().map(|(p, w)| Grant {
+            project: p.index,
+            amount_eur: w * per_weight,
+        }));
+        break;
+    }
+    let capped_projects = candidates[..capped].iter();
+    grants.extend(capped_projects.map(|(p, _)| Grant {
+        project: p.index,
+        amount_eur: fund.max_grant_eur,
+    }));
+    grants.sort_by_key(|g| g.project);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::FundParams;
+    use crate::strategy::test_support::view;
+
+    fn split(fund: &FundParams, budget: f64, weights: &[f64]) -> Vec<Grant> {
+        let call = Call {
+            index: 0,
+            month: 0,
+            budget_eur: budget,
+            fund,
+        };
+        let views: Vec<_> = (0..weights.len()).map(|i| view(i, 1.0)).collect();
+        let mut grants = Vec::new();
+        split_by_weights(
+            &call,
+            views.iter().zip(weights.iter().copied()),
+            &mut grants,
+        );
+        grants
+    }
+
+    fn cost(fund: &FundParams, grants: &[Grant]) -> f64 {
+        grants.iter().map(|g| g.cost_eur(fund)).sum()
+    }
+
+    #[test]
+    fn proportional_shares_spend_the_budget_net_of_overhead() {
+        let fund = FundParams {
+            overhead_fixed_eur: 100.0,
+            overhead_share: 0.25,
+            min_grant_eur: 0.0,
+            max_grant_eur: 1e9,
+            ..FundParams::default()
+        };
+        let grants = split(&fund, 10_200.0, &[1.0, 3.0]);
+        // net = 10200 - 200 = 10000 → amounts 10000/1.25 split 1:3 = 2000, 6000.
+        assert_eq!(
+            grants,
+            vec![
+                Grant {
+                    project: 0,
+                    amount_eur: 2_000.0
+                },
+                Grant {
+                    project: 1,
+                    amount_eur: 6_000.0
+                }
+            ]
+        );
+        assert!((cost(&fund, &grants) - 10_200.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn caps_at_the_maximum_and_redistributes() {
+        let fund = FundParams {
+            overhead_fixed_eur: 0.0,
+            overhead_share: 0.0,
+            min_grant_eur: 0.0,
+            max_grant_eur: 50.0,
+            ..FundParams::default()
+        };
+        let grants = split(&fund, 120.0, &[10.0, 1.0, 1.0]);
+        assert_eq!(grants[0].amount_eur, 50.0);
+        assert!((grants[1].amount_eur - 35.0).abs() < 1e-9);
+        assert!(cost(&fund, &grants) <= 120.0 + 1e-9);
+    }
+
+    #[test]
+    fn drops_shares_below_the_minimum_and_keeps_within_budget() {
+        let fund = FundParams {
+            overhead_fixed_eur: 10.0,
+            overhead_share: 0.0,
+            min_grant_eur: 40.0,
+            max_grant_eur: 1e9,
+            ..FundParams::default()
+        };
+        let grants = split(&fund, 100.0, &[1.0, 1.0, 1.0]);
+        // Three grants would be 23.3 each; two are 40 each.
+        assert_eq!(grants.len(), 2);
+        assert!(grants.iter().all(|g| g.amount_eur >= 40.0));
+        assert!(cost(&fund, &grants) <= 100.0 + 1e-9);
+        assert!(split(&fund, 30.0, &[1.0]).is_empty());
+    }
+}
