@@ -85,13 +85,16 @@ pub fn run(
     let rules: Vec<Box<dyn AllocationRule>> =
         scenario.strategies.iter().map(|s| s.rule.build()).collect();
     let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
-    let shape = (
-        scenario.strategies.len(),
-        scenario.fund.horizon_months as usize,
-        world.project_count(),
-        scenario.fund.call_count(),
-    );
-    let mut total = RunAccumulator::new(shape.0, shape.1, shape.2, shape.3);
+    let new_accumulator = || {
+        RunAccumulator::new(
+            scenario.strategies.len(),
+            scenario.fund.horizon_months as usize,
+            world.project_count(),
+            scenario.fund.call_count(),
+            scenario.fund.programme_months as usize,
+        )
+    };
+    let mut total = new_accumulator();
     let blocks = config.blocks();
     let wave = (rayon::current_num_threads() as u64 * 4).max(1);
     let mut next_block = 0;
@@ -106,7 +109,7 @@ pub fn run(
         let results: Vec<RunAccumulator> = (next_block..end)
             .into_par_iter()
             .map(|block| {
-                let mut acc = RunAccumulator::new(shape.0, shape.1, shape.2, shape.3);
+                let mut acc = new_accumulator();
                 let mut trajectories = vec![Trajectory::default(); scenario.strategies.len()];
                 let mut scratch = Vec::new();
                 let first = block * BLOCK_SIZE;
@@ -130,7 +133,7 @@ pub fn run(
                             trajectory,
                         );
                     }
-                    acc.add_replication(&trajectories, &mut scratch);
+                    acc.add_replication(&trajectories, &world.usage_weights, &mut scratch);
                 }
                 acc
             })

@@ -7,7 +7,7 @@
 //! strategy changes how many maintainers draw departure events.
 
 use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::{SplitMix64, Xoshiro256PlusPlus};
 
 /// The generator used everywhere: portable and value-stable across platforms and versions.
 pub type SimRng = Xoshiro256PlusPlus;
@@ -22,8 +22,12 @@ pub enum Purpose {
     Arrivals = 2,
     /// Vulnerability fixes.
     Fixes = 3,
-    /// Departures, returns, newcomers, hires and revivals.
-    People = 4,
+    /// Maintainers starting a break.
+    Departures = 4,
+    /// Maintainers coming back from a break.
+    Returns = 6,
+    /// Newcomers, hires and revivals.
+    Joins = 7,
     /// The fund's own randomness (lotteries, review noise), per strategy.
     Fund = 5,
 }
@@ -49,6 +53,21 @@ pub fn stream(seed: u64, replication: u64, index: u64, purpose: Purpose) -> SimR
     SimRng::seed_from_u64(stream_seed(seed, replication, index, purpose))
 }
 
+/// The generator of one project-month's draws for one purpose, keyed by the
+/// [`stream_seed`] of (seed, replication, project, purpose) and the month.
+///
+/// State-dependent draws (how many maintainers might leave, which vulnerabilities are
+/// worked on) use a fresh keyed stream every month rather than one long stream: a
+/// strategy that changes how many draws a project makes this month does not shift the
+/// draws of later months, so two strategies keep meeting the same shocks (the *k*-th
+/// maintainer of a project in month *t* faces the same uniform under every strategy).
+/// SplitMix64 is a counter-based generator, so keying it costs one mix.
+pub fn month_stream(key: u64, month: u32) -> SplitMix64 {
+    SplitMix64::seed_from_u64(mix64(
+        key ^ (u64::from(month) + 1).wrapping_mul(0xd6e8_feb8_6659_fd93),
+    ))
+}
+
 /// A stable 64-bit hash of a name (FNV-1a), so a strategy's fund stream follows its
 /// name, not its position in the scenario file.
 pub fn name_hash(name: &str) -> u64 {
@@ -65,13 +84,13 @@ mod tests {
     #[test]
     fn streams_are_value_stable() {
         // Pinned: if this changes, every published result changes with it.
-        let mut rng = stream(1, 2, 3, Purpose::People);
+        let mut rng = stream(1, 2, 3, Purpose::Departures);
         let first = rng.next_u64();
-        let mut again = stream(1, 2, 3, Purpose::People);
+        let mut again = stream(1, 2, 3, Purpose::Departures);
         assert_eq!(first, again.next_u64());
         assert_eq!(
-            stream_seed(1, 2, 3, Purpose::People),
-            stream_seed(1, 2, 3, Purpose::People)
+            stream_seed(1, 2, 3, Purpose::Departures),
+            stream_seed(1, 2, 3, Purpose::Departures)
         );
     }
 
@@ -87,7 +106,7 @@ mod tests {
         );
         assert_ne!(
             stream_seed(1, 0, 0, Purpose::Arrivals),
-            stream_seed(1, 0, 0, Purpose::People)
+            stream_seed(1, 0, 0, Purpose::Departures)
         );
     }
 }

@@ -7,7 +7,7 @@ use rand_distr::{Distribution, Gamma};
 use super::ModelParams;
 use super::sampling::{bernoulli_count, poisson, probability_of_hazard};
 use crate::portfolio::{Portfolio, Project};
-use crate::rng::{Purpose, SimRng, stream};
+use crate::rng::{Purpose, SimRng, month_stream, stream, stream_seed};
 use crate::scenario::FundParams;
 
 /// Project status (MODEL.md, "The state of a project").
@@ -130,9 +130,13 @@ pub(crate) struct ProjectState {
     pub grants: u32,
     /// Project-months not yet abandoned (the survival time accrued so far).
     pub surviving_months: u32,
+    /// Work and vulnerability arrivals: one long stream, as they never depend on the state.
     arrivals: SimRng,
-    fixes: SimRng,
-    people: SimRng,
+    /// Keys of the monthly streams of state-dependent draws (see `rng::month_stream`).
+    fixes_key: u64,
+    departures_key: u64,
+    returns_key: u64,
+    joins_key: u64,
 }
 
 impl ProjectState {
@@ -164,8 +168,10 @@ impl ProjectState {
             grants: 0,
             surviving_months: 0,
             arrivals: stream(seed, replication, index, Purpose::Arrivals),
-            fixes: stream(seed, replication, index, Purpose::Fixes),
-            people: stream(seed, replication, index, Purpose::People),
+            fixes_key: stream_seed(seed, replication, index, Purpose::Fixes),
+            departures_key: stream_seed(seed, replication, index, Purpose::Departures),
+            returns_key: stream_seed(seed, replication, index, Purpose::Returns),
+            joins_key: stream_seed(seed, replication, index, Purpose::Joins),
         }
     }
 
@@ -264,13 +270,13 @@ impl ProjectState {
             let effort_per_vulnerability =
                 remaining_pm / (model.vuln_effort_pm * self.vulnerabilities.len() as f64);
             let fix_probability = probability_of_hazard(effort_per_vulnerability);
-            let fixes = &mut self.fixes;
+            let mut fixes = month_stream(self.fixes_key, month);
             self.vulnerabilities.retain(|&arrived| {
                 if remaining_pm <= 0.0 || fixes.random::<f64>() >= fix_probability {
                     return true;
                 }
                 remaining_pm -= model.vuln_effort_pm.min(remaining_pm);
-                fixed.push(month - arrived);
+                fixed.push(month - arrived + 1);
                 false
             });
         }
@@ -287,9 +293,12 @@ impl ProjectState {
         constants: &ProjectConstants,
         rates: &SharedRates,
         effort: &Effort,
+        month: u32,
     ) {
         let model = &rates.params;
-        let rng = &mut self.people;
+        let departures = &mut month_stream(self.departures_key, month);
+        let returns = &mut month_stream(self.returns_key, month);
+        let joins = &mut month_stream(self.joins_key, month);
         let maintainers = self.volunteers + self.paid + self.cliff.iter().sum::<u32>();
         let mut leavers = 0;
         if maintainers > 0 {
@@ -304,7 +313,7 @@ impl ProjectState {
             let hazard = model.attrition_hazard * burnout;
             // Paid maintainers, in full then the partly paid one.
             let paid_probability = probability_of_hazard(hazard * model.paid_attrition_multiplier);
-            let paid_leavers = bernoulli_count(rng, effort.paid_full, paid_probability);
+            let paid_leavers = bernoulli_count(departures, effort.paid_full, paid_probability);
             let partial = self.paid - effort.paid_full;
             let partial_probability = probability_of_hazard(
                 hazard
@@ -312,16 +321,16 @@ impl ProjectState {
                         .paid_attrition_multiplier
                         .powf(effort.paid_partial_share),
             );
-            let partial_leavers = bernoulli_count(rng, partial, partial_probability);
+            let partial_leavers = bernoulli_count(departures, partial, partial_probability);
             self.paid -= paid_leavers + partial_leavers;
             leavers += paid_leavers + partial_leavers;
             let cliff_probability = probability_of_hazard(hazard * model.cliff_multiplier);
             for cohort in self.cliff.iter_mut() {
-                let gone = bernoulli_count(rng, *cohort, cliff_probability);
+                let gone = bernoulli_count(departures, *cohort, cliff_probability);
                 *cohort -= gone;
                 leavers += gone;
             }
-            let gone = bernoulli_count(rng, self.volunteers, probability_of_hazard(hazard));
+            let gone = bernoulli_count(departures, self.volunteers, probability_of_hazard(hazard));
             self.volunteers -= gone;
             leavers += gone;
         }
@@ -329,7 +338,7 @@ impl ProjectState {
         let mut returners = 0;
         for months_away in (0..self.on_break.len()).rev() {
             let away = std::mem::take(&mut self.on_break[months_away]);
-            let back = bernoulli_count(rng, away, rates.return_probability[months_away]);
+            let back = bernoulli_count(returns, away, rates.return_probability[months_away]);
             returners += back;
             if months_away + 1 < self.on_break.len() {
                 self.on_break[months_away + 1] = away - back;
@@ -353,10 +362,10 @@ impl ProjectState {
             };
             let share = model.newcomer_activity_share;
             let newcomer_mean = constants.newcomer_mean * ((1.0 - share) + share * activity);
-            self.volunteers += poisson(rng, newcomer_mean);
-            self.volunteers += poisson(rng, model.hire_rate * effort.uncovered_pm);
+            self.volunteers += poisson(joins, newcomer_mean);
+            self.volunteers += poisson(joins, model.hire_rate * effort.uncovered_pm);
         } else if self.status == Status::Abandoned
-            && rng.random::<f64>() < constants.revival_probability
+            && joins.random::<f64>() < constants.revival_probability
         {
             self.volunteers += 1;
             self.revivals += 1;

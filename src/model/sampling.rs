@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn bernoulli_count_matches_its_probability() {
-        let mut rng = stream(4, 0, 0, Purpose::People);
+        let mut rng = stream(4, 0, 0, Purpose::Departures);
         let trials = 100_000;
         let hits = bernoulli_count(&mut rng, trials, 0.2);
         let standard_error = (0.2 * 0.8 * f64::from(trials)).sqrt();

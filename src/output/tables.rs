@@ -4,7 +4,7 @@
 
 use crate::engine::RunResult;
 use crate::scenario::Scenario;
-use crate::stats::{MeanVar, Metric, SERIES};
+use crate::stats::SERIES;
 
 /// A number as text: shortest exact representation, empty when undefined.
 pub fn number(value: f64) -> String {
@@ -28,30 +28,22 @@ fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     writer.into_inner().expect("writing to memory cannot fail")
 }
 
-fn estimate(stat: &MeanVar) -> [String; 4] {
-    let (low, high) = stat.ci95();
-    [
-        number(stat.mean_or_nan()),
-        number(low),
-        number(high),
-        number(stat.mcse()),
-    ]
-}
-
 /// `summary.csv`: `strategy,metric,mean,ci_low,ci_high,mcse`, one row per strategy and
-/// metric; the interval is the 95% confidence interval of the mean.
+/// metric; the interval is the 95% confidence interval of the mean (for paired metrics,
+/// of the mean paired difference; for cost ratios, by the delta method).
 pub fn summary_csv(scenario: &Scenario, result: &RunResult) -> Vec<u8> {
-    let rows = scenario
+    let strategies = scenario
         .strategies
         .iter()
-        .zip(&result.accumulator.strategies)
-        .flat_map(|(strategy, acc)| {
-            Metric::ALL.iter().map(move |&metric| {
-                let mut row = vec![strategy.name.clone(), metric.name().to_string()];
-                row.extend(estimate(acc.metric(metric)));
-                row
-            })
-        });
+        .zip(&result.accumulator.strategies);
+    let rows = strategies.flat_map(|(strategy, acc)| {
+        acc.summary().into_iter().map(move |(metric, e)| {
+            let numbers = [e.mean, e.low, e.high, e.mcse].map(number);
+            let mut row = vec![strategy.name.clone(), metric.to_string()];
+            row.extend(numbers);
+            row
+        })
+    });
     table(
         &["strategy", "metric", "mean", "ci_low", "ci_high", "mcse"],
         rows,

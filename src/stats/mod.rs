@@ -3,10 +3,14 @@
 
 mod gini;
 mod online;
+mod paired;
 mod run;
 mod sketch;
 
 pub use gini::gini;
 pub use online::{MeanVar, Z95};
-pub use run::{Metric, RunAccumulator, SERIES, StrategyAccumulator, SurvivalSeries};
+pub use paired::{CoMoments, Estimate};
+pub use run::{
+    Metric, Paired, RATIOS, RunAccumulator, SERIES, StrategyAccumulator, SurvivalSeries,
+};
 pub use sketch::QuantileSketch;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{MeanVar, QuantileSketch, gini};
+use super::{CoMoments, Estimate, MeanVar, QuantileSketch, gini};
 use crate::model::Trajectory;
 
 /// The scalar outcomes of one replication of one strategy, in `summary.csv` order.
@@ -23,10 +23,13 @@ pub enum Metric {
     OverheadEur,
     GiniAllocation,
     ShareFunded,
+    Survival12mAfterProgramme,
+    Survival36mAfterProgramme,
+    Survival72mAfterProgramme,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 14] = [
+    pub const ALL: [Metric; 17] = [
         Self::SurvivalAtHorizon,
         Self::AliveAtHorizon,
         Self::WeightedSurvivalAtHorizon,
@@ -41,6 +44,9 @@ impl Metric {
         Self::OverheadEur,
         Self::GiniAllocation,
         Self::ShareFunded,
+        Self::Survival12mAfterProgramme,
+        Self::Survival36mAfterProgramme,
+        Self::Survival72mAfterProgramme,
     ];
 
     /// The name in `summary.csv`.
@@ -60,6 +66,9 @@ impl Metric {
             Self::OverheadEur => "overhead_eur",
             Self::GiniAllocation => "gini_allocation",
             Self::ShareFunded => "share_funded",
+            Self::Survival12mAfterProgramme => "survival_12m_after_programme",
+            Self::Survival36mAfterProgramme => "survival_36m_after_programme",
+            Self::Survival72mAfterProgramme => "survival_72m_after_programme",
         }
     }
 
@@ -81,15 +90,24 @@ impl Metric {
             Self::BacklogAtHorizon => "backlog per project at the horizon (person-months)",
             Self::OpenVulnerabilitiesAtHorizon => "open vulnerabilities per project at the horizon",
             Self::MedianTimeToFixMonths => {
-                "median months from a vulnerability's arrival to its fix (0 = same month)"
+                "median months from a vulnerability's arrival to its fix (1 = fixed in the month it arrived)"
             }
             Self::ShareFixedWithin3Months => {
-                "share of fixed vulnerabilities fixed less than 3 months after arrival"
+                "share of fixed vulnerabilities fixed within 3 months (time-to-fix of at most 3)"
             }
             Self::TotalPaidEur => "money paid to projects (EUR)",
             Self::OverheadEur => "fund overhead (EUR)",
             Self::GiniAllocation => "Gini coefficient of the money received per project",
             Self::ShareFunded => "share of projects that received any money",
+            Self::Survival12mAfterProgramme => {
+                "share never abandoned 12 months after the programme ends (the funding cliff)"
+            }
+            Self::Survival36mAfterProgramme => {
+                "share never abandoned 36 months after the programme ends"
+            }
+            Self::Survival72mAfterProgramme => {
+                "share never abandoned 72 months after the programme ends"
+            }
         }
     }
 
@@ -99,9 +117,14 @@ impl Metric {
 
     /// The value of this metric in one replication; `None` when undefined (e.g. a median
     /// time-to-fix without any fix).
-    fn of(self, t: &Trajectory, fixes: &FixSummary) -> Option<f64> {
+    fn of(self, t: &Trajectory, fixes: &FixSummary, programme_months: usize) -> Option<f64> {
         let projects = t.first_abandoned.len() as f64;
         let last = t.surviving.len() - 1;
+        let after_programme = |months: usize| {
+            t.surviving
+                .get(programme_months + months)
+                .map(|&s| f64::from(s) / projects)
+        };
         Some(match self {
             Self::SurvivalAtHorizon => f64::from(t.surviving[last]) / projects,
             Self::AliveAtHorizon => f64::from(t.alive[last]) / projects,
@@ -125,9 +148,82 @@ impl Metric {
             Self::ShareFunded => {
                 t.received_eur.iter().filter(|&&r| r > 0.0).count() as f64 / projects
             }
+            Self::Survival12mAfterProgramme => after_programme(12)?,
+            Self::Survival36mAfterProgramme => after_programme(36)?,
+            Self::Survival72mAfterProgramme => after_programme(72)?,
         })
     }
 }
+
+/// Outcomes paired against the baseline (the first strategy) in the same replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paired {
+    AbandonmentsAverted,
+    ProjectYearsGained,
+    WeightedProjectYearsGained,
+}
+
+impl Paired {
+    pub const ALL: [Paired; 3] = [
+        Self::AbandonmentsAverted,
+        Self::ProjectYearsGained,
+        Self::WeightedProjectYearsGained,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AbandonmentsAverted => "abandonments_averted",
+            Self::ProjectYearsGained => "project_years_gained",
+            Self::WeightedProjectYearsGained => "weighted_project_years_gained",
+        }
+    }
+
+    /// The difference strategy − baseline in one replication. Usage weights sum to one;
+    /// weighted project-years count a project of average usage as one.
+    fn of(self, t: &Trajectory, baseline: &Trajectory, usage_weights: &[f64]) -> f64 {
+        let projects = t.surviving_months.len() as f64;
+        match self {
+            Self::AbandonmentsAverted => {
+                let count = |t: &Trajectory| {
+                    t.first_abandoned.iter().filter(|a| a.is_some()).count() as f64
+                };
+                count(baseline) - count(t)
+            }
+            Self::ProjectYearsGained => {
+                let months = |t: &Trajectory| {
+                    t.surviving_months
+                        .iter()
+                        .map(|&m| f64::from(m))
+                        .sum::<f64>()
+                };
+                (months(t) - months(baseline)) / 12.0
+            }
+            Self::WeightedProjectYearsGained => {
+                let gained: f64 = t
+                    .surviving_months
+                    .iter()
+                    .zip(&baseline.surviving_months)
+                    .zip(usage_weights)
+                    .map(|((&m, &b), &w)| w * (f64::from(m) - f64::from(b)))
+                    .sum();
+                gained * projects / 12.0
+            }
+        }
+    }
+}
+
+/// Cost-effectiveness ratios: the fund's cost (money paid plus overhead) per unit of a
+/// paired effect, as a ratio of means.
+pub const RATIOS: [(&str, Paired); 2] = [
+    (
+        "cost_per_abandonment_averted_eur",
+        Paired::AbandonmentsAverted,
+    ),
+    (
+        "cost_per_project_year_gained_eur",
+        Paired::ProjectYearsGained,
+    ),
+];
 
 /// The per-month quantities summarised by percentiles in `timeseries.csv`.
 pub const SERIES: [&str; 4] = [
@@ -168,7 +264,7 @@ impl FixSummary {
         } else {
             (f64::from(scratch[n / 2 - 1]) + f64::from(scratch[n / 2])) / 2.0
         };
-        let within = scratch.iter().filter(|&&t| t < 3).count() as f64 / n as f64;
+        let within = scratch.iter().filter(|&&t| t <= 3).count() as f64 / n as f64;
         Self {
             median: Some(median),
             within_3_months: Some(within),
@@ -205,12 +301,21 @@ pub struct StrategyAccumulator {
     pub maintainers_end: Vec<u64>,
     /// Per call × project: Σ money granted (EUR).
     pub allocations: Vec<f64>,
+    /// One per [`Paired::ALL`] entry: differences to the baseline.
+    pub paired: Vec<MeanVar>,
+    /// One per [`RATIOS`] entry: (cost, effect) pairs.
+    pub cost_effect: Vec<CoMoments>,
+    /// Month at which the programme ends (for the cliff metrics).
+    pub programme_months: usize,
 }
 
 impl StrategyAccumulator {
-    pub fn new(months: usize, projects: usize, calls: usize) -> Self {
+    pub fn new(months: usize, projects: usize, calls: usize, programme_months: usize) -> Self {
         let points = months + 1;
         Self {
+            paired: vec![MeanVar::default(); Paired::ALL.len()],
+            cost_effect: vec![CoMoments::default(); RATIOS.len()],
+            programme_months,
             replications: 0,
             metrics: vec![MeanVar::default(); Metric::ALL.len()],
             survival: SurvivalSeries {
@@ -234,7 +339,7 @@ impl StrategyAccumulator {
         let projects = t.first_abandoned.len() as f64;
         let fixes = FixSummary::of(&t.fix_times, scratch);
         for (metric, acc) in Metric::ALL.iter().zip(&mut self.metrics) {
-            if let Some(value) = metric.of(t, &fixes) {
+            if let Some(value) = metric.of(t, &fixes, self.programme_months) {
                 acc.add(value);
             }
         }
@@ -261,9 +366,43 @@ impl StrategyAccumulator {
         }
     }
 
+    /// Folds in the paired comparison of one replication with the baseline's.
+    pub fn add_paired(&mut self, t: &Trajectory, baseline: &Trajectory, usage_weights: &[f64]) {
+        for (paired, acc) in Paired::ALL.iter().zip(&mut self.paired) {
+            acc.add(paired.of(t, baseline, usage_weights));
+        }
+        let cost = t.paid_eur + t.overhead_eur;
+        for ((_, effect), acc) in RATIOS.iter().zip(&mut self.cost_effect) {
+            acc.add(cost, effect.of(t, baseline, usage_weights));
+        }
+    }
+
+    /// Every summary row: (metric name, estimate), in `summary.csv` order.
+    pub fn summary(&self) -> Vec<(&'static str, Estimate)> {
+        let mut rows: Vec<_> = Metric::ALL
+            .iter()
+            .map(|&m| (m.name(), Estimate::of(self.metric(m))))
+            .collect();
+        rows.extend(
+            Paired::ALL
+                .iter()
+                .zip(&self.paired)
+                .map(|(p, stat)| (p.name(), Estimate::of(stat))),
+        );
+        rows.extend(
+            RATIOS
+                .iter()
+                .zip(&self.cost_effect)
+                .map(|((name, _), acc)| (*name, acc.ratio().unwrap_or_else(Estimate::undefined))),
+        );
+        rows
+    }
+
     /// Merges another accumulator of the same shape (fixed order: self, then other).
     pub fn merge(&mut self, other: &Self) {
         self.replications += other.replications;
+        merge_each(&mut self.paired, &other.paired, MeanVar::merge);
+        merge_each(&mut self.cost_effect, &other.cost_effect, CoMoments::merge);
         merge_each(&mut self.metrics, &other.metrics, MeanVar::merge);
         let (mine, theirs) = (&mut self.survival, &other.survival);
         merge_each(&mut mine.surviving, &theirs.surviving, MeanVar::merge);
@@ -316,16 +455,30 @@ pub struct RunAccumulator {
 }
 
 impl RunAccumulator {
-    pub fn new(strategies: usize, months: usize, projects: usize, calls: usize) -> Self {
+    pub fn new(
+        strategies: usize,
+        months: usize,
+        projects: usize,
+        calls: usize,
+        programme_months: usize,
+    ) -> Self {
+        let strategy = StrategyAccumulator::new(months, projects, calls, programme_months);
         Self {
-            strategies: vec![StrategyAccumulator::new(months, projects, calls); strategies],
+            strategies: vec![strategy; strategies],
         }
     }
 
-    /// Folds in one replication: one trajectory per strategy, in scenario order.
-    pub fn add_replication(&mut self, trajectories: &[Trajectory], scratch: &mut Vec<u32>) {
+    /// Folds in one replication: one trajectory per strategy, in scenario order, the
+    /// baseline first.
+    pub fn add_replication(
+        &mut self,
+        trajectories: &[Trajectory],
+        usage_weights: &[f64],
+        scratch: &mut Vec<u32>,
+    ) {
         for (acc, t) in self.strategies.iter_mut().zip(trajectories) {
             acc.add(t, scratch);
+            acc.add_paired(t, &trajectories[0], usage_weights);
         }
     }
 
