@@ -298,6 +298,10 @@ fn pay_grants(
         let cost = grant.cost_eur(fund).min(ledger.pool_eur);
         let amount = (cost - fund.overhead_fixed_eur).max(0.0) / (1.0 + fund.overhead_share);
         let amount = amount.min(grant.amount_eur);
+        if amount <= 0.0 {
+            // The pool cannot pay more than the overhead: no grant.
+            continue;
+        }
         ledger.pool_eur -= cost;
         out.paid_eur += amount;
         out.overhead_eur += cost - amount;

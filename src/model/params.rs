@@ -38,7 +38,8 @@ pub struct ModelParams {
     pub cliff_multiplier: f64,
     /// How many months the cliff multiplier lasts after pay stops.
     pub cliff_months: u32,
-    /// Monthly probability of returning in the first month of a break.
+    /// Scale h of the return probability: after s months away (s = 1, 2, …) a maintainer
+    /// on a break comes back with probability h·e^(−s/decay) that month.
     pub break_return_hazard: f64,
     /// e-folding time (months) of the falling return probability.
     pub break_return_decay_months: f64,

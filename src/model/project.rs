@@ -42,7 +42,8 @@ pub(crate) struct ProjectConstants {
 
 impl ProjectConstants {
     pub(crate) fn new(project: &Project, model: &ModelParams, fund: &FundParams) -> Self {
-        let usage = Portfolio::relative_usage(project.dependents, model).max(1e-12);
+        // At least one dependent, as for the work and vulnerability rates of a CSV portfolio.
+        let usage = Portfolio::relative_usage(project.dependents.max(1.0), model);
         let work = if project.work_rate > 0.0 && model.work_cv > 0.0 {
             let shape = 1.0 / (model.work_cv * model.work_cv);
             Gamma::new(shape, project.work_rate / shape).ok()
@@ -303,8 +304,11 @@ impl ProjectState {
         let mut leavers = 0;
         if maintainers > 0 {
             let capacity_pm_year = 12.0 * f64::from(maintainers) * constants.volunteer_pm;
-            let burnout = if model.burnout_slope == 0.0 {
+            let burnout = if model.burnout_slope == 0.0 || self.backlog <= 0.0 {
                 1.0
+            } else if capacity_pm_year <= 0.0 {
+                // A team without volunteer time is overloaded by any backlog.
+                model.burnout_cap
             } else {
                 (model.burnout_slope * self.backlog / capacity_pm_year)
                     .exp()

@@ -194,8 +194,11 @@ pub struct Manifest<'a> {
     pub scenario: &'a Scenario,
 }
 
+/// Renders one table of a run folder to CSV bytes.
+pub type TableRenderer = fn(&Scenario, &RunResult) -> Vec<u8>;
+
 /// The tables of a run folder: (file name, renderer).
-pub const TABLES: [(&str, fn(&Scenario, &RunResult) -> Vec<u8>); 5] = [
+pub const TABLES: [(&str, TableRenderer); 5] = [
     ("summary.csv", tables::summary_csv),
     ("survival.csv", tables::survival_csv),
     ("timeseries.csv", tables::timeseries_csv),
