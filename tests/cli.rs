@@ -381,3 +381,46 @@ fn a_csv_portfolio_runs_and_its_projects_are_reported_by_name() {
     // The `none` baseline is added when a scenario does not list it.
     assert!(projects.contains("none,curl,"));
 }
+
+#[test]
+fn compare_ranks_strategies_with_paired_differences() {
+    let dir = TempDir::new().unwrap();
+    let scenario = small_scenario(dir.path());
+    let output = fundsim(dir.path())
+        .args(["compare", &scenario, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows = json["strategies"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    let means: Vec<f64> = rows.iter().map(|r| r["mean"].as_f64().unwrap()).collect();
+    assert!(
+        means.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by survival, best first: {means:?}"
+    );
+    assert_eq!(rows[0]["verdict"], "best");
+    let none = rows.iter().find(|r| r["strategy"] == "none").unwrap();
+    assert_eq!(none["vs_baseline"].as_f64().unwrap(), 0.0);
+    fundsim(dir.path())
+        .args(["compare", &scenario, "--by", "happiness"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("survival_at_horizon"));
+    fundsim(dir.path())
+        .args([
+            "compare",
+            &scenario,
+            "--by",
+            "abandonments",
+            "--format",
+            "csv",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("rank,strategy,mean"));
+}

@@ -115,6 +115,21 @@ impl Metric {
         Self::ALL.into_iter().find(|m| m.name() == name)
     }
 
+    /// Whether a larger value is better for the fund's goal (survival, maintainers), or
+    /// worse (abandonments, backlog, vulnerabilities, time to fix, money spent).
+    pub fn higher_is_better(self) -> bool {
+        !matches!(
+            self,
+            Self::Abandonments
+                | Self::BacklogAtHorizon
+                | Self::OpenVulnerabilitiesAtHorizon
+                | Self::MedianTimeToFixMonths
+                | Self::TotalPaidEur
+                | Self::OverheadEur
+                | Self::GiniAllocation
+        )
+    }
+
     /// The value of this metric in one replication; `None` when undefined (e.g. a median
     /// time-to-fix without any fix).
     fn of(self, t: &Trajectory, fixes: &FixSummary, programme_months: usize) -> Option<f64> {
@@ -334,14 +349,19 @@ impl StrategyAccumulator {
     }
 
     /// Folds in one replication.
-    pub fn add(&mut self, t: &Trajectory, scratch: &mut Vec<u32>) {
+    /// Folds in one replication; `values` receives the replication's value of every
+    /// metric (for the paired comparisons of [`RunAccumulator`]).
+    pub fn add(&mut self, t: &Trajectory, scratch: &mut Vec<u32>, values: &mut Vec<Option<f64>>) {
         self.replications += 1;
         let projects = t.first_abandoned.len() as f64;
         let fixes = FixSummary::of(&t.fix_times, scratch);
+        values.clear();
         for (metric, acc) in Metric::ALL.iter().zip(&mut self.metrics) {
-            if let Some(value) = metric.of(t, &fixes, self.programme_months) {
+            let value = metric.of(t, &fixes, self.programme_months);
+            if let Some(value) = value {
                 acc.add(value);
             }
+            values.push(value);
         }
         let survival = &mut self.survival;
         for month in 0..t.surviving.len() {
@@ -452,6 +472,9 @@ fn merge_each<T>(mine: &mut [T], theirs: &[T], merge: impl Fn(&mut T, &T)) {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunAccumulator {
     pub strategies: Vec<StrategyAccumulator>,
+    /// Paired differences of every metric between every two strategies, strategy i
+    /// minus strategy j in the same replication, at `(metric · S + i) · S + j`.
+    pub pairwise: Vec<MeanVar>,
 }
 
 impl RunAccumulator {
@@ -465,6 +488,7 @@ impl RunAccumulator {
         let strategy = StrategyAccumulator::new(months, projects, calls, programme_months);
         Self {
             strategies: vec![strategy; strategies],
+            pairwise: vec![MeanVar::default(); Metric::ALL.len() * strategies * strategies],
         }
     }
 
@@ -476,16 +500,43 @@ impl RunAccumulator {
         usage_weights: &[f64],
         scratch: &mut Vec<u32>,
     ) {
-        for (acc, t) in self.strategies.iter_mut().zip(trajectories) {
-            acc.add(t, scratch);
+        let count = self.strategies.len();
+        let mut values = vec![Vec::new(); count];
+        for ((acc, t), values) in self
+            .strategies
+            .iter_mut()
+            .zip(trajectories)
+            .zip(&mut values)
+        {
+            acc.add(t, scratch, values);
             acc.add_paired(t, &trajectories[0], usage_weights);
         }
+        for metric in 0..Metric::ALL.len() {
+            for i in 0..count {
+                for j in 0..count {
+                    if let (Some(a), Some(b)) = (values[i][metric], values[j][metric]) {
+                        self.pairwise[(metric * count + i) * count + j].add(a - b);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Strategy `i` minus strategy `j` in `metric`, paired within replications.
+    pub fn difference(&self, metric: Metric, i: usize, j: usize) -> &MeanVar {
+        let count = self.strategies.len();
+        let metric = Metric::ALL
+            .iter()
+            .position(|&m| m == metric)
+            .expect("every metric has a slot");
+        &self.pairwise[(metric * count + i) * count + j]
     }
 
     pub fn merge(&mut self, other: &Self) {
         for (mine, theirs) in self.strategies.iter_mut().zip(&other.strategies) {
             mine.merge(theirs);
         }
+        merge_each(&mut self.pairwise, &other.pairwise, MeanVar::merge);
     }
 
     pub fn replications(&self) -> u64 {

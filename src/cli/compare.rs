@@ -1,0 +1,229 @@
+//! `fundsim compare`: every strategy of a scenario ranked by one metric, with paired
+//! differences (common random numbers) to the baseline and to the best, and a plain
+//! statement of which strategies cannot be told apart at this number of replications.
+
+use std::sync::atomic::AtomicBool;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::CliError;
+use super::common::SimulationArgs;
+use crate::engine::{self, RunConfig};
+use crate::stats::{Estimate, Metric};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub simulation: SimulationArgs,
+    /// The metric to rank by (a metric of summary.csv, e.g. weighted_survival_at_horizon).
+    #[arg(long, default_value = "survival_at_horizon")]
+    pub by: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// One strategy's place in the ranking.
+#[derive(Debug, Serialize)]
+struct Row {
+    rank: usize,
+    strategy: String,
+    mean: f64,
+    ci_low: f64,
+    ci_high: f64,
+    vs_baseline: f64,
+    vs_baseline_ci_low: f64,
+    vs_baseline_ci_high: f64,
+    vs_best: f64,
+    vs_best_ci_low: f64,
+    vs_best_ci_high: f64,
+    /// `best`, `indistinguishable from best` or `worse than best`.
+    verdict: &'static str,
+}
+
+pub fn execute(args: CompareArgs) -> Result<(), CliError> {
+    let metric = Metric::from_name(&args.by).ok_or_else(|| {
+        let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+        CliError::Usage(format!(
+            "--by {:?} is not a metric; choose one of {}",
+            args.by,
+            names.join(", ")
+        ))
+    })?;
+    let prepared = args.simulation.prepare()?;
+    let scenario = &prepared.scenario;
+    let config = RunConfig::from_scenario(scenario);
+    let result = prepared
+        .pool
+        .install(|| {
+            engine::run(
+                scenario,
+                prepared.portfolio.clone(),
+                &config,
+                &|_| {},
+                &AtomicBool::new(false),
+            )
+        })
+        .map_err(|e| CliError::Failure(e.to_string()))?;
+    let acc = &result.accumulator;
+    let mean = |i: usize| acc.strategies[i].metric(metric).mean_or_nan();
+    let mut order: Vec<usize> = (0..scenario.strategies.len())
+        .filter(|&i| !mean(i).is_nan())
+        .collect();
+    order.sort_by(|&a, &b| {
+        let by = mean(b).total_cmp(&mean(a));
+        if metric.higher_is_better() {
+            by
+        } else {
+            by.reverse()
+        }
+    });
+    let Some(&best) = order.first() else {
+        return Err(CliError::Failure(format!(
+            "{} is undefined for every strategy",
+            metric.name()
+        )));
+    };
+    let baseline = scenario.baseline_index();
+    let rows: Vec<Row> = order
+        .iter()
+        .enumerate()
+        .map(|(rank, &i)| {
+            let own = Estimate::of(acc.strategies[i].metric(metric));
+            let vs_baseline = Estimate::of(acc.difference(metric, i, baseline));
+            let vs_best = Estimate::of(acc.difference(metric, i, best));
+            let verdict = if i == best {
+                "best"
+            } else if vs_best.low <= 0.0 && vs_best.high >= 0.0 {
+                "indistinguishable from best"
+            } else {
+                "worse than best"
+            };
+            Row {
+                rank: rank + 1,
+                strategy: scenario.strategies[i].name.clone(),
+                mean: own.mean,
+                ci_low: own.low,
+                ci_high: own.high,
+                vs_baseline: vs_baseline.mean,
+                vs_baseline_ci_low: vs_baseline.low,
+                vs_baseline_ci_high: vs_baseline.high,
+                vs_best: vs_best.mean,
+                vs_best_ci_low: vs_best.low,
+                vs_best_ci_high: vs_best.high,
+                verdict,
+            }
+        })
+        .collect();
+    match args.format {
+        Format::Json => {
+            let json = serde_json::json!({
+                "metric": metric.name(),
+                "higher_is_better": metric.higher_is_better(),
+                "replications": config.replications,
+                "seed": config.seed,
+                "baseline": scenario.strategies[baseline].name,
+                "strategies": rows,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json)
+                    .map_err(|e| CliError::Failure(e.to_string()))?
+            );
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(std::io::stdout());
+            for row in &rows {
+                writer
+                    .serialize(row)
+                    .map_err(|e| CliError::Failure(e.to_string()))?;
+            }
+            writer
+                .flush()
+                .map_err(|e| CliError::Failure(e.to_string()))?;
+        }
+        Format::Table => print_table(
+            metric,
+            &rows,
+            &scenario.strategies[baseline].name,
+            config.replications,
+        ),
+    }
+    Ok(())
+}
+
+fn interval(mean: f64, low: f64, high: f64) -> String {
+    if mean.is_nan() {
+        return "—".into();
+    }
+    format!("{} ({} to {})", short(mean), short(low), short(high))
+}
+
+fn short(value: f64) -> String {
+    if value.abs() >= 1_000.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.4}")
+    }
+}
+
+fn print_table(metric: Metric, rows: &[Row], baseline: &str, replications: u64) {
+    let direction = if metric.higher_is_better() {
+        "higher is better"
+    } else {
+        "lower is better"
+    };
+    println!(
+        "{}: {} ({direction}); {replications} replications, paired 95% intervals",
+        metric.name(),
+        metric.description()
+    );
+    println!(
+        "{:<5}{:<22}{:>34}{:>36}{:>36}  verdict",
+        "rank",
+        "strategy",
+        "mean",
+        format!("difference to {baseline}"),
+        "difference to best"
+    );
+    for row in rows {
+        println!(
+            "{:<5}{:<22}{:>34}{:>36}{:>36}  {}",
+            row.rank,
+            row.strategy,
+            interval(row.mean, row.ci_low, row.ci_high),
+            interval(
+                row.vs_baseline,
+                row.vs_baseline_ci_low,
+                row.vs_baseline_ci_high
+            ),
+            interval(row.vs_best, row.vs_best_ci_low, row.vs_best_ci_high),
+            row.verdict
+        );
+    }
+    let ties: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.verdict == "indistinguishable from best")
+        .map(|r| r.strategy.as_str())
+        .collect();
+    if ties.is_empty() {
+        println!(
+            "\n{} is best, clearly ahead of every other strategy at this number of replications.",
+            rows[0].strategy
+        );
+    } else {
+        println!(
+            "\n{} cannot be told apart from the best ({}) at {replications} replications: the paired interval of the difference includes zero. More replications (--replications) may separate them.",
+            ties.join(", "),
+            rows[0].strategy
+        );
+    }
+}
