@@ -258,3 +258,117 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     })?;
     validate::validate(file, text, origin)
 }
+
+/// Parses scenario text with numeric fields replaced, each named by its dotted path
+/// (`fund.budget_eur`, `model.attrition_hazard`, `strategies[2].power`), then validates
+/// the result. Sweeps, sensitivity analyses and calibration vary a scenario this way, so
+/// every variant passes the same checks as a file.
+///
+/// # Errors
+/// A [`ScenarioError`] naming the path when it does not lead to a field of the
+/// scenario format, or when a value is out of range.
+pub fn parse_with_overrides(
+    text: &str,
+    origin: &str,
+    overrides: &[(&str, f64)],
+) -> Result<Scenario, ScenarioError> {
+    let fail = |field: &str, problem: String| ScenarioError {
+        origin: origin.to_string(),
+        issues: vec![Issue {
+            field: field.to_string(),
+            line: None,
+            value: None,
+            problem,
+        }],
+    };
+    let mut document: toml::Table = toml::from_str(text).map_err(|error| ScenarioError {
+        origin: origin.to_string(),
+        issues: vec![validate::issue_from_toml(text, &error)],
+    })?;
+    for &(path, value) in overrides {
+        set_path(&mut document, path, value).map_err(|problem| fail(path, problem))?;
+    }
+    let file = ScenarioFile::deserialize(toml::Value::Table(document))
+        .map_err(|error| fail("", format!("after overrides: {}", error.message().trim())))?;
+    validate::validate(file, text, origin)
+}
+
+/// Sets the number at a dotted path, creating the last key if the table lacks it (so a
+/// default can be overridden). Integer fields get an integer when the value is whole.
+fn set_path(document: &mut toml::Table, path: &str, value: f64) -> Result<(), String> {
+    let mut table = document;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let (key, index) = match part.split_once('[') {
+            Some((key, rest)) => {
+                let index = rest
+                    .trim_end_matches(']')
+                    .parse::<usize>()
+                    .map_err(|_| format!("bad index in {part:?}"))?;
+                (key, Some(index))
+            }
+            None => (part, None),
+        };
+        if parts.peek().is_none() {
+            if index.is_some() {
+                return Err("the path must end at a field, not an array entry".into());
+            }
+            let number = if value.fract() == 0.0
+                && value.abs() < 9e15
+                && table.get(key).is_none_or(toml::Value::is_integer)
+            {
+                toml::Value::Integer(value as i64)
+            } else {
+                toml::Value::Float(value)
+            };
+            table.insert(key.to_string(), number);
+            return Ok(());
+        }
+        let entry = table
+            .entry(key.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = match index {
+            Some(index) => entry
+                .as_array_mut()
+                .and_then(|array| array.get_mut(index))
+                .ok_or_else(|| format!("`{key}` has no entry {index}"))?,
+            None => entry,
+        };
+        table = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{key}` is not a table"))?;
+    }
+    Err("empty path".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_change_fields_by_path_and_are_validated() {
+        let text = builtin("stf").unwrap();
+        let scenario = parse_with_overrides(
+            text,
+            "stf",
+            &[
+                ("fund.budget_eur", 5e6),
+                ("strategies[4].power", 2.0),
+                ("model.cliff_months", 3.0),
+            ],
+        )
+        .unwrap();
+        assert_eq!(scenario.fund.budget_eur, 5e6);
+        assert_eq!(scenario.model.cliff_months, 3);
+        assert!(
+            matches!(&scenario.strategies[4].rule, crate::strategy::RuleSpec::Proportional(p) if p.power == 2.0)
+        );
+        let error =
+            parse_with_overrides(text, "stf", &[("model.attrition_hazard", -1.0)]).unwrap_err();
+        assert_eq!(error.issues[0].field, "model.attrition_hazard");
+        let error =
+            parse_with_overrides(text, "stf", &[("model.atrition_hazard", 0.1)]).unwrap_err();
+        assert!(error.to_string().contains("atrition_hazard"), "{error}");
+        assert!(parse_with_overrides(text, "stf", &[("strategies[9].power", 1.0)]).is_err());
+    }
+}
