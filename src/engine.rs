@@ -90,7 +90,7 @@ pub fn run(
             scenario.strategies.len(),
             scenario.fund.horizon_months as usize,
             world.project_count(),
-            scenario.fund.call_count(),
+            scenario.max_calls(),
             scenario.fund.programme_months as usize,
         )
     };

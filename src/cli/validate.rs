@@ -5,7 +5,6 @@ use clap::Args;
 use super::CliError;
 use crate::input::{load_portfolio, load_scenario};
 use crate::scenario::PortfolioSpec;
-use crate::strategy::RuleSpec;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -25,7 +24,7 @@ pub fn execute(args: ValidateArgs) -> Result<(), CliError> {
     println!(
         "fund: EUR {:.0} budget, {} calls every {} months during {} months, horizon {} months",
         fund.budget_eur,
-        fund.call_count(),
+        crate::strategy::Timing::Even.call_months(fund).len(),
         fund.call_interval_months,
         fund.programme_months,
         fund.horizon_months
@@ -58,13 +57,7 @@ pub fn execute(args: ValidateArgs) -> Result<(), CliError> {
     );
     println!("strategies:");
     for strategy in &s.strategies {
-        let rule = match &strategy.rule {
-            RuleSpec::None => "none (the baseline every strategy is paired with)".to_string(),
-            RuleSpec::Equal => "equal".to_string(),
-            RuleSpec::Proportional(p) => {
-                format!("proportional to {:?} ^ {}", p.score, p.power).to_lowercase()
-            }
-        };
+        let rule = strategy.rule.describe();
         let timing = if strategy.rule.funds() {
             format!(", {}", strategy.timing.name())
         } else {

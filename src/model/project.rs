@@ -9,6 +9,7 @@ use super::sampling::{bernoulli_count, poisson, probability_of_hazard};
 use crate::portfolio::{Portfolio, Project};
 use crate::rng::{Purpose, SimRng, month_stream, stream, stream_seed};
 use crate::scenario::FundParams;
+use crate::strategy::ProjectView;
 
 /// Project status (MODEL.md, "The state of a project").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -183,6 +184,32 @@ impl ProjectState {
 
     pub fn open_vulnerabilities(&self) -> u32 {
         self.vulnerabilities.len() as u32
+    }
+
+    /// What the fund can observe of this project (see `crate::strategy::ProjectView`).
+    pub(crate) fn view(&self, index: usize, project: &Project) -> ProjectView {
+        ProjectView {
+            index,
+            dependents: project.dependents,
+            criticality: project.criticality,
+            maintainers: self.maintainers(),
+            backlog: self.backlog,
+            open_vulnerabilities: self.open_vulnerabilities(),
+            status: self.status,
+            received_eur: self.received_eur,
+            grants: self.grants,
+        }
+    }
+
+    /// Extra work, such as the effort of applying for a grant (PM).
+    pub(crate) fn add_work(&mut self, effort_pm: f64) {
+        self.backlog += effort_pm.max(0.0);
+    }
+
+    /// A later tranche of a grant arrives: like a grant, without counting a new one.
+    pub(crate) fn receive_tranche(&mut self, amount_eur: f64, spend_months: u32) {
+        self.receive_grant(amount_eur, spend_months);
+        self.grants -= 1;
     }
 
     /// Step 1 (the project's side): a grant arrives. All money held is re-planned to be

@@ -179,15 +179,15 @@ pub fn projects_csv(scenario: &Scenario, result: &RunResult) -> Vec<u8> {
 /// zero included, so the rows of a call sum to its mean spending).
 pub fn allocations_csv(scenario: &Scenario, result: &RunResult) -> Vec<u8> {
     let projects = &result.portfolio.projects;
-    let call_months: Vec<u32> = scenario.fund.call_months().collect();
     let rows = scenario
         .strategies
         .iter()
         .zip(&result.accumulator.strategies)
         .flat_map(|(strategy, acc)| {
             let n = acc.replications.max(1) as f64;
-            let months = call_months.clone();
-            months
+            strategy
+                .timing
+                .call_months(&scenario.fund)
                 .into_iter()
                 .enumerate()
                 .flat_map(move |(call, month)| {

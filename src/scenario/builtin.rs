@@ -1,8 +1,15 @@
 //! Scenarios compiled into the binary, so `fundsim run` works from any directory.
 
 /// Built-in scenarios: (name, TOML text).
-pub const BUILTIN_SCENARIOS: [(&str, &str); 1] =
-    [("stf", include_str!("../../scenarios/stf.toml"))];
+pub const BUILTIN_SCENARIOS: [(&str, &str); 4] = [
+    ("stf", include_str!("../../scenarios/stf.toml")),
+    ("timing", include_str!("../../scenarios/timing.toml")),
+    ("selection", include_str!("../../scenarios/selection.toml")),
+    (
+        "deep-vs-thin",
+        include_str!("../../scenarios/deep-vs-thin.toml"),
+    ),
+];
 
 /// The text of a built-in scenario, by name.
 pub fn builtin(name: &str) -> Option<&'static str> {

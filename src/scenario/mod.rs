@@ -64,6 +64,8 @@ pub struct FundParams {
     pub max_grant_eur: f64,
     /// Whether money a project still holds when it is abandoned returns to the fund.
     pub clawback_on_abandonment: bool,
+    /// Real annual return of the invested budget under the `endowment` timing.
+    pub endowment_real_return: f64,
 }
 
 impl Default for FundParams {
@@ -80,20 +82,8 @@ impl Default for FundParams {
             min_grant_eur: 50_000.0,
             max_grant_eur: 1_000_000.0,
             clawback_on_abandonment: false,
+            endowment_real_return: 0.04,
         }
-    }
-}
-
-impl FundParams {
-    /// The months in which the fund makes a call, in order.
-    pub fn call_months(&self) -> impl Iterator<Item = u32> + '_ {
-        (0..self.programme_months.min(self.horizon_months))
-            .step_by(self.call_interval_months.max(1) as usize)
-    }
-
-    /// Number of calls in the programme.
-    pub fn call_count(&self) -> usize {
-        self.call_months().count()
     }
 }
 
@@ -236,6 +226,15 @@ impl Scenario {
         let json = serde_json::to_vec(self).expect("a scenario always serializes");
         let digest = Sha256::digest(&json);
         digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
+    /// The most calls any strategy makes (the size of the allocation tables).
+    pub fn max_calls(&self) -> usize {
+        self.strategies
+            .iter()
+            .map(|s| s.timing.call_months(&self.fund).len())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Index of the `none` baseline strategy (always present after validation).

@@ -3,7 +3,7 @@
 //! When the equal share would fall below the minimum grant, the least critical
 //! projects are left out of that call (see `sizing`).
 
-use super::{AllocationRule, Call, Grant, ProjectView, split_by_weights};
+use super::{AllocationRule, Call, Decision, ProjectView, Review, split_by_weights};
 use crate::rng::SimRng;
 
 pub struct EqualSplit;
@@ -13,20 +13,20 @@ impl AllocationRule for EqualSplit {
         &self,
         call: &Call,
         projects: &[ProjectView],
+        _review: &Review,
         _rng: &mut SimRng,
-        grants: &mut Vec<Grant>,
+        decision: &mut Decision,
     ) {
         let weights = projects.iter().filter(|p| p.eligible()).map(|p| (p, 1.0));
-        split_by_weights(call, weights, grants);
+        split_by_weights(call, weights, &mut decision.grants);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{Purpose, stream};
     use crate::scenario::FundParams;
-    use crate::strategy::test_support::view;
+    use crate::strategy::test_support::{decide, view};
 
     #[test]
     fn splits_equally_over_active_projects_within_the_budget() {
@@ -44,13 +44,7 @@ mod tests {
         };
         let mut projects: Vec<_> = (0..4).map(|i| view(i, 100.0)).collect();
         projects[2].status = crate::model::Status::Dormant;
-        let mut grants = Vec::new();
-        EqualSplit.allocate(
-            &call,
-            &projects,
-            &mut stream(1, 0, 0, Purpose::Fund),
-            &mut grants,
-        );
+        let grants = decide(&EqualSplit, &call, &projects);
         assert_eq!(grants.len(), 3);
         assert!(grants.iter().all(|g| g.project != 2));
         let cost: f64 = grants.iter().map(|g| g.cost_eur(&fund)).sum();

@@ -7,18 +7,30 @@
 //! `crate::model`, so a rule cannot read the future, hidden merit or another
 //! replication: the type it receives does not contain them.
 
+mod competitive;
 mod equal;
+mod lottery;
+mod milestone;
 mod none;
 mod proportional;
+mod quadratic;
+mod risk_targeted;
 mod sizing;
 mod timing;
 
+pub use competitive::CompetitiveParams;
+pub use lottery::LotteryParams;
+pub use milestone::MilestoneParams;
 pub use proportional::{ProportionalParams, Score};
+pub use quadratic::{QuadraticParams, quadratic_match};
+pub use risk_targeted::RiskTargetedParams;
 pub use sizing::split_by_weights;
 pub use timing::Timing;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::Review;
 use crate::model::Status;
 use crate::rng::SimRng;
 use crate::scenario::validate::Checker;
@@ -54,7 +66,7 @@ impl ProjectView {
 /// The call being decided.
 #[derive(Debug, Clone, Copy)]
 pub struct Call<'a> {
-    /// 0-based number of the call in the programme.
+    /// 0-based number of the call.
     pub index: usize,
     /// Month of the call.
     pub month: u32,
@@ -67,29 +79,60 @@ pub struct Call<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Grant {
     pub project: usize,
-    /// Money paid to the project (EUR), overhead not included.
+    /// Money granted to the project (EUR), overhead not included.
     pub amount_eur: f64,
+    /// Number of equal tranches it is paid in (1: all at once). Later tranches are paid
+    /// only to a project that is active when they fall due.
+    pub tranches: u32,
 }
 
 impl Grant {
+    /// A grant paid in full at the call.
+    pub fn upfront(project: usize, amount_eur: f64) -> Self {
+        Self {
+            project,
+            amount_eur,
+            tranches: 1,
+        }
+    }
+
     /// What the grant costs the fund: the amount plus overhead.
     pub fn cost_eur(&self, fund: &FundParams) -> f64 {
         self.amount_eur * (1.0 + fund.overhead_share) + fund.overhead_fixed_eur
     }
 }
 
+/// What a rule decides at a call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    pub grants: Vec<Grant>,
+    /// Effort projects spent applying (project, person-months): it adds to their backlog.
+    pub application_effort: Vec<(usize, f64)>,
+}
+
+impl Decision {
+    pub fn clear(&mut self) {
+        self.grants.clear();
+        self.application_effort.clear();
+    }
+}
+
 /// An allocation rule: decides the grants of one call from what the fund observes.
 ///
-/// Implementations must keep the total cost of their grants (amount plus overhead)
-/// within `call.budget_eur`; [`split_by_weights`] does this for weight-based rules.
+/// The rule sees [`ProjectView`]s and, through [`Review`], noisy reviews of the
+/// projects' hidden merit; nothing else of the simulation. Implementations must keep the
+/// total cost of their grants (amount plus overhead) within `call.budget_eur`;
+/// [`split_by_weights`] does this for weight-based rules (the model scales down any
+/// excess, so the budget holds whatever a rule does).
 pub trait AllocationRule: Send + Sync {
-    /// Appends this call's grants to `grants` (which arrives empty).
+    /// Fills `decision` (which arrives empty) for this call.
     fn allocate(
         &self,
         call: &Call,
         projects: &[ProjectView],
+        review: &Review,
         rng: &mut SimRng,
-        grants: &mut Vec<Grant>,
+        decision: &mut Decision,
     );
 }
 
@@ -103,10 +146,29 @@ pub enum RuleSpec {
     Equal,
     /// Shares proportional to a score raised to a power.
     Proportional(ProportionalParams),
+    /// Greedy: each next euro where it cuts the observable usage-weighted risk most.
+    RiskTargeted(RiskTargetedParams),
+    /// An open call: applications, noisy review, ranking, requested sizes.
+    Competitive(CompetitiveParams),
+    /// Partial randomisation: a quality threshold, then a draw.
+    Lottery(LotteryParams),
+    /// A matching pool split by quadratic funding of community contributions.
+    Quadratic(QuadraticParams),
+    /// Grants in tranches, withheld from projects that went dormant.
+    Milestone(MilestoneParams),
 }
 
 /// The names a scenario can give in `rule = "…"`.
-pub const RULE_NAMES: [&str; 3] = ["none", "equal", "proportional"];
+pub const RULE_NAMES: [&str; 8] = [
+    "none",
+    "equal",
+    "proportional",
+    "risk_targeted",
+    "competitive",
+    "lottery",
+    "quadratic",
+    "milestone",
+];
 
 impl RuleSpec {
     /// The rule ready to run.
@@ -115,12 +177,72 @@ impl RuleSpec {
             Self::None => Box::new(none::NoFunding),
             Self::Equal => Box::new(equal::EqualSplit),
             Self::Proportional(params) => Box::new(proportional::ProportionalSplit(params.clone())),
+            Self::RiskTargeted(params) => Box::new(risk_targeted::RiskTargeted(params.clone())),
+            Self::Competitive(params) => Box::new(competitive::OpenCall(params.clone())),
+            Self::Lottery(params) => Box::new(lottery::Lottery(params.clone())),
+            Self::Quadratic(params) => Box::new(quadratic::QuadraticFunding(params.clone())),
+            Self::Milestone(params) => Box::new(milestone::Milestones(params.clone())),
         }
     }
 
     /// Whether the rule ever pays anything.
     pub fn funds(&self) -> bool {
         !matches!(self, Self::None)
+    }
+
+    /// A one-line description with the parameters, for `validate` and the brief.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::None => "none (the baseline every strategy is paired with)".into(),
+            Self::Equal => "equal split over active projects".into(),
+            Self::Proportional(p) => format!("proportional to {} ^ {}", p.score.name(), p.power),
+            Self::RiskTargeted(p) => {
+                format!("risk-targeted, greedy in steps of EUR {}", p.step_eur)
+            }
+            Self::Competitive(p) => format!(
+                "open call: {:.0}% apply at {} PM each, review noise {}, requests median EUR {}",
+                100.0 * p.application_probability,
+                p.application_cost_pm,
+                p.review_noise,
+                p.request_median_eur
+            ),
+            Self::Lottery(p) => format!(
+                "lottery among the top {:.0}% by review (noise {}), EUR {} each",
+                100.0 * (1.0 - p.threshold),
+                p.review_noise,
+                p.grant_eur
+            ),
+            Self::Quadratic(p) => format!(
+                "quadratic funding: {} contributors at reference usage, median EUR {}",
+                p.contributors_base, p.contribution_median_eur
+            ),
+            Self::Milestone(p) => format!(
+                "milestones: {} tranches, shares by {} ^ {}",
+                p.tranches,
+                p.score.name(),
+                p.power
+            ),
+        }
+    }
+}
+
+/// Deserializes a rule's parameters from the entry's extra keys, reporting problems.
+fn parse_params<P: DeserializeOwned>(
+    check: &mut Checker,
+    index: usize,
+    rule: &str,
+    params: &toml::Table,
+) -> Option<P> {
+    match toml::Value::Table(params.clone()).try_into::<P>() {
+        Ok(parsed) => Some(parsed),
+        Err(error) => {
+            check.fail(
+                &format!("strategies[{index}]"),
+                None,
+                format!("rule `{rule}`: {}", error.message().trim()),
+            );
+            None
+        }
     }
 }
 
@@ -164,10 +286,10 @@ pub(crate) fn parse_entry(
             }
         },
     };
-    let params = toml::Value::Table(entry.params.clone());
+    let params = &entry.params;
     let parsed = match rule_name {
         "none" | "equal" => {
-            if let Some(key) = entry.params.keys().next() {
+            if let Some(key) = params.keys().next() {
                 check.fail(
                     &field(key),
                     None,
@@ -181,20 +303,30 @@ pub(crate) fn parse_entry(
                 RuleSpec::Equal
             })
         }
-        "proportional" => match params.try_into::<ProportionalParams>() {
-            Ok(params) => {
-                proportional::check(check, index, &params);
-                Some(RuleSpec::Proportional(params))
-            }
-            Err(error) => {
-                check.fail(
-                    &format!("strategies[{index}]"),
-                    None,
-                    format!("rule `proportional`: {}", error.message().trim()),
-                );
-                None
-            }
-        },
+        "proportional" => parse_params(check, index, rule_name, params).map(|p| {
+            proportional::check(check, index, &p);
+            RuleSpec::Proportional(p)
+        }),
+        "risk_targeted" => parse_params(check, index, rule_name, params).map(|p| {
+            risk_targeted::check(check, index, &p);
+            RuleSpec::RiskTargeted(p)
+        }),
+        "competitive" => parse_params(check, index, rule_name, params).map(|p| {
+            competitive::check(check, index, &p);
+            RuleSpec::Competitive(p)
+        }),
+        "lottery" => parse_params(check, index, rule_name, params).map(|p| {
+            lottery::check(check, index, &p);
+            RuleSpec::Lottery(p)
+        }),
+        "quadratic" => parse_params(check, index, rule_name, params).map(|p| {
+            quadratic::check(check, index, &p);
+            RuleSpec::Quadratic(p)
+        }),
+        "milestone" => parse_params(check, index, rule_name, params).map(|p| {
+            milestone::check(check, index, &p);
+            RuleSpec::Milestone(p)
+        }),
         other => {
             check.fail(
                 &field("rule"),
@@ -210,6 +342,7 @@ pub(crate) fn parse_entry(
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::*;
+    use crate::rng::{Purpose, stream};
 
     /// A view of an active project with the given usage.
     pub fn view(index: usize, dependents: f64) -> ProjectView {
@@ -224,5 +357,30 @@ pub(crate) mod test_support {
             received_eur: 0.0,
             grants: 0,
         }
+    }
+
+    /// The grants a rule makes at a call, with merit equal for every project.
+    pub fn decide(rule: &dyn AllocationRule, call: &Call, projects: &[ProjectView]) -> Vec<Grant> {
+        decide_with(rule, call, projects, &vec![0.0; projects.len()], 1).grants
+    }
+
+    /// The decision of a rule with the given hidden merit and fund-stream replication.
+    pub fn decide_with(
+        rule: &dyn AllocationRule,
+        call: &Call,
+        projects: &[ProjectView],
+        merit: &[f64],
+        replication: u64,
+    ) -> Decision {
+        let mut decision = Decision::default();
+        let review = Review::new(merit);
+        rule.allocate(
+            call,
+            projects,
+            &review,
+            &mut stream(1, replication, 0, Purpose::Fund),
+            &mut decision,
+        );
+        decision
     }
 }

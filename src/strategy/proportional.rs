@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AllocationRule, Call, Grant, ProjectView, split_by_weights};
+use super::{AllocationRule, Call, Decision, ProjectView, Review, split_by_weights};
 use crate::rng::SimRng;
 use crate::scenario::validate::Checker;
 
@@ -28,6 +28,10 @@ pub struct ProportionalParams {
     /// Exponent γ applied to the score.
     #[serde(default = "default_power")]
     pub power: f64,
+    /// Fund only the this many highest-scoring eligible projects (deep rather than
+    /// thin); all of them when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_projects: Option<u32>,
 }
 
 fn default_score() -> Score {
@@ -48,7 +52,16 @@ pub(super) fn check(check: &mut Checker, index: usize, params: &ProportionalPara
 }
 
 impl Score {
-    fn of(self, project: &ProjectView) -> f64 {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Dependents => "dependents",
+            Self::Criticality => "criticality",
+            Self::Backlog => "backlog",
+            Self::OpenVulnerabilities => "open_vulnerabilities",
+        }
+    }
+
+    pub(super) fn of(self, project: &ProjectView) -> f64 {
         match self {
             Self::Dependents => project.dependents,
             Self::Criticality => project.criticality,
@@ -65,24 +78,39 @@ impl AllocationRule for ProportionalSplit {
         &self,
         call: &Call,
         projects: &[ProjectView],
+        _review: &Review,
         _rng: &mut SimRng,
-        grants: &mut Vec<Grant>,
+        decision: &mut Decision,
     ) {
-        let ProportionalParams { score, power } = self.0;
-        let weights = projects
-            .iter()
-            .filter(|p| p.eligible())
+        let ProportionalParams {
+            score,
+            power,
+            max_projects,
+        } = self.0;
+        let mut eligible: Vec<&ProjectView> = projects.iter().filter(|p| p.eligible()).collect();
+        if let Some(count) = max_projects {
+            // The highest scores first; ties by criticality, then portfolio order.
+            eligible.sort_by(|a, b| {
+                score
+                    .of(b)
+                    .total_cmp(&score.of(a))
+                    .then(b.criticality.total_cmp(&a.criticality))
+                    .then(a.index.cmp(&b.index))
+            });
+            eligible.truncate(count as usize);
+        }
+        let weights = eligible
+            .into_iter()
             .map(|p| (p, score.of(p).max(0.0).powf(power)));
-        split_by_weights(call, weights, grants);
+        split_by_weights(call, weights, &mut decision.grants);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{Purpose, stream};
     use crate::scenario::FundParams;
-    use crate::strategy::test_support::view;
+    use crate::strategy::test_support::{decide, view};
 
     #[test]
     fn shares_follow_the_score_to_the_power() {
@@ -99,19 +127,22 @@ mod tests {
             fund: &fund,
         };
         let projects = vec![view(0, 100.0), view(1, 400.0)];
-        let mut grants = Vec::new();
         let rule = ProportionalSplit(ProportionalParams {
             score: Score::Dependents,
             power: 0.5,
+            max_projects: None,
         });
-        rule.allocate(
-            &call,
-            &projects,
-            &mut stream(1, 0, 0, Purpose::Fund),
-            &mut grants,
-        );
+        let grants = decide(&rule, &call, &projects);
         // sqrt weights 10 : 20.
         assert!((grants[0].amount_eur - 1_000.0 / 3.0).abs() < 1e-9);
         assert!((grants[1].amount_eur - 2_000.0 / 3.0).abs() < 1e-9);
+        let deep = ProportionalSplit(ProportionalParams {
+            score: Score::Dependents,
+            power: 0.0,
+            max_projects: Some(1),
+        });
+        let grants = decide(&deep, &call, &projects);
+        assert_eq!(grants.len(), 1);
+        assert_eq!(grants[0].project, 1, "only the most used project");
     }
 }

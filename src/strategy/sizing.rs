@@ -50,17 +50,14 @@ pub fn split_by_weights<'a>(
             end -= 1;
             continue;
         }
-        grants.extend(open.iter().map(|(p, w)| Grant {
-            project: p.index,
-            amount_eur: w * per_weight,
-        }));
+        grants.extend(
+            open.iter()
+                .map(|(p, w)| Grant::upfront(p.index, w * per_weight)),
+        );
         break;
     }
     let capped_projects = candidates[..capped].iter();
-    grants.extend(capped_projects.map(|(p, _)| Grant {
-        project: p.index,
-        amount_eur: fund.max_grant_eur,
-    }));
+    grants.extend(capped_projects.map(|(p, _)| Grant::upfront(p.index, fund.max_grant_eur)));
     grants.sort_by_key(|g| g.project);
 }
 
@@ -104,16 +101,7 @@ mod tests {
         // net = 10200 - 200 = 10000 → amounts 10000/1.25 split 1:3 = 2000, 6000.
         assert_eq!(
             grants,
-            vec![
-                Grant {
-                    project: 0,
-                    amount_eur: 2_000.0
-                },
-                Grant {
-                    project: 1,
-                    amount_eur: 6_000.0
-                }
-            ]
+            vec![Grant::upfront(0, 2_000.0), Grant::upfront(1, 6_000.0)]
         );
         assert!((cost(&fund, &grants) - 10_200.0).abs() < 1e-9);
     }

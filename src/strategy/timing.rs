@@ -10,15 +10,19 @@ pub enum Timing {
     FrontLoaded,
     /// The same share in every call of the programme: what remains over the calls left.
     Even,
+    /// The budget is invested and only its real return is spent, at every call until the
+    /// horizon (forever, in effect): the principal is never touched.
+    Endowment,
 }
 
 impl Timing {
-    pub const NAMES: [&'static str; 2] = ["front_loaded", "even"];
+    pub const NAMES: [&'static str; 3] = ["front_loaded", "even", "endowment"];
 
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "front_loaded" => Some(Self::FrontLoaded),
             "even" => Some(Self::Even),
+            "endowment" => Some(Self::Endowment),
             _ => None,
         }
     }
@@ -27,16 +31,29 @@ impl Timing {
         match self {
             Self::FrontLoaded => "front_loaded",
             Self::Even => "even",
+            Self::Endowment => "endowment",
         }
     }
 
-    /// The budget of a call, given the fund's remaining pool and the number of calls
-    /// left including this one.
+    /// The budget of a call, given the money the fund may spend (for an endowment: the
+    /// return accrued and not yet spent) and the number of calls left including this one.
     pub fn call_budget(self, pool_eur: f64, calls_left: usize) -> f64 {
         match self {
-            Self::FrontLoaded => pool_eur,
+            Self::FrontLoaded | Self::Endowment => pool_eur,
             Self::Even => pool_eur / calls_left.max(1) as f64,
         }
+    }
+
+    /// The months in which the fund makes calls: during the programme, or for an
+    /// endowment until the horizon.
+    pub fn call_months(self, fund: &crate::scenario::FundParams) -> Vec<u32> {
+        let end = match self {
+            Self::Endowment => fund.horizon_months,
+            Self::FrontLoaded | Self::Even => fund.programme_months.min(fund.horizon_months),
+        };
+        (0..end)
+            .step_by(fund.call_interval_months.max(1) as usize)
+            .collect()
     }
 }
 
