@@ -26,6 +26,15 @@ pub enum InputError {
     #[error("cannot read {path}: {reason}")]
     Read { path: String, reason: String },
     #[error(
+        "cannot read the portfolio CSV {path} (portfolio.csv = {written:?} in {scenario}, resolved from the scenario file's folder): {reason}"
+    )]
+    PortfolioFile {
+        path: String,
+        written: String,
+        scenario: String,
+        reason: String,
+    },
+    #[error(
         "no scenario file or built-in scenario named {name:?} (built-ins: {builtins}; a file path must exist)"
     )]
     NotFound { name: String, builtins: String },
@@ -36,12 +45,14 @@ fn read_text(path: &Path) -> Result<String, InputError> {
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
-    String::from_utf8(bytes).map_err(|e| InputError::Read {
-        path: path.display().to_string(),
-        reason: format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ),
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        InputError::Read {
+            path: format!("{}:{line}", path.display()),
+            reason: crate::portfolio::not_utf8_problem(bytes[offset], offset),
+        }
     })
 }
 
@@ -110,9 +121,15 @@ pub fn load_portfolio(loaded: &LoadedScenario, seed: u64) -> Result<Portfolio, I
         PortfolioSpec::Synthetic(spec) => Ok(Portfolio::synthetic(spec, &scenario.model, seed, 0)),
         PortfolioSpec::Csv { path } => {
             let full = loaded.base_dir.join(path);
-            let text = read_text(&full)?;
+            let bytes = std::fs::read(&full).map_err(|e| InputError::PortfolioFile {
+                path: full.display().to_string(),
+                written: path.clone(),
+                scenario: loaded.origin.clone(),
+                reason: e.to_string(),
+            })?;
+            // The portfolio parser checks the encoding itself, so errors name the line.
             Ok(Portfolio::from_csv(
-                text.as_bytes(),
+                bytes.as_slice(),
                 &full.display().to_string(),
                 &scenario.model,
             )?)

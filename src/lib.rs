@@ -22,12 +22,15 @@
 //! assert_eq!(result.accumulator.replications(), 16);
 //! ```
 
+pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod input;
 pub mod model;
 pub mod output;
+pub mod plot;
 pub mod portfolio;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod stats;

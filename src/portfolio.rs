@@ -55,6 +55,10 @@ pub struct PortfolioError {
 
 /// Columns a portfolio CSV must have; the others are derived from usage when absent.
 pub const REQUIRED_COLUMNS: [&str; 3] = ["name", "dependents", "maintainers"];
+/// Longest project name a portfolio CSV may give (characters).
+pub const MAX_NAME_CHARS: usize = 200;
+/// Most maintainers a project of a portfolio CSV may have.
+pub const MAX_MAINTAINERS: u32 = 100_000;
 /// Columns a portfolio CSV may have.
 pub const OPTIONAL_COLUMNS: [&str; 7] = [
     "criticality",
@@ -130,10 +134,14 @@ impl Portfolio {
     /// Reads a portfolio CSV (header row; `name`, `dependents`, `maintainers` required).
     /// Blank optional cells are derived from usage as for a synthetic portfolio.
     ///
+    /// Spreadsheet exports are taken as they come: a UTF-8 byte-order mark, Windows line
+    /// endings, quoted cells, blank lines and whole numbers written `3.0` are accepted.
+    /// Anything else is refused with the line, the column, the value and what is allowed.
+    ///
     /// # Errors
-    /// A [`PortfolioError`] naming the line and column of the first bad cell.
+    /// A [`PortfolioError`] naming the line and column of the first problem.
     pub fn from_csv<R: Read>(
-        reader: R,
+        mut reader: R,
         origin: &str,
         model: &ModelParams,
     ) -> Result<Self, PortfolioError> {
@@ -142,55 +150,101 @@ impl Portfolio {
             line,
             problem,
         };
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| fail(None, format!("cannot read the file: {e}")))?;
+        let text = csv_text(&bytes).map_err(|(line, problem)| fail(Some(line), problem))?;
+        // Lines are counted from byte offsets here rather than taken from the CSV reader,
+        // whose line numbers drift on Windows line endings.
+        let line_at = |byte: u64| {
+            let end = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
+            text.as_bytes()[..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64
+                + 1
+        };
         let mut csv = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
-            .flexible(false)
-            .from_reader(reader);
+            .flexible(true)
+            .from_reader(text.as_bytes());
         let headers = csv
             .headers()
             .map_err(|e| fail(Some(1), format!("cannot read the header row: {e}")))?
             .clone();
-        let column = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim_start_matches('\u{feff}') == name)
+        let allowed = || {
+            format!(
+                "required columns are {}; optional ones {}",
+                REQUIRED_COLUMNS.join(", "),
+                OPTIONAL_COLUMNS.join(", ")
+            )
         };
-        for name in REQUIRED_COLUMNS {
-            if column(name).is_none() {
-                return Err(fail(
-                    Some(1),
-                    format!(
-                        "missing column `{name}`; required columns are {}, optional ones {}",
-                        REQUIRED_COLUMNS.join(", "),
-                        OPTIONAL_COLUMNS.join(", ")
-                    ),
-                ));
-            }
+        if headers.len() == 1
+            && let Some(separator) = [';', '\t', '|']
+                .into_iter()
+                .find(|&c| headers[0].contains(c))
+        {
+            return Err(fail(
+                Some(1),
+                format!(
+                    "the header {:?} is one column: the file seems to separate values with {separator:?}, but a portfolio CSV separates them with commas (in a spreadsheet, save as \"CSV UTF-8 (comma delimited)\"); {}",
+                    &headers[0],
+                    allowed()
+                ),
+            ));
         }
-        for header in headers.iter() {
-            let header = header.trim_start_matches('\u{feff}');
+        for (index, header) in headers.iter().enumerate() {
             if !REQUIRED_COLUMNS.contains(&header) && !OPTIONAL_COLUMNS.contains(&header) {
                 return Err(fail(
                     Some(1),
-                    format!(
-                        "unknown column `{header}`; allowed columns are {}, {}",
-                        REQUIRED_COLUMNS.join(", "),
-                        OPTIONAL_COLUMNS.join(", ")
-                    ),
+                    format!("unknown column {header:?}; {}", allowed()),
+                ));
+            }
+            if headers.iter().take(index).any(|other| other == header) {
+                return Err(fail(
+                    Some(1),
+                    format!("column `{header}` appears twice; each column may appear once"),
                 ));
             }
         }
+        for name in REQUIRED_COLUMNS {
+            if !headers.iter().any(|h| h == name) {
+                return Err(fail(
+                    Some(1),
+                    format!("missing column `{name}`; {}", allowed()),
+                ));
+            }
+        }
+        let column = |name: &str| headers.iter().position(|h| h == name);
         let mut projects = Vec::new();
         let mut criticality_given = Vec::new();
         let mut names = HashSet::new();
         for record in csv.records() {
             let record = record.map_err(|e| {
                 fail(
-                    e.position().map(|p| p.line()),
+                    e.position().map(|p| line_at(p.byte())),
                     format!("malformed row: {e}"),
                 )
             })?;
-            let line = record.position().map(|p| p.line());
+            let line = record.position().map(|p| line_at(p.byte()));
+            if record.len() != headers.len() {
+                let unclosed = record.iter().any(|cell| cell.contains('\n'));
+                return Err(fail(
+                    line,
+                    format!(
+                        "the row has {} cells but the header has {} ({}){}",
+                        record.len(),
+                        headers.len(),
+                        headers.iter().collect::<Vec<_>>().join(", "),
+                        if unclosed {
+                            "; a quote (\") opened on this line is never closed"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
             let cell = |name: &str| column(name).and_then(|i| record.get(i)).unwrap_or("");
             let number = |name: &str, low: f64, high: f64| -> Result<Option<f64>, PortfolioError> {
                 let text = cell(name);
@@ -204,22 +258,29 @@ impl Portfolio {
                     _ => Err(fail(
                         line,
                         format!(
-                            "column `{name}`: got {text:?}, expected a number from {low} to {high}"
+                            "column `{name}`: got {text:?}, expected a number from {low} to {high} (digits with a decimal point, no thousands separators)"
                         ),
                     )),
                 }
             };
             let name = cell("name").to_string();
-            if name.is_empty() {
+            if name.is_empty()
+                || name.chars().count() > MAX_NAME_CHARS
+                || name.chars().any(char::is_control)
+            {
                 return Err(fail(
                     line,
-                    "column `name`: empty, expected a project name".into(),
+                    format!(
+                        "column `name`: got {name:?}, expected a project name of 1 to {MAX_NAME_CHARS} characters without line breaks or control characters"
+                    ),
                 ));
             }
             if !names.insert(name.clone()) {
                 return Err(fail(
                     line,
-                    format!("column `name`: duplicate project name {name:?}"),
+                    format!(
+                        "column `name`: duplicate project name {name:?}; each project must appear once"
+                    ),
                 ));
             }
             let dependents = number("dependents", 0.0, 1e12)?.ok_or_else(|| {
@@ -228,13 +289,16 @@ impl Portfolio {
                     "column `dependents`: empty, expected a number from 0 to 1e12".into(),
                 )
             })?;
-            let maintainers = match cell("maintainers").parse::<u32>() {
-                Ok(m) if m <= 100_000 => m,
+            let maintainers = match cell("maintainers").parse::<f64>() {
+                // Spreadsheets may write whole numbers as `3.0`.
+                Ok(m) if m.fract() == 0.0 && (0.0..=f64::from(MAX_MAINTAINERS)).contains(&m) => {
+                    m as u32
+                }
                 _ => {
                     return Err(fail(
                         line,
                         format!(
-                            "column `maintainers`: got {:?}, expected a whole number from 0 to 100000",
+                            "column `maintainers`: got {:?}, expected a whole number from 0 to {MAX_MAINTAINERS}",
                             cell("maintainers")
                         ),
                     ));
@@ -262,7 +326,8 @@ impl Portfolio {
         if projects.is_empty() {
             return Err(fail(
                 None,
-                "the portfolio has no projects: expected at least one data row".into(),
+                "the portfolio has no projects: expected a header row and at least one data row"
+                    .into(),
             ));
         }
         let mut portfolio = Self { projects };
@@ -294,6 +359,24 @@ impl Portfolio {
     pub fn total_dependents(&self) -> f64 {
         self.projects.iter().map(|p| p.dependents).sum()
     }
+}
+
+/// The text of a portfolio CSV: UTF-8, without a leading byte-order mark.
+/// Errors give the 1-based line of the first byte that is not UTF-8.
+fn csv_text(bytes: &[u8]) -> Result<&str, (u64, String)> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|error| {
+        let offset = error.valid_up_to();
+        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        (line, not_utf8_problem(bytes[offset], offset))
+    })
+}
+
+/// What to say about a byte that is not UTF-8: where it is and how to fix the file.
+pub(crate) fn not_utf8_problem(byte: u8, offset: usize) -> String {
+    format!(
+        "byte 0x{byte:02X} at offset {offset} is not UTF-8 text; fundsim reads UTF-8 only: save the file as UTF-8 (in a spreadsheet, \"CSV UTF-8\")"
+    )
 }
 
 /// A geometric count with the given mean (0, 1, 2, … with P(k) ∝ (1−p)^k).
@@ -356,5 +439,49 @@ mod tests {
         assert!(Portfolio::from_csv(missing.as_bytes(), "p.csv", &model).is_err());
         let empty = "name,dependents,maintainers\n";
         assert!(Portfolio::from_csv(empty.as_bytes(), "p.csv", &model).is_err());
+    }
+
+    /// Spreadsheet exports: a byte-order mark, Windows line endings, quoted cells, blank
+    /// lines and `3.0` are accepted; errors still point at the right line.
+    #[test]
+    fn csv_import_takes_spreadsheet_exports_and_counts_lines_right() {
+        let model = ModelParams::default();
+        let parse = |text: &[u8]| Portfolio::from_csv(text, "p.csv", &model);
+        let good = b"\xef\xbb\xbf\"name\",\"dependents\",\"maintainers\"\r\n\"curl\",\"1000\",\"3.0\"\r\n\r\nzlib,10,1\r\n";
+        let portfolio = parse(good).unwrap();
+        assert_eq!(portfolio.projects.len(), 2);
+        assert_eq!(portfolio.projects[0].maintainers, 3);
+        let crlf = b"name,dependents,maintainers\r\ncurl,1000,3\r\nzlib,10,one\r\n";
+        assert_eq!(parse(crlf).unwrap_err().line, Some(3));
+        let bom = b"\xef\xbb\xbfname,dependents,maintainers\ncurl,1000,3\nzlib,lots,1\n";
+        assert_eq!(parse(bom).unwrap_err().line, Some(3));
+    }
+
+    #[test]
+    fn csv_import_explains_structural_problems() {
+        let model = ModelParams::default();
+        let problem = |text: &[u8]| {
+            Portfolio::from_csv(text, "p.csv", &model)
+                .unwrap_err()
+                .to_string()
+        };
+        let twice = problem(b"name,dependents,maintainers,dependents\na,1,1,2\n");
+        assert!(twice.contains("appears twice"), "{twice}");
+        let semicolons = problem(b"name;dependents;maintainers\na;1;1\n");
+        assert!(semicolons.contains("commas"), "{semicolons}");
+        let short = problem(b"name,dependents,maintainers\na,1,1\nb,2\n");
+        assert!(
+            short.starts_with("p.csv:3:") && short.contains("2 cells"),
+            "{short}"
+        );
+        let quote = problem(b"name,dependents,maintainers\n\"a,1,1\nb,2,2\n");
+        assert!(quote.contains("never closed"), "{quote}");
+        let latin1 = problem(b"name,dependents,maintainers\na,1,1\nM\xfcller,2,2\n");
+        assert!(
+            latin1.starts_with("p.csv:3:") && latin1.contains("0xFC"),
+            "{latin1}"
+        );
+        let newline_name = problem(b"name,dependents,maintainers\n\"a\nb\",1,1\n");
+        assert!(newline_name.contains("line breaks"), "{newline_name}");
     }
 }

@@ -1,7 +1,11 @@
 //! The command line: clap definitions, one file per subcommand. The only place that
 //! prints. Exit codes: 0 success, 1 a run or I/O failure, 2 bad usage or bad input.
 
+mod common;
+mod compare;
 mod init;
+mod plot;
+mod report;
 mod run;
 mod scenarios;
 mod validate;
@@ -25,12 +29,18 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario and write a run folder of CSV tables (default: the built-in `stf`).
     Run(run::RunArgs),
+    /// Rank every strategy of a scenario by a metric, with paired differences.
+    Compare(compare::CompareArgs),
     /// Check a scenario file and print what fundsim understood.
     Validate(validate::ValidateArgs),
     /// List the built-in scenarios.
     Scenarios,
     /// Write a commented scenario template to start from.
     Init(init::InitArgs),
+    /// Re-render the charts of a run folder from its tables (no simulation).
+    Plot(plot::PlotArgs),
+    /// Re-render the policy brief (report.html) of a run folder (no simulation).
+    Report(report::ReportArgs),
 }
 
 /// A failure, with the exit code it maps to.
@@ -61,9 +71,12 @@ impl From<OutputError> for CliError {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::execute(args),
+        Command::Compare(args) => compare::execute(args),
         Command::Validate(args) => validate::execute(args),
         Command::Scenarios => scenarios::execute(),
         Command::Init(args) => init::execute(args),
+        Command::Plot(args) => plot::execute(args),
+        Command::Report(args) => report::execute(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -37,6 +37,10 @@ pub struct RunArgs {
     /// No progress bar and no results table.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Write the tables only: no charts/ and no report.html (render them later with
+    /// `fundsim plot` and `fundsim report`).
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 pub fn execute(args: RunArgs) -> Result<(), CliError> {
@@ -93,19 +97,39 @@ pub fn execute(args: RunArgs) -> Result<(), CliError> {
     let simulated = started.elapsed().as_secs_f64();
 
     write_tables(&staged, &scenario, &result)?;
-    let manifest = Manifest {
-        fundsim_version: crate::VERSION,
-        scenario_origin: &loaded.origin,
-        scenario_hash: scenario.hash(),
-        seed: config.seed,
-        replications: config.replications,
-        threads: pool.current_num_threads(),
-        wall_time_seconds: started.elapsed().as_secs_f64(),
-        files: TABLES.iter().map(|(name, _)| *name).collect(),
-        scenario: &scenario,
+    let manifest_with = |files: Vec<&'static str>| {
+        let manifest = Manifest {
+            fundsim_version: crate::VERSION,
+            scenario_origin: &loaded.origin,
+            scenario_hash: scenario.hash(),
+            seed: config.seed,
+            replications: config.replications,
+            threads: pool.current_num_threads(),
+            wall_time_seconds: started.elapsed().as_secs_f64(),
+            files,
+            scenario: &scenario,
+        };
+        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))
     };
-    let manifest =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    let mut files: Vec<&'static str> = TABLES.iter().map(|(name, _)| *name).collect();
+    if !args.no_charts {
+        // Charts and brief are drawn from the tables just written, exactly as
+        // `fundsim plot` and `fundsim report` draw them from a finished folder.
+        let provisional = manifest_with(files.clone())?;
+        match super::plot::render_folder(staged.staging_path(), &provisional) {
+            Ok(rendered) => {
+                for (name, bytes) in &rendered {
+                    staged.write(name, bytes)?;
+                }
+                files.extend(rendered.iter().map(|(name, _)| *name));
+            }
+            // The simulation's tables are complete; a drawing failure must not lose them.
+            Err(error) => eprintln!(
+                "warning: charts and report not written ({error}); the tables are complete: render them with `fundsim plot` and `fundsim report`"
+            ),
+        }
+    }
+    let manifest = manifest_with(files)?;
     let folder = staged.finish(&manifest)?;
     if !args.quiet {
         print_results(&scenario, &result);

@@ -94,7 +94,16 @@ pub(crate) fn issue_from_toml(text: &str, error: &toml::de::Error) -> Issue {
     let line = error.span().map(|span| line_of_offset(text, span.start));
     let field = line
         .and_then(|n| text.lines().nth(n - 1))
-        .and_then(|l| l.split_once('=').map(|(key, _)| key.trim().to_string()))
+        .and_then(|l| {
+            let l = l.trim();
+            if l.starts_with('[') {
+                // A table header: the field is the table (`[fund]`, `[[strategies]]`).
+                let header = l.trim_start_matches('[').split(']').next()?.trim();
+                (!header.is_empty()).then(|| header.to_string())
+            } else {
+                l.split_once('=').map(|(key, _)| key.trim().to_string())
+            }
+        })
         .unwrap_or_default();
     Issue {
         field,
@@ -221,6 +230,12 @@ fn check_fund(check: &mut Checker, fund: &FundParams) {
     );
     check.range("fund.min_grant_eur", fund.min_grant_eur, 0.0, 1e12);
     check.positive("fund.max_grant_eur", fund.max_grant_eur, 1e13);
+    check.range(
+        "fund.endowment_real_return",
+        fund.endowment_real_return,
+        0.0,
+        0.5,
+    );
     if fund.min_grant_eur > fund.max_grant_eur {
         check.fail(
             "fund.min_grant_eur",
@@ -318,9 +333,11 @@ fn check_model(check: &mut Checker, model: &ModelParams) {
         1,
         240,
     );
-    check.positive(
+    // Usage is dependents over this reference; below one dependent it would blow up.
+    check.range(
         "model.reference_dependents",
         model.reference_dependents,
+        1.0,
         1e12,
     );
 }

@@ -6,6 +6,7 @@ mod online;
 mod paired;
 mod run;
 mod sketch;
+mod survival;
 
 pub use gini::gini;
 pub use online::{MeanVar, Z95};
@@ -14,3 +15,6 @@ pub use run::{
     Metric, Paired, RATIOS, RunAccumulator, SERIES, StrategyAccumulator, SurvivalSeries,
 };
 pub use sketch::QuantileSketch;
+pub use survival::{
+    KaplanMeier, KmRow, Lifetime, Rmst, SurvivalError, SurvivalQuantile, lifetimes_of,
+};

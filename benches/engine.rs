@@ -1,0 +1,152 @@
+//! Engine benchmarks (criterion): one replication of each strategy, a whole STF run and
+//! the merge of two run accumulators. Throughputs are in project-months, so criterion
+//! reports project-months per second (`elem/s`). Seeds are fixed; see docs/performance.md
+//! for what each benchmark measures and the figures measured.
+//!
+//! Run with `cargo bench --bench engine` (about two minutes on two cores).
+
+use std::hint::black_box;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use fundsim::engine::{RunConfig, run};
+use fundsim::model::{Trajectory, World, simulate};
+use fundsim::portfolio::Portfolio;
+use fundsim::scenario::{Scenario, builtin, parse_str};
+use fundsim::stats::RunAccumulator;
+
+/// Master seed of every benchmark (the STF scenario's own seed).
+const SEED: u64 = 20_261_128;
+/// Replications of the `run` benchmarks.
+const RUN_REPLICATIONS: u64 = 64;
+/// Replications folded into each accumulator of the `merge` benchmark (one engine block).
+const MERGE_REPLICATIONS: u64 = 16;
+
+fn stf() -> (Scenario, Portfolio) {
+    let scenario = parse_str(builtin("stf").expect("stf is built in"), "stf").expect("stf parses");
+    let portfolio = fundsim::input::synthetic_portfolio(&scenario).expect("stf is synthetic");
+    (scenario, portfolio)
+}
+
+/// Project-months simulated by one replication of one strategy.
+fn project_months(scenario: &Scenario, portfolio: &Portfolio) -> u64 {
+    portfolio.projects.len() as u64 * u64::from(scenario.fund.horizon_months)
+}
+
+/// `replication/<strategy>`: `simulate` for one replication of one strategy, buffers
+/// reused between iterations as the engine reuses them. The replication index cycles so
+/// the figure is an average over draws, not one lucky draw.
+fn replication(c: &mut Criterion) {
+    let (scenario, portfolio) = stf();
+    let months = project_months(&scenario, &portfolio);
+    let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
+    let mut group = c.benchmark_group("replication");
+    group
+        .throughput(Throughput::Elements(months))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    for strategy in &scenario.strategies {
+        let rule = strategy.rule.build();
+        let mut trajectory = Trajectory::default();
+        let mut index = 0u64;
+        group.bench_function(strategy.name.as_str(), |b| {
+            b.iter(|| {
+                index = (index + 1) % 1_000;
+                simulate(
+                    &world,
+                    &strategy.name,
+                    rule.as_ref(),
+                    strategy.timing,
+                    SEED,
+                    black_box(index),
+                    &mut trajectory,
+                );
+                black_box(&trajectory);
+            });
+        });
+    }
+    group.finish();
+}
+
+/// `run/stf`: `engine::run` for every strategy over [`RUN_REPLICATIONS`] replications,
+/// on rayon's global pool (all cores), and `run/stf-1-thread` on a one-thread pool.
+/// Aggregation into the accumulators and their merges are included.
+fn whole_run(c: &mut Criterion) {
+    let (scenario, portfolio) = stf();
+    let elements =
+        scenario.strategies.len() as u64 * RUN_REPLICATIONS * project_months(&scenario, &portfolio);
+    let config = RunConfig {
+        replications: RUN_REPLICATIONS,
+        seed: SEED,
+    };
+    let cancel = AtomicBool::new(false);
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool starts");
+    let mut group = c.benchmark_group("run");
+    group
+        .throughput(Throughput::Elements(elements))
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(8));
+    let once =
+        || run(&scenario, portfolio.clone(), &config, &|_| {}, &cancel).expect("not cancelled");
+    group.bench_function("stf", |b| b.iter(|| black_box(once())));
+    group.bench_function("stf-1-thread", |b| {
+        b.iter(|| one_thread.install(|| black_box(once())));
+    });
+    group.finish();
+}
+
+/// An accumulator of the STF shape holding `replications` replications from `seed`,
+/// filled by the engine itself, so the benchmark follows the accumulator's shape.
+fn filled(
+    scenario: &Scenario,
+    portfolio: &Portfolio,
+    seed: u64,
+    replications: u64,
+) -> RunAccumulator {
+    let config = RunConfig { replications, seed };
+    run(
+        scenario,
+        portfolio.clone(),
+        &config,
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("not cancelled")
+    .accumulator
+}
+
+/// `merge/stf`: merging one block accumulator into another, both of the STF shape (all
+/// strategies) and holding [`MERGE_REPLICATIONS`] replications each (from two seeds),
+/// as the engine merges each block into its running total. The clone of the target is
+/// not timed.
+fn merge(c: &mut Criterion) {
+    let (scenario, portfolio) = stf();
+    let total = filled(&scenario, &portfolio, SEED, MERGE_REPLICATIONS);
+    let block = filled(&scenario, &portfolio, SEED + 1, MERGE_REPLICATIONS);
+    let mut group = c.benchmark_group("merge");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    group.bench_function("stf", |b| {
+        b.iter_batched_ref(
+            || total.clone(),
+            |target| target.merge(black_box(&block)),
+            BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // No plots: criterion's plotters backend panics (FontUnavailable) on machines
+    // without system fonts, such as CI containers; the figures are in the text output.
+    config = Criterion::default().without_plots();
+    targets = replication, whole_run, merge
+}
+criterion_main!(benches);

@@ -1,0 +1,545 @@
+//! The run folder read back: `manifest.json` and the CSV tables, as plain structs.
+//!
+//! The CSVs are the contract between the simulation and everything drawn from it: charts
+//! and the brief consume [`RunData`] only, so `fundsim plot` and `fundsim report` on a
+//! folder give exactly what `fundsim run` wrote. Columns are found by name, so extra
+//! columns and extra metrics are ignored; empty cells are undefined values (`None`).
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// Why a run folder could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{path}, line {line}: {reason}")]
+    Csv {
+        path: String,
+        line: u64,
+        reason: String,
+    },
+    #[error("{path}: {reason}")]
+    Manifest { path: String, reason: String },
+}
+
+/// A mean with its 95% interval and Monte Carlo standard error; `None` where undefined.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Estimate {
+    pub mean: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub mcse: Option<f64>,
+}
+
+impl Estimate {
+    /// The interval, when both ends are defined.
+    pub fn interval(&self) -> Option<(f64, f64)> {
+        Some((self.ci_low?, self.ci_high?))
+    }
+}
+
+/// A quantity derived for a chart or the brief, with its 95% interval when known.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Value {
+    pub mean: f64,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    /// Whether the interval comes from paired replications (common random numbers);
+    /// an unpaired interval, computed from two means, is wider than it needs to be.
+    pub paired: bool,
+}
+
+impl Value {
+    fn of(estimate: &Estimate, paired: bool) -> Option<Self> {
+        Some(Self {
+            mean: estimate.mean.filter(|m| m.is_finite())?,
+            low: estimate.ci_low,
+            high: estimate.ci_high,
+            paired,
+        })
+    }
+
+    fn normal(mean: f64, standard_error: Option<f64>, paired: bool) -> Self {
+        let half = standard_error.map(|se| Z95 * se);
+        Self {
+            mean,
+            low: half.map(|h| mean - h),
+            high: half.map(|h| mean + h),
+            paired,
+        }
+    }
+
+    /// The value and its interval multiplied by `factor` (> 0).
+    pub fn scaled(self, factor: f64) -> Self {
+        Self {
+            mean: self.mean * factor,
+            low: self.low.map(|v| v * factor),
+            high: self.high.map(|v| v * factor),
+            paired: self.paired,
+        }
+    }
+
+    /// The interval, when both ends are known.
+    pub fn interval(&self) -> Option<(f64, f64)> {
+        Some((self.low?, self.high?))
+    }
+}
+
+/// The 97.5% quantile of the standard normal distribution.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// A row of `summary.csv`. (No `#[serde(flatten)]`: the csv crate cannot read empty
+/// cells as `None` through it.)
+#[derive(Debug, Clone, Deserialize)]
+struct SummaryRow {
+    strategy: String,
+    metric: String,
+    mean: Option<f64>,
+    ci_low: Option<f64>,
+    ci_high: Option<f64>,
+    mcse: Option<f64>,
+}
+
+/// One month of a strategy's survival curves (shares of the portfolio, 0..1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SurvivalPoint {
+    pub month: u32,
+    pub surviving: f64,
+    pub surviving_ci_low: Option<f64>,
+    pub surviving_ci_high: Option<f64>,
+    pub alive: f64,
+    pub alive_ci_low: Option<f64>,
+    pub alive_ci_high: Option<f64>,
+    pub weighted_surviving: f64,
+    pub weighted_surviving_ci_low: Option<f64>,
+    pub weighted_surviving_ci_high: Option<f64>,
+    /// Projects not yet abandoned at the start of the month, summed over replications.
+    pub at_risk: f64,
+    /// First abandonments during the month, summed over replications.
+    pub events: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct SurvivalRow {
+    strategy: String,
+    month: u32,
+    surviving: f64,
+    surviving_ci_low: Option<f64>,
+    surviving_ci_high: Option<f64>,
+    alive: f64,
+    alive_ci_low: Option<f64>,
+    alive_ci_high: Option<f64>,
+    weighted_surviving: f64,
+    weighted_surviving_ci_low: Option<f64>,
+    weighted_surviving_ci_high: Option<f64>,
+    at_risk: f64,
+    events: f64,
+}
+
+impl SurvivalRow {
+    fn point(&self) -> SurvivalPoint {
+        SurvivalPoint {
+            month: self.month,
+            surviving: self.surviving,
+            surviving_ci_low: self.surviving_ci_low,
+            surviving_ci_high: self.surviving_ci_high,
+            alive: self.alive,
+            alive_ci_low: self.alive_ci_low,
+            alive_ci_high: self.alive_ci_high,
+            weighted_surviving: self.weighted_surviving,
+            weighted_surviving_ci_low: self.weighted_surviving_ci_low,
+            weighted_surviving_ci_high: self.weighted_surviving_ci_high,
+            at_risk: self.at_risk,
+            events: self.events,
+        }
+    }
+}
+
+/// One month of a series summarised over replications.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeriesPoint {
+    pub month: u32,
+    pub mean: Option<f64>,
+    pub p05: Option<f64>,
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct SeriesRow {
+    strategy: String,
+    metric: String,
+    month: u32,
+    mean: Option<f64>,
+    p05: Option<f64>,
+    p50: Option<f64>,
+    p95: Option<f64>,
+}
+
+/// A row of `projects.csv`: one project under one strategy.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ProjectRow {
+    pub strategy: String,
+    pub project: String,
+    pub dependents: Option<f64>,
+    pub maintainers_start: Option<f64>,
+    pub p_abandoned: Option<f64>,
+    pub mean_received_eur: Option<f64>,
+    pub mean_maintainers_end: Option<f64>,
+}
+
+/// A row of `allocations.csv`: the mean amount granted to a project in a call (EUR).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AllocationRow {
+    pub strategy: String,
+    pub call: u32,
+    pub month: u32,
+    pub project: String,
+    pub mean_amount_eur: Option<f64>,
+}
+
+/// What `manifest.json` says about the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunInfo {
+    pub fundsim_version: String,
+    pub seed: u64,
+    pub replications: u64,
+    pub scenario_name: String,
+    pub scenario_description: String,
+    pub scenario_origin: String,
+    pub scenario_hash: String,
+    /// Months from the first call to the end of the programme.
+    pub programme_months: u32,
+    /// Months simulated.
+    pub horizon_months: u32,
+    /// The whole scenario as written in the manifest (for the brief's assumptions).
+    pub scenario: serde_json::Value,
+}
+
+/// Everything a chart or the brief needs, read from a run folder.
+#[derive(Debug, Clone)]
+pub struct RunData {
+    pub info: RunInfo,
+    /// Strategy names in scenario order; the first is the baseline. Strategies found
+    /// only in the tables are appended in the order met.
+    pub strategies: Vec<String>,
+    summary: HashMap<(String, String), Estimate>,
+    /// Metric names of `summary.csv`, in file order.
+    pub metrics: Vec<String>,
+    /// Per strategy (same order as `strategies`), the survival curve by month.
+    pub survival: Vec<Vec<SurvivalPoint>>,
+    /// Series name → per strategy, points by month.
+    series: HashMap<String, Vec<Vec<SeriesPoint>>>,
+    pub projects: Vec<ProjectRow>,
+    pub allocations: Vec<AllocationRow>,
+}
+
+impl RunData {
+    /// Reads a run folder written by `fundsim run`.
+    ///
+    /// # Errors
+    /// [`DataError`] naming the file, line and problem when a file is missing or
+    /// malformed.
+    pub fn load(folder: &Path) -> Result<Self, DataError> {
+        let path = folder.join("manifest.json");
+        let bytes = fs::read(&path).map_err(|e| read_error(&path, &e))?;
+        Self::load_with_manifest(folder, &bytes)
+    }
+
+    /// Reads the tables of `folder` with a manifest given as bytes (used by `fundsim run`,
+    /// which writes the manifest last).
+    ///
+    /// # Errors
+    /// As [`RunData::load`].
+    pub fn load_with_manifest(folder: &Path, manifest: &[u8]) -> Result<Self, DataError> {
+        let manifest_path = folder.join("manifest.json");
+        let info = parse_manifest(&manifest_path, manifest)?;
+        let mut strategies: Vec<String> = info
+            .scenario
+            .pointer("/strategies")
+            .and_then(serde_json::Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|s| s.get("name")?.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let summary_rows: Vec<SummaryRow> = read_csv(&folder.join("summary.csv"))?;
+        let survival_rows: Vec<SurvivalRow> = read_csv(&folder.join("survival.csv"))?;
+        let series_rows: Vec<SeriesRow> = read_csv(&folder.join("timeseries.csv"))?;
+        let projects: Vec<ProjectRow> = read_csv(&folder.join("projects.csv"))?;
+        let allocations: Vec<AllocationRow> = read_csv(&folder.join("allocations.csv"))?;
+
+        let index_of = |name: &str, strategies: &mut Vec<String>| -> usize {
+            strategies
+                .iter()
+                .position(|s| s == name)
+                .unwrap_or_else(|| {
+                    strategies.push(name.to_string());
+                    strategies.len() - 1
+                })
+        };
+        let mut metrics = Vec::new();
+        let mut summary = HashMap::new();
+        for row in summary_rows {
+            index_of(&row.strategy, &mut strategies);
+            if !metrics.contains(&row.metric) {
+                metrics.push(row.metric.clone());
+            }
+            let estimate = Estimate {
+                mean: row.mean,
+                ci_low: row.ci_low,
+                ci_high: row.ci_high,
+                mcse: row.mcse,
+            };
+            summary.insert((row.strategy, row.metric), estimate);
+        }
+        let mut survival: Vec<Vec<SurvivalPoint>> = Vec::new();
+        for row in survival_rows {
+            let i = index_of(&row.strategy, &mut strategies);
+            if survival.len() <= i {
+                survival.resize(i + 1, Vec::new());
+            }
+            survival[i].push(row.point());
+        }
+        let mut series: HashMap<String, Vec<Vec<SeriesPoint>>> = HashMap::new();
+        for row in series_rows {
+            let i = index_of(&row.strategy, &mut strategies);
+            let per_strategy = series.entry(row.metric).or_default();
+            if per_strategy.len() <= i {
+                per_strategy.resize(i + 1, Vec::new());
+            }
+            per_strategy[i].push(SeriesPoint {
+                month: row.month,
+                mean: row.mean,
+                p05: row.p05,
+                p50: row.p50,
+                p95: row.p95,
+            });
+        }
+        for row in projects.iter().map(|r| &r.strategy) {
+            index_of(row, &mut strategies);
+        }
+        for row in allocations.iter().map(|r| &r.strategy) {
+            index_of(row, &mut strategies);
+        }
+        let n = strategies.len();
+        survival.resize(n, Vec::new());
+        for curves in survival.iter_mut() {
+            curves.sort_by_key(|p| p.month);
+        }
+        for per_strategy in series.values_mut() {
+            per_strategy.resize(n, Vec::new());
+            for points in per_strategy.iter_mut() {
+                points.sort_by_key(|p| p.month);
+            }
+        }
+        Ok(Self {
+            info,
+            strategies,
+            summary,
+            metrics,
+            survival,
+            series,
+            projects,
+            allocations,
+        })
+    }
+
+    /// The estimate of `metric` for `strategy` in `summary.csv`, when present.
+    pub fn metric(&self, strategy: &str, metric: &str) -> Option<&Estimate> {
+        self.summary
+            .get(&(strategy.to_string(), metric.to_string()))
+    }
+
+    /// The mean of `metric` for `strategy`, when present and defined.
+    pub fn mean(&self, strategy: &str, metric: &str) -> Option<f64> {
+        self.metric(strategy, metric)?.mean
+    }
+
+    /// Per strategy, the points of a `timeseries.csv` series (empty when absent).
+    pub fn series(&self, name: &str) -> Option<&[Vec<SeriesPoint>]> {
+        self.series.get(name).map(Vec::as_slice)
+    }
+
+    /// The baseline every paired comparison is made against: the first strategy.
+    pub fn baseline(&self) -> Option<&str> {
+        self.strategies.first().map(String::as_str)
+    }
+
+    /// Projects in the portfolio (distinct names in `projects.csv`).
+    pub fn project_count(&self) -> usize {
+        let mut names: Vec<&str> = self.projects.iter().map(|p| p.project.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    }
+
+    /// Abandonments averted against the baseline (projects per portfolio, by the
+    /// horizon): the paired `abandonments_averted` metric when the run has it, else the
+    /// difference of the mean abandonments with an unpaired interval. `None` for the
+    /// baseline itself.
+    pub fn abandonments_averted(&self, strategy: &str) -> Option<Value> {
+        let baseline = self.baseline()?;
+        if strategy == baseline {
+            return None;
+        }
+        if let Some(estimate) = self.metric(strategy, "abandonments_averted") {
+            return Value::of(estimate, true);
+        }
+        let base = self.metric(baseline, "abandonments")?;
+        let this = self.metric(strategy, "abandonments")?;
+        let se = base.mcse.zip(this.mcse).map(|(a, b)| a.hypot(b));
+        Some(Value::normal(base.mean? - this.mean?, se, false))
+    }
+
+    /// Survival gained at the horizon against the baseline, in percentage points of the
+    /// portfolio (abandonments averted over the number of projects).
+    pub fn survival_gained_points(&self, strategy: &str) -> Option<Value> {
+        let projects = self.project_count();
+        if projects == 0 {
+            return None;
+        }
+        Some(
+            self.abandonments_averted(strategy)?
+                .scaled(100.0 / projects as f64),
+        )
+    }
+
+    /// The fund's cost (money paid plus overhead) per abandonment averted (EUR): the
+    /// paired `cost_per_abandonment_averted_eur` metric when present, else the ratio of
+    /// the means with a delta-method interval that ignores their (positive) covariance.
+    /// `None` when no abandonment is averted.
+    pub fn cost_per_abandonment_averted(&self, strategy: &str) -> Option<Value> {
+        if self.baseline() == Some(strategy) {
+            return None;
+        }
+        if let Some(estimate) = self.metric(strategy, "cost_per_abandonment_averted_eur") {
+            return Value::of(estimate, true);
+        }
+        let averted = self.abandonments_averted(strategy)?;
+        let paid = self.metric(strategy, "total_paid_eur")?;
+        let overhead = self
+            .metric(strategy, "overhead_eur")
+            .copied()
+            .unwrap_or_default();
+        let cost_mean = paid.mean? + overhead.mean.unwrap_or(0.0);
+        if averted.mean <= 0.0 || cost_mean <= 0.0 {
+            return None;
+        }
+        let ratio = cost_mean / averted.mean;
+        let cost_se = paid.mcse.map(|se| se.hypot(overhead.mcse.unwrap_or(0.0)));
+        let averted_se = averted
+            .interval()
+            .map(|(low, high)| (high - low) / (2.0 * Z95));
+        let se = cost_se.zip(averted_se).map(|(cost_se, averted_se)| {
+            ratio * (cost_se / cost_mean).hypot(averted_se / averted.mean)
+        });
+        Some(Value::normal(ratio, se, false))
+    }
+
+    /// The share of projects never abandoned `months_after` the end of the programme
+    /// (0..1): the `survival_<k>m_after_programme` metric when present, else read from
+    /// the survival curve. `None` past the horizon.
+    pub fn survival_after_programme(&self, index: usize, months_after: u32) -> Option<Value> {
+        let strategy = self.strategies.get(index)?;
+        let metric = format!("survival_{months_after}m_after_programme");
+        if let Some(value) = self
+            .metric(strategy, &metric)
+            .and_then(|estimate| Value::of(estimate, false))
+        {
+            return Some(value);
+        }
+        let month = self.info.programme_months.checked_add(months_after)?;
+        let point = self.survival_at(index, month)?;
+        Some(Value {
+            mean: point.surviving,
+            low: point.surviving_ci_low,
+            high: point.surviving_ci_high,
+            paired: false,
+        })
+    }
+
+    /// The survival point of strategy `index` at `month`, when simulated.
+    pub fn survival_at(&self, index: usize, month: u32) -> Option<&SurvivalPoint> {
+        self.survival
+            .get(index)?
+            .iter()
+            .find(|point| point.month == month)
+    }
+
+    /// Per project, the mean money received under `strategy` (EUR), in file order.
+    pub fn received(&self, strategy: &str) -> Vec<(&str, f64)> {
+        self.projects
+            .iter()
+            .filter(|p| p.strategy == strategy)
+            .map(|p| (p.project.as_str(), p.mean_received_eur.unwrap_or(0.0)))
+            .collect()
+    }
+}
+
+fn read_error(path: &Path, error: &std::io::Error) -> DataError {
+    DataError::Read {
+        path: path.display().to_string(),
+        reason: error.to_string(),
+    }
+}
+
+fn read_csv<T: DeserializeOwned>(path: &PathBuf) -> Result<Vec<T>, DataError> {
+    let bytes = fs::read(path).map_err(|e| read_error(path, &e))?;
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let mut rows = Vec::new();
+    for record in reader.deserialize() {
+        let row: T = record.map_err(|e| DataError::Csv {
+            path: path.display().to_string(),
+            line: e.position().map_or(0, csv::Position::line),
+            reason: match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+                _ => e.to_string(),
+            },
+        })?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn parse_manifest(path: &Path, bytes: &[u8]) -> Result<RunInfo, DataError> {
+    let error = |reason: String| DataError::Manifest {
+        path: path.display().to_string(),
+        reason,
+    };
+    let json: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| error(format!("not valid JSON: {e}")))?;
+    let text = |pointer: &str| {
+        json.pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let number = |pointer: &str| {
+        json.pointer(pointer)
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| error(format!("missing or not a whole number: `{pointer}`")))
+    };
+    let months = |pointer: &str| -> Result<u32, DataError> {
+        u32::try_from(number(pointer)?).map_err(|_| error(format!("`{pointer}` is too large")))
+    };
+    Ok(RunInfo {
+        fundsim_version: text("/fundsim_version"),
+        seed: number("/seed")?,
+        replications: number("/replications")?.max(1),
+        scenario_name: text("/scenario/name"),
+        scenario_description: text("/scenario/description"),
+        scenario_origin: text("/scenario_origin"),
+        scenario_hash: text("/scenario_hash"),
+        programme_months: months("/scenario/fund/programme_months")?,
+        horizon_months: months("/scenario/fund/horizon_months")?,
+        scenario: json.get("scenario").cloned().unwrap_or_default(),
+    })
+}

@@ -1,0 +1,31 @@
+//! Usage-weighted survival: the share of dependents (usage) in projects never abandoned,
+//! so that losing a widely used project weighs more than losing a small one.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::PlotError;
+use super::data::RunData;
+use super::style;
+use super::survival::{Curve, draw_curves, draw_legend};
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    data: &RunData,
+) -> Result<(), PlotError> {
+    let body = style::frame(
+        root,
+        super::ChartKind::WeightedSurvival.title(),
+        "Share of all dependents (usage) that rely on projects never abandoned",
+        data,
+    )?;
+    let (plot, legend) = style::with_legend_column(&body);
+    draw_curves(
+        &plot,
+        data,
+        Curve::Weighted,
+        "Usage in projects not abandoned (% of dependents)",
+        130,
+    )?;
+    draw_legend(&legend, data)
+}

@@ -1,0 +1,148 @@
+//! Plain-language descriptions of strategies and scenario parameters, read from the
+//! scenario as recorded in `manifest.json` (unknown rules and keys are shown by name).
+
+use serde_json::Value;
+
+use crate::plot::data::RunData;
+
+/// The scenario's entry for strategy `name`, when the manifest has it.
+fn strategy_entry<'a>(data: &'a RunData, name: &str) -> Option<&'a Value> {
+    data.info
+        .scenario
+        .get("strategies")?
+        .as_array()?
+        .iter()
+        .find(|s| s.get("name").and_then(Value::as_str) == Some(name))
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key)?.as_str()
+}
+
+/// The allocation rule of a strategy entry: `rule` is either a name or an object with
+/// a `rule` field and its parameters.
+fn rule(entry: &Value) -> (String, Option<&Value>) {
+    match entry.get("rule") {
+        Some(Value::String(name)) => (name.clone(), None),
+        Some(object @ Value::Object(_)) => (
+            text(object, "rule").unwrap_or("unknown").to_string(),
+            Some(object),
+        ),
+        _ => ("unknown".to_string(), None),
+    }
+}
+
+/// "grants proportional to the square root of dependents, paid in equal yearly calls".
+pub fn strategy(data: &RunData, name: &str) -> String {
+    let Some(entry) = strategy_entry(data, name) else {
+        return format!("strategy “{name}”");
+    };
+    let (rule_name, parameters) = rule(entry);
+    let parameter = |key: &str| parameters.and_then(|p| p.get(key));
+    let allocation = match rule_name.as_str() {
+        "none" => return "no funding (the baseline)".to_string(),
+        "equal" => "equal grants to every eligible project".to_string(),
+        "proportional" => {
+            let score = parameter("score")
+                .and_then(Value::as_str)
+                .unwrap_or("a score")
+                .replace('_', " ");
+            let power = parameter("power").and_then(Value::as_f64).unwrap_or(1.0);
+            if (power - 1.0).abs() < 1e-12 {
+                format!("grants proportional to {score}")
+            } else if (power - 0.5).abs() < 1e-12 {
+                format!("grants proportional to the square root of {score}")
+            } else if power.abs() < 1e-12 {
+                "equal grants to every eligible project".to_string()
+            } else {
+                format!("grants proportional to {score} to the power {power}")
+            }
+        }
+        "risk_targeted" => "grants where they cut the expected usage-weighted loss most".into(),
+        "competitive" => "an open call with noisy review, best-ranked funded".into(),
+        "lottery" => "a lottery among projects above a quality threshold".into(),
+        "quadratic" => "quadratic funding over community contributions".into(),
+        "milestone" => "grants paid in tranches, withheld from dormant projects".into(),
+        other => format!("the “{}” rule", other.replace('_', " ")),
+    };
+    let interval = data
+        .info
+        .scenario
+        .pointer("/fund/call_interval_months")
+        .and_then(Value::as_u64);
+    let timing = match text(entry, "timing") {
+        Some("even") => match interval {
+            Some(12) => "paid in equal yearly calls".to_string(),
+            Some(months) => format!("paid in equal calls every {months} months"),
+            None => "paid in equal calls".to_string(),
+        },
+        Some("front_loaded") => "all paid in the first call".to_string(),
+        Some("endowment") => "as an endowment (only its returns are spent)".to_string(),
+        Some(other) => format!("timing “{}”", other.replace('_', " ")),
+        None => String::new(),
+    };
+    if timing.is_empty() {
+        allocation
+    } else {
+        format!("{allocation}, {timing}")
+    }
+}
+
+/// What a scenario parameter means, with its unit; empty when unknown.
+pub fn parameter(section: &str, key: &str) -> &'static str {
+    match (section, key) {
+        ("fund", "budget_eur") => "total budget (EUR)",
+        ("fund", "programme_months") => "months during which the fund makes calls",
+        ("fund", "horizon_months") => "months simulated",
+        ("fund", "call_interval_months") => "months between calls (decision points)",
+        ("fund", "person_month_eur") => "cost of one paid person-month (EUR)",
+        ("fund", "overhead_fixed_eur") => "fixed fund overhead per grant (EUR)",
+        ("fund", "overhead_share") => "overhead as a share of each grant",
+        ("fund", "grant_duration_months") => "months over which a grant is spent",
+        ("fund", "min_grant_eur") => "smallest grant (EUR)",
+        ("fund", "max_grant_eur") => "largest grant (EUR)",
+        ("fund", "clawback_on_abandonment") => "unspent money returns when a project is abandoned",
+        ("portfolio", "projects") => "projects in the portfolio",
+        ("portfolio", "dependents_median") => "median dependents per project (usage)",
+        ("portfolio", "dependents_sigma_log") => "spread of dependents (log-normal sigma)",
+        ("portfolio", "maintainers_one_share") => "share of projects with one maintainer",
+        ("portfolio", "maintainers_two_share") => "share of projects with two maintainers",
+        ("portfolio", "maintainers_extra_mean") => "mean maintainers beyond two, larger teams",
+        ("portfolio", "volunteer_hours") => "unpaid hours per maintainer per month",
+        ("portfolio", "backlog_months") => "initial backlog (months of work)",
+        ("portfolio", "absorption_base_pm") => "funded person-months a project can absorb",
+        ("portfolio", "absorption_per_maintainer_pm") => "extra absorption per maintainer",
+        ("portfolio", "baseline_funding_eur") => "existing funding per project (EUR/month)",
+        ("portfolio", "redraw_per_replication") => "portfolio redrawn every replication",
+        ("model", "attrition_hazard") => "monthly chance a maintainer leaves (base)",
+        ("model", "burnout_slope") => "how fast workload raises attrition",
+        ("model", "burnout_cap") => "largest burnout multiplier",
+        ("model", "paid_attrition_multiplier") => "attrition multiplier while paid",
+        ("model", "cliff_multiplier") => "attrition multiplier after pay stops",
+        ("model", "cliff_months") => "months the cliff multiplier lasts",
+        ("model", "break_return_hazard") => "monthly chance a maintainer on a break returns",
+        ("model", "newcomer_rate") => "monthly newcomer rate (reference usage)",
+        ("model", "hire_rate") => "hires per funded person-month not covered by the team",
+        ("model", "revival_hazard") => "monthly chance an abandoned project is revived",
+        ("model", "abandonment_months") => "months without a maintainer before abandonment",
+        ("model", "work_base_pm") => "maintenance work arriving per month (person-months)",
+        ("model", "vuln_base_rate") => "vulnerabilities arriving per month (reference usage)",
+        ("model", "vuln_effort_pm") => "person-months to fix one vulnerability",
+        ("model", "backlog_obsolescence") => "share of the backlog lapsing each month",
+        ("model", "break_max_months") => "longest break before an exit is final (months)",
+        ("model", "break_return_decay_months") => "how fast the chance of return fades (months)",
+        ("model", "hours_per_person_month") => "working hours in a person-month",
+        ("model", "newcomer_activity_share") => "share of newcomers drawn by activity",
+        ("model", "newcomer_usage_exponent") => "how newcomers grow with usage (exponent)",
+        ("model", "reference_dependents") => "usage at which the base rates apply",
+        ("model", "revival_usage_exponent") => "how revival grows with usage (exponent)",
+        ("model", "vuln_usage_exponent") => "how vulnerabilities grow with usage (exponent)",
+        ("model", "work_cv") => "variability of monthly work (coefficient of variation)",
+        ("model", "work_usage_exponent") => "how work grows with usage (exponent)",
+        ("portfolio", "volunteer_hours_sigma_log") => {
+            "spread of volunteer hours (log-normal sigma)"
+        }
+        ("portfolio", "path") => "portfolio file",
+        _ => "",
+    }
+}

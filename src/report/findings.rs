@@ -1,0 +1,340 @@
+//! Key findings: plain sentences generated from the numbers of a run, each with its
+//! interval, in the order a policy reader asks the questions.
+
+use super::html::{escape, number_auto, percent, percent_with_interval};
+use crate::plot::cliff::OFFSETS;
+use crate::plot::data::{RunData, Value};
+
+/// Survival (never abandoned) at the horizon of strategy `index`, as a share (0..1).
+pub fn horizon_survival(data: &RunData, index: usize) -> Option<Value> {
+    shared_metric(data, index, "survival_at_horizon").or_else(|| {
+        let point = data.survival.get(index)?.last()?;
+        Some(Value {
+            mean: point.surviving,
+            low: point.surviving_ci_low,
+            high: point.surviving_ci_high,
+            paired: false,
+        })
+    })
+}
+
+/// Usage-weighted survival at the horizon of strategy `index` (0..1).
+pub fn horizon_weighted_survival(data: &RunData, index: usize) -> Option<Value> {
+    shared_metric(data, index, "weighted_survival_at_horizon").or_else(|| {
+        let point = data.survival.get(index)?.last()?;
+        Some(Value {
+            mean: point.weighted_surviving,
+            low: point.weighted_surviving_ci_low,
+            high: point.weighted_surviving_ci_high,
+            paired: false,
+        })
+    })
+}
+
+fn shared_metric(data: &RunData, index: usize, metric: &str) -> Option<Value> {
+    let estimate = data.metric(data.strategies.get(index)?, metric)?;
+    Some(Value {
+        mean: estimate.mean?,
+        low: estimate.ci_low,
+        high: estimate.ci_high,
+        paired: false,
+    })
+}
+
+/// "10 years", or "126 months" when the horizon is not whole years.
+pub fn span(months: u32) -> String {
+    match months {
+        12 => "1 year".to_string(),
+        m if m % 12 == 0 => format!("{} years", m / 12),
+        m => format!("{m} months"),
+    }
+}
+
+/// The portfolio size: projects in `projects.csv`, else the scenario's count.
+pub fn portfolio_size(data: &RunData) -> usize {
+    match data.project_count() {
+        0 => data
+            .info
+            .scenario
+            .pointer("/portfolio/synthetic/projects")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0) as usize,
+        n => n,
+    }
+}
+
+/// The largest cliff offset within the horizon (months after the programme ends).
+pub fn cliff_offset(data: &RunData) -> Option<u32> {
+    OFFSETS
+        .iter()
+        .copied()
+        .filter(|&k| k > 0 && data.info.programme_months + k <= data.info.horizon_months)
+        .max()
+}
+
+fn quoted(name: &str) -> String {
+    format!("“{}”", escape(name))
+}
+
+/// The key findings, as HTML sentences.
+pub fn findings(data: &RunData) -> Vec<String> {
+    let mut sentences = Vec::new();
+    let n = data.strategies.len();
+    if n == 0 {
+        return vec!["The run folder has no strategies.".to_string()];
+    }
+    let projects = portfolio_size(data);
+    let years = span(data.info.horizon_months);
+    let abandonment_months = data
+        .info
+        .scenario
+        .pointer("/model/abandonment_months")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(12);
+    let count = |share: f64| (share * projects as f64).round() as i64;
+    let survival: Vec<Option<Value>> = (0..n).map(|i| horizon_survival(data, i)).collect();
+    let baseline_name = &data.strategies[0];
+
+    if let Some(base) = survival[0] {
+        sentences.push(format!(
+            "Without funding ({}), {} of the {projects} projects ({}, 95% interval {}) are never abandoned over {years}; a project counts as abandoned once it has had no active maintainer for {abandonment_months} months.",
+            quoted(baseline_name),
+            count(base.mean),
+            percent(base.mean, base.interval()),
+            interval_text(base),
+        ));
+    }
+
+    let best = (1..n)
+        .filter_map(|i| Some((i, survival[i]?)))
+        .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
+    if let Some((index, value)) = best {
+        let name = &data.strategies[index];
+        let mut sentence = format!(
+            "With {} ({}), {} of {projects} ({}, 95% interval {}) are never abandoned over {years}",
+            escape(&super::describe::strategy(data, name)),
+            quoted(name),
+            count(value.mean),
+            percent(value.mean, value.interval()),
+            interval_text(value),
+        );
+        if let Some(base) = survival[0] {
+            sentence.push_str(&format!(", against {} without funding", count(base.mean)));
+        }
+        if let Some(averted) = data.abandonments_averted(name) {
+            sentence.push_str(&format!(
+                ": {} abandonments averted per portfolio{}",
+                number_auto(averted.mean, averted.interval()).replacen(" (", " (95% interval ", 1),
+                if averted.paired { ", paired" } else { "" }
+            ));
+        }
+        sentence.push('.');
+        let tied = close_to(value, index, &survival);
+        if !tied.is_empty() {
+            let others: Vec<String> = tied.iter().map(|&i| quoted(&data.strategies[i])).collect();
+            sentence.push_str(&format!(
+                " {} {} too close to tell apart from it at this precision.",
+                others.join(" and "),
+                if others.len() == 1 { "is" } else { "are" }
+            ));
+        }
+        sentences.push(sentence);
+    }
+
+    if n > 2 {
+        let mut ranked: Vec<(usize, Value)> =
+            (0..n).filter_map(|i| Some((i, survival[i]?))).collect();
+        ranked.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean));
+        let shown = ranked.len().min(8);
+        let mut list: Vec<String> = ranked[..shown]
+            .iter()
+            .map(|(i, v)| {
+                format!(
+                    "{} {}",
+                    quoted(&data.strategies[*i]),
+                    percent(v.mean, v.interval())
+                )
+            })
+            .collect();
+        if ranked.len() > shown {
+            list.push(format!("and {} more (see the table)", ranked.len() - shown));
+        }
+        sentences.push(format!(
+            "Ranked by the share of projects never abandoned over {years}: {}.",
+            list.join(", ")
+        ));
+    }
+
+    let weighted: Vec<Option<Value>> = (0..n).map(|i| horizon_weighted_survival(data, i)).collect();
+    let best_weighted = (1..n)
+        .filter_map(|i| Some((i, weighted[i]?)))
+        .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
+    if let Some((index, value)) = best_weighted {
+        let tied = close_to(value, index, &weighted);
+        let mut sentence = if tied.is_empty() {
+            format!(
+                "Weighted by usage (dependents), {} does best: {} of all usage sits in projects never abandoned",
+                quoted(&data.strategies[index]),
+                percent_with_interval(value.mean, value.interval()),
+            )
+        } else {
+            let others: Vec<String> = tied.iter().map(|&i| quoted(&data.strategies[i])).collect();
+            format!(
+                "Weighted by usage (dependents), {} does best, with {} too close to tell apart at this precision: {} of all usage sits in projects never abandoned",
+                quoted(&data.strategies[index]),
+                others.join(" and "),
+                percent_with_interval(value.mean, value.interval()),
+            )
+        };
+        if let Some(base) = weighted[0] {
+            sentence.push_str(&format!(
+                ", against {} without funding",
+                percent(base.mean, base.interval())
+            ));
+        }
+        sentence.push('.');
+        if let Some((best_index, _)) = best {
+            if best_index != index && !tied.contains(&best_index) {
+                sentence.push_str(&format!(
+                    " Counting usage rather than projects changes the ranking: {} leads on usage, {} on projects.",
+                    quoted(&data.strategies[index]),
+                    quoted(&data.strategies[best_index])
+                ));
+            }
+        }
+        sentences.push(sentence);
+    }
+
+    let mut costs: Vec<(usize, Value)> = (1..n)
+        .filter_map(|i| Some((i, data.cost_per_abandonment_averted(&data.strategies[i])?)))
+        .collect();
+    costs.sort_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
+    let million = |v: Value| {
+        number_auto(v.mean / 1e6, v.interval().map(|(l, h)| (l / 1e6, h / 1e6))).replacen(
+            " (",
+            " million (95% interval ",
+            1,
+        )
+    };
+    match costs.as_slice() {
+        [] if n > 1 => sentences.push(
+            "No funded strategy averted any abandonment on average, so no cost per abandonment averted can be given.".to_string(),
+        ),
+        [] => {}
+        [(index, cost)] => sentences.push(format!(
+            "Counting money paid plus the fund's overhead, {} costs EUR {} per abandonment averted.",
+            quoted(&data.strategies[*index]),
+            million(*cost)
+        )),
+        [(cheap, cheap_cost), .., (dear, dear_cost)] => sentences.push(format!(
+            "Counting money paid plus the fund's overhead, the most cost-effective strategy, {}, costs EUR {} per abandonment averted; the least, {}, EUR {}.",
+            quoted(&data.strategies[*cheap]),
+            million(*cheap_cost),
+            quoted(&data.strategies[*dear]),
+            million(*dear_cost)
+        )),
+    }
+
+    for index in 1..n {
+        let name = &data.strategies[index];
+        if let Some(averted) = data.abandonments_averted(name) {
+            if averted.high.unwrap_or(averted.mean) < 0.0 {
+                sentences.push(format!(
+                    "{} ends with more abandonments than no funding: {} abandonments averted per portfolio (95% interval {}).",
+                    quoted(name),
+                    crate::report::html::signed(averted.mean, 1),
+                    interval_numbers(averted, 1)
+                ));
+            }
+        }
+    }
+
+    if let Some(offset) = cliff_offset(data) {
+        let at = |index: usize, k: u32| data.survival_after_programme(index, k);
+        let funded_best = (1..n)
+            .filter_map(|i| Some((i, at(i, 0)?)))
+            .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
+        if let (Some((index, start)), Some(end)) =
+            (funded_best, funded_best.and_then(|(i, _)| at(i, offset)))
+        {
+            let mut sentence = format!(
+                "When the money stops after {} months, survival keeps falling: under {} from {} at the programme's end to {} {offset} months later",
+                data.info.programme_months,
+                quoted(&data.strategies[index]),
+                percent(start.mean, start.interval()),
+                percent(end.mean, end.interval()),
+            );
+            if let (Some(base_start), Some(base_end)) = (at(0, 0), at(0, offset)) {
+                sentence.push_str(&format!(
+                    "; without funding, from {} to {}",
+                    percent(base_start.mean, base_start.interval()),
+                    percent(base_end.mean, base_end.interval())
+                ));
+            }
+            sentence.push('.');
+            sentences.push(sentence);
+        }
+    }
+
+    let worst_mcse = (0..n)
+        .filter_map(|i| {
+            data.metric(&data.strategies[i], "survival_at_horizon")?
+                .mcse
+        })
+        .fold(f64::NAN, f64::max);
+    let mut precision = format!(
+        "Every figure is a mean over {} replications in which all strategies meet the same random events (common random numbers)",
+        crate::plot::style::thousands(data.info.replications as f64)
+    );
+    if worst_mcse.is_finite() {
+        precision.push_str(&format!(
+            "; the Monte Carlo standard error of survival over {years} is at most {:.2} percentage points",
+            100.0 * worst_mcse
+        ));
+    }
+    precision.push('.');
+    sentences.push(precision);
+    sentences
+}
+
+/// The funded strategies other than `best` whose intervals overlap the best one's: not
+/// clearly different from it at this precision.
+fn close_to(best: Value, best_index: usize, values: &[Option<Value>]) -> Vec<usize> {
+    let Some((low, high)) = best.interval() else {
+        return Vec::new();
+    };
+    values
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|&(i, _)| i != best_index)
+        .filter_map(|(i, v)| {
+            let (other_low, other_high) = (*v)?.interval()?;
+            (other_high >= low && other_low <= high).then_some(i)
+        })
+        .collect()
+}
+
+/// "85–89%" (the interval of a share), or "not available".
+fn interval_text(value: Value) -> String {
+    match value.interval() {
+        Some(_) => {
+            let text = percent_with_interval(value.mean, value.interval());
+            text.split_once('(')
+                .map(|(_, rest)| rest.trim_end_matches(')').to_string())
+                .unwrap_or(text)
+        }
+        None => "not available".to_string(),
+    }
+}
+
+fn interval_numbers(value: Value, digits: usize) -> String {
+    match value.interval() {
+        Some((low, high)) => format!(
+            "{}–{}",
+            crate::report::html::signed(low, digits),
+            crate::report::html::signed(high, digits)
+        ),
+        None => "not available".to_string(),
+    }
+}
