@@ -9,6 +9,7 @@
 
 mod competitive;
 mod equal;
+mod fixed;
 mod lottery;
 mod milestone;
 mod none;
@@ -19,6 +20,7 @@ mod sizing;
 mod timing;
 
 pub use competitive::CompetitiveParams;
+pub use fixed::FixedParams;
 pub use lottery::LotteryParams;
 pub use milestone::MilestoneParams;
 pub use proportional::{ProportionalParams, Score};
@@ -156,10 +158,12 @@ pub enum RuleSpec {
     Quadratic(QuadraticParams),
     /// Grants in tranches, withheld from projects that went dormant.
     Milestone(MilestoneParams),
+    /// A given list of grants at the first call, the rest spread like them.
+    Fixed(FixedParams),
 }
 
 /// The names a scenario can give in `rule = "…"`.
-pub const RULE_NAMES: [&str; 8] = [
+pub const RULE_NAMES: [&str; 9] = [
     "none",
     "equal",
     "proportional",
@@ -168,6 +172,7 @@ pub const RULE_NAMES: [&str; 8] = [
     "lottery",
     "quadratic",
     "milestone",
+    "fixed",
 ];
 
 impl RuleSpec {
@@ -182,6 +187,7 @@ impl RuleSpec {
             Self::Lottery(params) => Box::new(lottery::Lottery(params.clone())),
             Self::Quadratic(params) => Box::new(quadratic::QuadraticFunding(params.clone())),
             Self::Milestone(params) => Box::new(milestone::Milestones(params.clone())),
+            Self::Fixed(params) => Box::new(fixed::FixedGrants(params.clone())),
         }
     }
 
@@ -221,6 +227,12 @@ impl RuleSpec {
                 p.tranches,
                 p.score.name(),
                 p.power
+            ),
+            Self::Fixed(p) => format!(
+                "{} fixed grants (EUR {:.0} in all) at the first call{}",
+                p.amounts_eur.len(),
+                p.amounts_eur.iter().sum::<f64>(),
+                if p.spread_rest { ", the rest spread like them" } else { "" }
             ),
         }
     }
@@ -326,6 +338,10 @@ pub(crate) fn parse_entry(
         "milestone" => parse_params(check, index, rule_name, params).map(|p| {
             milestone::check(check, index, &p);
             RuleSpec::Milestone(p)
+        }),
+        "fixed" => parse_params(check, index, rule_name, params).map(|p| {
+            fixed::check(check, index, &p);
+            RuleSpec::Fixed(p)
         }),
         other => {
             check.fail(
