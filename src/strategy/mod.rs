@@ -232,7 +232,11 @@ impl RuleSpec {
                 "{} fixed grants (EUR {:.0} in all) at the first call{}",
                 p.amounts_eur.len(),
                 p.amounts_eur.iter().sum::<f64>(),
-                if p.spread_rest { ", the rest spread like them" } else { "" }
+                if p.spread_rest {
+                    ", the rest spread like them"
+                } else {
+                    ""
+                }
             ),
         }
     }
@@ -398,5 +402,102 @@ pub(crate) mod test_support {
             &mut decision,
         );
         decision
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{decide_with, view};
+    use super::*;
+
+    /// Every rule with its default parameters, as a scenario would give it.
+    fn every_rule() -> Vec<RuleSpec> {
+        let mut check = Checker::new("");
+        let entries = [
+            ("none", ""),
+            ("equal", ""),
+            ("proportional", ""),
+            ("risk_targeted", ""),
+            ("competitive", ""),
+            ("lottery", ""),
+            ("quadratic", ""),
+            ("milestone", ""),
+            ("fixed", "amounts_eur = [120000.0, 80000.0]"),
+        ];
+        assert_eq!(entries.len(), RULE_NAMES.len(), "every rule is covered");
+        entries
+            .iter()
+            .enumerate()
+            .map(|(index, (rule, params))| {
+                let entry: StrategyEntry =
+                    toml::from_str(&format!("rule = \"{rule}\"\n{params}")).unwrap();
+                parse_entry(&mut check, index, &entry).unwrap().rule
+            })
+            .collect()
+    }
+
+    /// For every rule: grants only to eligible (active) projects, each within the fund's
+    /// minimum and maximum, and the call's cost (grants plus overhead) within its budget.
+    #[test]
+    fn every_rule_respects_eligibility_grant_sizes_and_the_call_budget() {
+        let fund = FundParams {
+            min_grant_eur: 20_000.0,
+            max_grant_eur: 300_000.0,
+            ..FundParams::default()
+        };
+        let mut projects: Vec<ProjectView> =
+            (0..30).map(|i| view(i, 100.0 * (1.0 + i as f64))).collect();
+        for (i, project) in projects.iter_mut().enumerate() {
+            project.criticality = (i as f64 + 1.0) / 30.0;
+            project.maintainers = 1 + (i % 3) as u32;
+            project.backlog = (i % 7) as f64;
+            match i % 5 {
+                1 => project.status = Status::Dormant,
+                3 => project.status = Status::Abandoned,
+                _ => {}
+            }
+        }
+        let merit: Vec<f64> = (0..30).map(|i| ((i * 7) % 11) as f64 - 5.0).collect();
+        for rule in every_rule() {
+            let built = rule.build();
+            for (budget, replication) in [(2_000_000.0, 1), (150_000.0, 2), (10_000.0, 3)] {
+                let call = Call {
+                    index: 0,
+                    month: 0,
+                    budget_eur: budget,
+                    fund: &fund,
+                };
+                let decision = decide_with(built.as_ref(), &call, &projects, &merit, replication);
+                let cost: f64 = decision.grants.iter().map(|g| g.cost_eur(&fund)).sum();
+                assert!(
+                    cost <= budget * (1.0 + 1e-12),
+                    "{rule:?}: cost {cost} above {budget}"
+                );
+                for grant in &decision.grants {
+                    assert!(
+                        projects[grant.project].eligible(),
+                        "{rule:?}: grant to an ineligible project"
+                    );
+                    assert!(
+                        grant.amount_eur >= fund.min_grant_eur - 1e-6
+                            && grant.amount_eur <= fund.max_grant_eur + 1e-6,
+                        "{rule:?}: grant of {} outside the fund's sizes",
+                        grant.amount_eur
+                    );
+                }
+                assert!(
+                    decision
+                        .application_effort
+                        .iter()
+                        .all(|&(p, _)| projects[p].eligible())
+                );
+                if rule.funds() && budget >= 2_000_000.0 {
+                    assert!(
+                        !decision.grants.is_empty(),
+                        "{rule:?} funds something with a large budget"
+                    );
+                }
+            }
+        }
     }
 }
