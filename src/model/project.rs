@@ -5,7 +5,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Gamma};
 
 use super::ModelParams;
-use super::sampling::{bernoulli_count, poisson, probability_of_hazard};
+use super::sampling::{bernoulli_count, hazard_count, poisson, probability_of_hazard};
 use crate::portfolio::{Portfolio, Project};
 use crate::rng::{Purpose, SimRng, month_stream, stream, stream_seed};
 use crate::scenario::FundParams;
@@ -112,8 +112,13 @@ pub(crate) struct ProjectState {
     paid: u32,
     /// `cliff[j]`: active maintainers whose pay stopped, with `j + 1` raised months left.
     cliff: Vec<u32>,
-    /// `on_break[s]`: maintainers away for `s + 1` months, who may come back.
+    /// Σ `cliff`, kept so the common case (nobody in the cliff) costs nothing.
+    cliff_total: u32,
+    /// `on_break[m % L]` (L = break_max_months): maintainers who left in month `m`, in the
+    /// last L months, and may come back. A ring: nothing moves as months pass.
     on_break: Vec<u32>,
+    /// Σ `on_break`.
+    on_break_total: u32,
     /// Outstanding maintenance work (PM).
     pub backlog: f64,
     /// Arrival months of the open vulnerabilities, oldest first.
@@ -153,7 +158,9 @@ impl ProjectState {
             volunteers: project.maintainers,
             paid: 0,
             cliff: vec![0; model.cliff_months as usize],
+            cliff_total: 0,
             on_break: vec![0; model.break_max_months as usize],
+            on_break_total: 0,
             backlog: project.backlog,
             vulnerabilities: Vec::new(),
             held_eur: 0.0,
@@ -179,7 +186,7 @@ impl ProjectState {
 
     /// Active maintainers.
     pub fn maintainers(&self) -> u32 {
-        self.volunteers + self.paid + self.cliff.iter().sum::<u32>()
+        self.volunteers + self.paid + self.cliff_total
     }
 
     pub fn open_vulnerabilities(&self) -> u32 {
@@ -260,15 +267,21 @@ impl ProjectState {
         if paid_now < self.paid {
             let stopped = self.paid - paid_now;
             match self.cliff.last_mut() {
-                Some(last) => *last += stopped,
+                Some(last) => {
+                    *last += stopped;
+                    self.cliff_total += stopped;
+                }
                 None => self.volunteers += stopped,
             }
         } else {
             let mut wanted = paid_now - self.paid;
-            for cohort in self.cliff.iter_mut().rev() {
-                let taken = wanted.min(*cohort);
-                *cohort -= taken;
-                wanted -= taken;
+            if self.cliff_total > 0 {
+                for cohort in self.cliff.iter_mut().rev() {
+                    let taken = wanted.min(*cohort);
+                    *cohort -= taken;
+                    wanted -= taken;
+                }
+                self.cliff_total -= paid_now - self.paid - wanted;
             }
             self.volunteers -= wanted;
         }
@@ -327,7 +340,7 @@ impl ProjectState {
         let departures = &mut month_stream(self.departures_key, month);
         let returns = &mut month_stream(self.returns_key, month);
         let joins = &mut month_stream(self.joins_key, month);
-        let maintainers = self.volunteers + self.paid + self.cliff.iter().sum::<u32>();
+        let maintainers = self.maintainers();
         let mut leavers = 0;
         if maintainers > 0 {
             let capacity_pm_year = 12.0 * f64::from(maintainers) * constants.volunteer_pm;
@@ -343,44 +356,62 @@ impl ProjectState {
             };
             let hazard = model.attrition_hazard * burnout;
             // Paid maintainers, in full then the partly paid one.
-            let paid_probability = probability_of_hazard(hazard * model.paid_attrition_multiplier);
-            let paid_leavers = bernoulli_count(departures, effort.paid_full, paid_probability);
+            let paid_hazard = hazard * model.paid_attrition_multiplier;
+            let paid_leavers = hazard_count(departures, effort.paid_full, paid_hazard);
             let partial = self.paid - effort.paid_full;
-            let partial_probability = probability_of_hazard(
-                hazard
-                    * model
-                        .paid_attrition_multiplier
-                        .powf(effort.paid_partial_share),
-            );
-            let partial_leavers = bernoulli_count(departures, partial, partial_probability);
+            let partial_leavers = if partial > 0 {
+                let multiplier = model.paid_attrition_multiplier.powf(effort.paid_partial_share);
+                hazard_count(departures, partial, hazard * multiplier)
+            } else {
+                0
+            };
             self.paid -= paid_leavers + partial_leavers;
             leavers += paid_leavers + partial_leavers;
-            let cliff_probability = probability_of_hazard(hazard * model.cliff_multiplier);
-            for cohort in self.cliff.iter_mut() {
-                let gone = bernoulli_count(departures, *cohort, cliff_probability);
-                *cohort -= gone;
-                leavers += gone;
+            if self.cliff_total > 0 {
+                let cliff_hazard = hazard * model.cliff_multiplier;
+                for cohort in self.cliff.iter_mut() {
+                    let gone = hazard_count(departures, *cohort, cliff_hazard);
+                    *cohort -= gone;
+                    self.cliff_total -= gone;
+                    leavers += gone;
+                }
             }
-            let gone = bernoulli_count(departures, self.volunteers, probability_of_hazard(hazard));
+            let gone = hazard_count(departures, self.volunteers, hazard);
             self.volunteers -= gone;
             leavers += gone;
         }
-        // Breaks: the longest first, so nobody moves twice.
+        // Breaks: the longest first. Who has been away the longest break and does not
+        // come back leaves for good; its ring slot then takes this month's leavers.
         let mut returners = 0;
-        for months_away in (0..self.on_break.len()).rev() {
-            let away = std::mem::take(&mut self.on_break[months_away]);
-            let back = bernoulli_count(returns, away, rates.return_probability[months_away]);
-            returners += back;
-            if months_away + 1 < self.on_break.len() {
-                self.on_break[months_away + 1] = away - back;
+        let longest = self.on_break.len() as u32;
+        if self.on_break_total > 0 {
+            // Slots in order of leaving month, oldest first: one modulo, then a wrap.
+            let oldest = longest.min(month);
+            let mut slot = ((month - oldest) % longest) as usize;
+            for months_away in (1..=oldest).rev() {
+                let this = slot;
+                slot = if slot + 1 == self.on_break.len() { 0 } else { slot + 1 };
+                let slot = this;
+                let away = self.on_break[slot];
+                if away == 0 {
+                    continue;
+                }
+                let back = bernoulli_count(returns, away, rates.return_probability[months_away as usize - 1]);
+                returners += back;
+                let gone = if months_away == longest { away } else { back };
+                self.on_break[slot] -= gone;
+                self.on_break_total -= gone;
             }
         }
-        if let Some(first) = self.on_break.first_mut() {
-            *first = leavers;
+        if longest > 0 {
+            self.on_break[(month % longest) as usize] = leavers;
+            self.on_break_total += leavers;
         }
         // The cliff ages by a month; who leaves it becomes a plain volunteer.
-        if !self.cliff.is_empty() {
-            self.volunteers += self.cliff[0];
+        if self.cliff_total > 0 {
+            let done = self.cliff[0];
+            self.volunteers += done;
+            self.cliff_total -= done;
             self.cliff.rotate_left(1);
             *self.cliff.last_mut().expect("non-empty") = 0;
         }
@@ -424,6 +455,7 @@ impl ProjectState {
                 self.status = Status::Abandoned;
                 self.first_abandoned.get_or_insert(month_end);
                 self.on_break.iter_mut().for_each(|away| *away = 0);
+                self.on_break_total = 0;
                 if fund.clawback_on_abandonment {
                     returned = std::mem::take(&mut self.held_eur);
                     self.spend_rate_eur = 0.0;
@@ -482,6 +514,7 @@ mod tests {
         assert_eq!((state.paid, state.maintainers()), (2, total));
         state.repay(0);
         assert_eq!(*state.cliff.last().unwrap(), 2);
+        assert_eq!(state.cliff_total, 2);
         assert_eq!(state.maintainers(), total);
         state.repay(1);
         assert_eq!(

@@ -6,25 +6,43 @@ use rand_distr::{Distribution, Poisson};
 /// A Poisson draw. Small means (the usual case: a few events a month at most) use
 /// inversion with a single uniform, which is exact and keeps the number of draws per
 /// event small; larger means fall back to `rand_distr`.
+#[inline]
 pub fn poisson<R: Rng>(rng: &mut R, mean: f64) -> u32 {
+    if mean == 0.0 {
+        return 0;
+    }
+    if !(mean > 0.0 && mean < 12.0) {
+        return poisson_large(rng, mean);
+    }
+    let u: f64 = rng.random();
+    // Most months nothing happens: P(0) = e^−mean ≥ 1 − mean, so a uniform below
+    // 1 − mean is a zero without computing the exponential (a margin covers rounding).
+    if u <= 1.0 - mean - 1e-12 {
+        return 0;
+    }
+    poisson_inversion(u, mean)
+}
+
+/// Inversion of the Poisson distribution function for one uniform.
+#[cold]
+fn poisson_inversion(mut u: f64, mean: f64) -> u32 {
+    let mut probability = (-mean).exp();
+    let mut count = 0u32;
+    while u > probability && count < 1_000 {
+        u -= probability;
+        count += 1;
+        probability *= mean / f64::from(count);
+    }
+    count
+}
+
+/// Zero for a zero, negative or undefined mean; `rand_distr` for large means.
+#[cold]
+fn poisson_large<R: Rng>(rng: &mut R, mean: f64) -> u32 {
     if mean <= 0.0 || !mean.is_finite() {
         return 0;
     }
-    if mean < 12.0 {
-        let mut u: f64 = rng.random();
-        let mut probability = (-mean).exp();
-        let mut count = 0u32;
-        while u > probability && count < 1_000 {
-            u -= probability;
-            count += 1;
-            probability *= mean / f64::from(count);
-        }
-        count
-    } else {
-        Poisson::new(mean)
-            .map(|law| law.sample(rng) as u32)
-            .unwrap_or(0)
-    }
+    Poisson::new(mean).map(|law| law.sample(rng) as u32).unwrap_or(0)
 }
 
 /// How many of `trials` independent events with probability `probability` happen, one
@@ -32,6 +50,20 @@ pub fn poisson<R: Rng>(rng: &mut R, mean: f64) -> u32 {
 pub fn bernoulli_count<R: Rng>(rng: &mut R, trials: u32, probability: f64) -> u32 {
     (0..trials)
         .filter(|_| rng.random::<f64>() < probability)
+        .count() as u32
+}
+
+/// How many of `trials` independent events, each with monthly hazard rate `hazard`
+/// (probability `1 − e^−hazard`), happen: one uniform per trial. The same outcome as
+/// comparing each uniform with [`probability_of_hazard`], but the exponential is only
+/// computed for a uniform below the hazard (the probability never exceeds the hazard).
+pub fn hazard_count<R: Rng>(rng: &mut R, trials: u32, hazard: f64) -> u32 {
+    let mut probability = None;
+    (0..trials)
+        .filter(|_| {
+            let u: f64 = rng.random();
+            u < hazard + 1e-12 && u < *probability.get_or_insert_with(|| probability_of_hazard(hazard))
+        })
         .count() as u32
 }
 
@@ -61,6 +93,20 @@ mod tests {
         );
         assert!((variance - mean).abs() < 0.02, "variance {variance}");
         assert_eq!(poisson(&mut rng, 0.0), 0);
+    }
+
+    #[test]
+    fn hazard_count_equals_comparing_with_the_probability() {
+        for hazard in [0.0, 1e-6, 0.02, 0.3, 2.0] {
+            let mut fast = stream(5, 0, 0, Purpose::Departures);
+            let mut plain = stream(5, 0, 0, Purpose::Departures);
+            for _ in 0..2_000 {
+                assert_eq!(
+                    hazard_count(&mut fast, 3, hazard),
+                    bernoulli_count(&mut plain, 3, probability_of_hazard(hazard))
+                );
+            }
+        }
     }
 
     #[test]
