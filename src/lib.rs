@@ -33,8 +33,10 @@ pub mod portfolio;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;
 pub mod strategy;
+pub mod sweep;
 
 /// The fundsim version, recorded in every manifest.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -35,6 +35,20 @@ fn chromium() -> Option<PathBuf> {
     })
 }
 
+/// A `file://` URL for an absolute path, with the characters a URL cannot hold escaped.
+fn file_url(path: &Path) -> String {
+    let mut url = String::from("file://");
+    for byte in path.to_string_lossy().bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                url.push(byte as char);
+            }
+            other => url.push_str(&format!("%{other:02X}")),
+        }
+    }
+    url
+}
+
 /// Runs Chromium with a deadline; returns its exit status and output.
 fn screenshot(browser: &Path, page: &Path, output: &Path, profile: &Path) -> (bool, String) {
     let mut child = Command::new(browser)
@@ -52,7 +66,7 @@ fn screenshot(browser: &Path, page: &Path, output: &Path, profile: &Path) -> (bo
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--screenshot={}", output.display()))
         .arg(format!("--window-size={WIDTH},{HEIGHT}"))
-        .arg(format!("file://{}", page.display()))
+        .arg(file_url(page))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -95,7 +109,8 @@ fn the_brief_renders_in_headless_chromium() {
         .join("report.html")
         .canonicalize()
         .expect("the run wrote report.html");
-    let dir = scratch("browser");
+    let scratch_dir = scratch("browser");
+    let dir = scratch_dir.path();
     let output = dir.join("report.png");
     let profile = dir.join("profile");
     std::fs::create_dir_all(&profile).unwrap();

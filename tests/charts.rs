@@ -8,7 +8,9 @@ mod charts_support;
 use std::fs;
 use std::path::Path;
 
-use charts_support::{Image, STRATEGY_COLOURS, contains_colour, fundsim, ink, scratch, stf_run};
+use charts_support::{
+    Image, STRATEGY_COLOURS, coloured, contains_colour, fundsim, ink, scratch, stf_run,
+};
 use fundsim::plot::data::RunData;
 use fundsim::plot::{self, ChartKind};
 
@@ -71,11 +73,16 @@ fn pngs_decode_at_print_resolution_with_ink_in_the_plot_area() {
         let plot_area = image.region((0.08, 0.18, 0.70, 0.78));
         let share = ink(&plot_area);
         assert!(
-            share > 0.02,
+            share > 0.01,
             "{kind:?}: only {:.1}% of the plot area drawn",
             100.0 * share
         );
         assert!(share < 0.95, "{kind:?}: plot area is a solid block");
+        let data = coloured(&plot_area);
+        assert!(
+            data > 1000,
+            "{kind:?}: only {data} coloured pixels in the plot area"
+        );
         // Strategies are drawn in their Okabe–Ito colours.
         let whole = image.region((0.0, 0.0, 1.0, 1.0));
         let colours = STRATEGY_COLOURS
@@ -225,7 +232,8 @@ fn the_brief_is_self_contained_and_contains_every_chart() {
 #[test]
 fn plot_and_report_rerender_a_folder_byte_for_byte() {
     let original = stf_run();
-    let copy = scratch("rerender").join("run");
+    let scratch_dir = scratch("rerender");
+    let copy = scratch_dir.path().join("run");
     fs::create_dir_all(&copy).unwrap();
     for entry in fs::read_dir(original).unwrap() {
         let entry = entry.unwrap();
@@ -249,7 +257,8 @@ fn plot_and_report_rerender_a_folder_byte_for_byte() {
 
 #[test]
 fn a_run_without_charts_can_be_plotted_later() {
-    let folder = scratch("no-charts").join("run");
+    let scratch_dir = scratch("no-charts");
+    let folder = scratch_dir.path().join("run");
     fundsim()
         .args([
             "run",
@@ -276,11 +285,12 @@ fn a_run_without_charts_can_be_plotted_later() {
 
 #[test]
 fn plot_and_report_reject_a_folder_that_is_not_a_run() {
-    let empty = scratch("not-a-run");
+    let scratch_dir = scratch("not-a-run");
+    let empty = scratch_dir.path();
     for command in ["plot", "report"] {
         fundsim()
             .arg(command)
-            .arg(&empty)
+            .arg(empty)
             .assert()
             .code(2)
             .stderr(predicates::str::contains("not a run folder"));
@@ -288,7 +298,7 @@ fn plot_and_report_reject_a_folder_that_is_not_a_run() {
     fs::write(empty.join("manifest.json"), "{\"seed\": 1}").unwrap();
     fundsim()
         .arg("plot")
-        .arg(&empty)
+        .arg(empty)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("replications"));
@@ -299,7 +309,8 @@ fn plot_and_report_reject_a_folder_that_is_not_a_run() {
 /// unpaired.
 #[test]
 fn charts_render_from_tables_without_the_paired_metrics() {
-    let folder = scratch("unpaired").join("run");
+    let scratch_dir = scratch("unpaired");
+    let folder = scratch_dir.path().join("run");
     fs::create_dir_all(&folder).unwrap();
     for entry in fs::read_dir(stf_run()).unwrap() {
         let entry = entry.unwrap();
@@ -358,7 +369,8 @@ fn charts_render_from_tables_without_the_paired_metrics() {
 /// horizon (no cliff to show): every chart still renders.
 #[test]
 fn charts_render_for_many_strategies_and_a_programme_to_the_horizon() {
-    let dir = scratch("many");
+    let scratch_dir = scratch("many");
+    let dir = scratch_dir.path();
     let mut scenario = fundsim::scenario::builtin("stf")
         .unwrap()
         .replace("programme_months = 48", "programme_months = 120");
@@ -369,13 +381,13 @@ fn charts_render_for_many_strategies_and_a_programme_to_the_horizon() {
     }
     fs::write(dir.join("many.toml"), scenario).unwrap();
     fundsim()
-        .current_dir(&dir)
+        .current_dir(dir)
         .args([
             "run",
             "many.toml",
             "-q",
             "--replications",
-            "16",
+            "8",
             "--out",
             "run",
         ])

@@ -1,13 +1,22 @@
 //! The command line: clap definitions, one file per subcommand. The only place that
-//! prints. Exit codes: 0 success, 1 a run or I/O failure, 2 bad usage or bad input.
+//! prints. Exit codes: 0 success, 1 a run or I/O failure, 2 bad usage or bad input,
+//! 130 interrupted (Ctrl-C, SIGINT, SIGTERM).
 
+mod calibrate;
 mod common;
 mod compare;
 mod init;
+mod interrupt;
+mod limits;
 mod plot;
+mod precision;
 mod report;
 mod run;
 mod scenarios;
+mod sensitivity;
+mod survival;
+mod sweep;
+mod target;
 mod validate;
 
 use std::process::ExitCode;
@@ -41,6 +50,16 @@ pub enum Command {
     Plot(plot::PlotArgs),
     /// Re-render the policy brief (report.html) of a run folder (no simulation).
     Report(report::ReportArgs),
+    /// Kaplan–Meier curves of observed project lifetimes (CSV tables and a chart).
+    Survival(survival::SurvivalArgs),
+    /// Fit model parameters so that the unfunded baseline reproduces observed survival.
+    Calibrate(calibrate::CalibrateArgs),
+    /// Sweep one or two scenario fields over a grid (paired: the same seed at every point).
+    Sweep(sweep::SweepArgs),
+    /// Global sensitivity analysis (Morris or Sobol) over the scenario's [sensitivity] table.
+    Sensitivity(sensitivity::SensitivityArgs),
+    /// Find the parameter value (e.g. the budget) at which an outcome reaches a goal.
+    Target(target::TargetArgs),
 }
 
 /// A failure, with the exit code it maps to.
@@ -50,6 +69,9 @@ pub enum CliError {
     Usage(String),
     /// The run or the machine failed: exit code 1.
     Failure(String),
+    /// Stopped by Ctrl-C or a termination signal: exit code 130. The message says what
+    /// was kept on disk.
+    Interrupted(String),
 }
 
 impl From<InputError> for CliError {
@@ -77,6 +99,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => init::execute(args),
         Command::Plot(args) => plot::execute(args),
         Command::Report(args) => report::execute(args),
+        Command::Survival(args) => survival::execute(args),
+        Command::Calibrate(args) => calibrate::execute(args),
+        Command::Sweep(args) => sweep::execute(args),
+        Command::Sensitivity(args) => sensitivity::execute(args),
+        Command::Target(args) => target::execute(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -87,6 +114,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Err(CliError::Failure(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(1)
+        }
+        Err(CliError::Interrupted(message)) => {
+            eprintln!("interrupted: {message}");
+            ExitCode::from(interrupt::EXIT_CODE)
         }
     }
 }

@@ -2,14 +2,13 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use crate::engine::{self, RunConfig, RunResult};
+use crate::engine::{RunConfig, RunResult};
 use crate::input::{load_portfolio, load_scenario};
 use crate::output::{Destination, Manifest, StagedRun, TABLES, write_tables};
 use crate::scenario::Scenario;
@@ -41,9 +40,22 @@ pub struct RunArgs {
     /// `fundsim plot` and `fundsim report`).
     #[arg(long)]
     pub no_charts: bool,
+    /// Run even when the run is estimated to take over an hour or 8 GB of memory (without
+    /// it, such a run is refused with the estimate before anything is simulated).
+    #[arg(long)]
+    pub allow_large: bool,
+    /// Keep adding replications (from --replications, in whole blocks of 16) until the 95%
+    /// interval of METRIC is at most ±HALF_WIDTH for every strategy, e.g.
+    /// survival_at_horizon=0.005; the result equals a run of the final size.
+    #[arg(long, value_name = "METRIC=HALF_WIDTH")]
+    pub precision: Option<String>,
+    /// The most replications --precision may run [default: 100000].
+    #[arg(long)]
+    pub max_replications: Option<u64>,
 }
 
 pub fn execute(args: RunArgs) -> Result<(), CliError> {
+    let interrupt = super::interrupt::Interrupt::install()?;
     let loaded = load_scenario(args.scenario.as_deref())?;
     let mut scenario = loaded.scenario.clone();
     if let Some(replications) = args.replications {
@@ -55,7 +67,19 @@ pub fn execute(args: RunArgs) -> Result<(), CliError> {
     if let Some(seed) = args.seed {
         scenario.run.seed = seed;
     }
+    let rule = super::precision::parse(
+        args.precision.as_deref(),
+        args.max_replications,
+        &scenario,
+        crate::sensitivity::precision::Target::EveryStrategy,
+    )?;
+    let limits = |portfolio| {
+        let (origin, allow) = (&loaded.origin, args.allow_large);
+        super::limits::check(origin, &scenario, portfolio, args.threads, allow)
+    };
+    limits(None)?; // before a synthetic portfolio is drawn
     let portfolio = load_portfolio(&loaded, scenario.run.seed)?;
+    limits(Some(&portfolio))?;
     let destination = match args.out {
         Some(path) => Destination::Explicit {
             path,
@@ -67,7 +91,7 @@ pub fn execute(args: RunArgs) -> Result<(), CliError> {
         },
     };
     // The output location is checked before the simulation, so a bad one fails fast.
-    let staged = StagedRun::prepare(destination)?;
+    let staged = interrupt.stage(|| StagedRun::prepare(destination))?;
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = args.threads {
         if threads == 0 {
@@ -81,19 +105,27 @@ pub fn execute(args: RunArgs) -> Result<(), CliError> {
     let config = RunConfig::from_scenario(&scenario);
     let bar = progress_bar(config.replications, args.quiet);
     let started = Instant::now();
-    let cancel = AtomicBool::new(false);
-    let result = pool
+    let cancel = interrupt.cancel_flag();
+    let (result, precision) = pool
         .install(|| {
-            engine::run(
+            super::precision::run(
+                rule.as_ref(),
                 &scenario,
                 portfolio,
                 &config,
                 &|done| bar.set_position(done),
-                &cancel,
+                cancel,
             )
         })
-        .map_err(|e| CliError::Failure(e.to_string()))?;
+        .map_err(|e| interrupt.failed(e))?;
     bar.finish_and_clear();
+    if let Some(outcome) = precision.as_ref().filter(|_| !args.quiet) {
+        eprintln!("{}", super::precision::describe(outcome));
+    }
+    // A precision-driven run is recorded as the run of its final size it equals.
+    scenario.run.replications = result.accumulator.replications();
+    let config = RunConfig::from_scenario(&scenario);
+    let writing = interrupt.writing()?; // a stop signal now waits for the folder
     let simulated = started.elapsed().as_secs_f64();
 
     write_tables(&staged, &scenario, &result)?;
@@ -130,7 +162,9 @@ pub fn execute(args: RunArgs) -> Result<(), CliError> {
         }
     }
     let manifest = manifest_with(files)?;
+    writing.check()?;
     let folder = staged.finish(&manifest)?;
+    writing.finished(&folder)?;
     if !args.quiet {
         print_results(&scenario, &result);
         println!(

@@ -543,3 +543,117 @@ fn parse_manifest(path: &Path, bytes: &[u8]) -> Result<RunInfo, DataError> {
         scenario: json.get("scenario").cloned().unwrap_or_default(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::RunData;
+
+    const MANIFEST: &str = r#"{"fundsim_version": "9.9.9", "seed": 7, "replications": 4,
+        "scenario": {"name": "tiny", "fund": {"programme_months": 12, "horizon_months": 24},
+        "strategies": [{"name": "none"}, {"name": "deep"}]}}"#;
+
+    fn folder(summary: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| fs::write(dir.path().join(name), text).unwrap();
+        write("manifest.json", MANIFEST);
+        write("summary.csv", summary);
+        write(
+            "survival.csv",
+            "strategy,month,surviving,surviving_ci_low,surviving_ci_high,alive,alive_ci_low,alive_ci_high,weighted_surviving,weighted_surviving_ci_low,weighted_surviving_ci_high,at_risk,events,extra\n\
+             deep,1,0.9,0.8,1,0.9,,,0.95,,,36,4,x\n\
+             deep,0,1,1,1,1,1,1,1,1,1,40,0,x\n\
+             none,0,1,1,1,1,1,1,1,1,1,40,0,x\n",
+        );
+        write(
+            "timeseries.csv",
+            "strategy,month,metric,mean,p05,p50,p95\nnone,0,maintainers_per_project,2,1,2,3\n",
+        );
+        write(
+            "projects.csv",
+            "strategy,project,dependents,maintainers_start,p_abandoned,mean_received_eur,mean_maintainers_end\n\
+             none,a,10,1,0.5,0,1\nnone,b,20,2,0.25,0,2\ndeep,a,10,1,0.25,1000,1\ndeep,b,20,2,0,,2\n",
+        );
+        write(
+            "allocations.csv",
+            "strategy,call,month,project,mean_amount_eur\ndeep,0,0,a,1000\n",
+        );
+        dir
+    }
+
+    #[test]
+    fn reads_tables_with_extra_columns_empty_cells_and_unknown_metrics() {
+        let dir = folder(
+            "strategy,metric,mean,ci_low,ci_high,mcse\n\
+             none,abandonments,1,0.5,1.5,0.25\n\
+             deep,abandonments,0.5,0.25,0.75,0.1\n\
+             deep,total_paid_eur,1000,900,1100,50\n\
+             deep,a_future_metric,3,,,\n\
+             extra,abandonments,2,1,3,0.5\n",
+        );
+        let data = RunData::load(dir.path()).unwrap();
+        assert_eq!(data.info.fundsim_version, "9.9.9");
+        assert_eq!(data.info.replications, 4);
+        assert_eq!(data.strategies, ["none", "deep", "extra"]);
+        assert_eq!(data.baseline(), Some("none"));
+        assert_eq!(data.project_count(), 2);
+        assert_eq!(data.mean("deep", "a_future_metric"), Some(3.0));
+        assert_eq!(data.metric("deep", "a_future_metric").unwrap().ci_low, None);
+        // Sorted by month whatever the file order; empty cells are undefined.
+        assert_eq!(data.survival[1][0].month, 0);
+        assert_eq!(data.survival[1][1].alive_ci_low, None);
+        assert!(data.survival[2].is_empty());
+        assert_eq!(data.received("deep"), [("a", 1000.0), ("b", 0.0)]);
+        // No paired metric in this folder: the difference of means, unpaired.
+        let averted = data.abandonments_averted("deep").unwrap();
+        assert!(!averted.paired);
+        assert!((averted.mean - 0.5).abs() < 1e-12);
+        assert!(data.abandonments_averted("none").is_none());
+        let cost = data.cost_per_abandonment_averted("deep").unwrap();
+        assert!((cost.mean - 2000.0).abs() < 1e-9);
+        let after = data.survival_after_programme(1, 12);
+        assert!(after.is_none(), "month 24 is not in this survival table");
+    }
+
+    #[test]
+    fn paired_metrics_are_preferred_when_present() {
+        let dir = folder(
+            "strategy,metric,mean,ci_low,ci_high,mcse\n\
+             none,abandonments_averted,,,,\n\
+             deep,abandonments,0.5,0.25,0.75,0.1\n\
+             deep,abandonments_averted,0.75,0.7,0.8,0.02\n\
+             deep,cost_per_abandonment_averted_eur,1500,1400,1600,50\n\
+             deep,survival_12m_after_programme,0.5,0.4,0.6,0.05\n",
+        );
+        let data = RunData::load(dir.path()).unwrap();
+        let averted = data.abandonments_averted("deep").unwrap();
+        assert!(averted.paired);
+        assert_eq!(averted.interval(), Some((0.7, 0.8)));
+        assert_eq!(
+            data.cost_per_abandonment_averted("deep").unwrap().mean,
+            1500.0
+        );
+        assert_eq!(data.survival_after_programme(1, 12).unwrap().mean, 0.5);
+        assert!((data.survival_gained_points("deep").unwrap().mean - 37.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let dir = folder("strategy,metric,mean,ci_low,ci_high,mcse\nnone,abandonments,lots,,,\n");
+        let error = RunData::load(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("summary.csv"), "{error}");
+        assert!(error.contains("line 2"), "{error}");
+        fs::remove_file(dir.path().join("projects.csv")).unwrap();
+        fs::write(
+            dir.path().join("summary.csv"),
+            "strategy,metric,mean,ci_low,ci_high,mcse\n",
+        )
+        .unwrap();
+        let error = RunData::load(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("projects.csv"), "{error}");
+        fs::write(dir.path().join("manifest.json"), "{\"seed\": 1}").unwrap();
+        let error = RunData::load(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("replications"), "{error}");
+    }
+}

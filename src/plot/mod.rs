@@ -15,8 +15,11 @@ pub mod cost_effectiveness;
 pub mod data;
 pub mod maintainers;
 pub mod maintenance;
+pub mod observed_survival;
+pub mod sensitivity;
 pub mod style;
 pub mod survival;
+pub mod sweep;
 pub mod weighted_survival;
 
 use plotters::coord::Shift;
@@ -135,7 +138,7 @@ impl ChartKind {
                 "Mean backlog (person-months of outstanding work) and mean open vulnerabilities per project."
             }
             Self::CostEffectiveness => {
-                "Money paid per abandonment averted against the survival gained at the horizon, both paired against the no-funding baseline."
+                "The fund's cost (money paid plus overhead) per abandonment averted against the survival gained at the horizon, both paired against the no-funding baseline."
             }
             Self::Allocation => {
                 "Expected money received per project, sorted, and the Lorenz curve of the allocation with its Gini coefficient."

@@ -22,6 +22,9 @@ pub const FONT: &str = "DejaVu Sans, sans-serif";
 static REGULAR: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/DejaVuSans-Bold.ttf");
 
+/// The font's licence, to travel with every embedded copy.
+pub const FONT_LICENCE: &str = include_str!("../../assets/DejaVuSans-LICENSE.txt");
+
 /// The regular face, for embedding in the brief.
 pub fn regular_font_bytes() -> &'static [u8] {
     REGULAR
@@ -126,7 +129,7 @@ pub fn source_line(data: &RunData) -> String {
 }
 
 /// Draws the title, subtitle and source line; returns the area between them.
-pub fn frame<'a, DB: DrawingBackend + 'a>(
+pub fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     subtitle: &str,
@@ -416,7 +419,8 @@ mod tests {
 
     #[test]
     fn ranges_are_padded_outwards() {
-        assert_eq!(padded_range(0.63, 1.0, 0.1), (0.6000000000000001, 1.0));
+        assert_eq!(padded_range(63.0, 100.0, 10.0), (60.0, 100.0));
+        assert_eq!(padded_range(0.0, 4.2, 0.5), (0.0, 4.5));
         assert_eq!(padded_range(5.0, 5.0, 10.0), (0.0, 10.0));
     }
 }

@@ -165,7 +165,7 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     let y = style::draw_legend(area, "Strategy", &entries, 20)?;
     style::draw_note(
         area,
-        "Bands: 95% interval of the mean over replications (narrow: many replications).",
+        "Bands: 95% interval of the mean over replications.",
         y + 16,
         28,
     )?;
@@ -209,6 +209,9 @@ pub fn draw<DB: DrawingBackend>(
     draw_table(&table, data, &geometry)
 }
 
+/// A table row's value for a strategy's curve at a month (mean per portfolio).
+type TableValue<'a> = dyn Fn(&[SurvivalPoint], u32) -> Option<f64> + 'a;
+
 /// The number at risk and cumulative events by year, aligned with the x axis.
 fn draw_table<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -219,7 +222,7 @@ fn draw_table<DB: DrawingBackend>(
     let replications = data.info.replications.max(1) as f64;
     let label_right = geometry.left - base_x - 34;
     let mut y = 12;
-    let blocks: [(&str, &dyn Fn(&[SurvivalPoint], u32) -> Option<f64>); 2] = [
+    let blocks: [(&str, &TableValue<'_>); 2] = [
         (
             "Number at risk (projects not yet abandoned, mean per portfolio)",
             &|points, month| {

@@ -1,6 +1,8 @@
 //! Plain-language descriptions of strategies and scenario parameters, read from the
 //! scenario as recorded in `manifest.json` (unknown rules and keys are shown by name).
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::plot::data::RunData;
@@ -144,5 +146,105 @@ pub fn parameter(section: &str, key: &str) -> &'static str {
         }
         ("portfolio", "path") => "portfolio file",
         _ => "",
+    }
+}
+
+/// (section, key) → the comment beside the value in the scenario's text.
+pub type Sources = HashMap<(String, String), String>;
+
+/// The sources of a built-in scenario's values: the comment after each `key = value` in
+/// its compiled-in text, kept only where that value is the value run (so a scenario
+/// changed since the run cannot lend it a wrong source). Scenario files carry their own
+/// comments; the brief does not read files beyond the run folder.
+pub fn sources(data: &RunData) -> Sources {
+    let Some(text) = data
+        .info
+        .scenario_origin
+        .strip_prefix("built-in:")
+        .and_then(crate::scenario::builtin)
+    else {
+        return Sources::new();
+    };
+    let scenario = &data.info.scenario;
+    let mut sources = Sources::new();
+    let mut section = String::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = if line.starts_with("[[") {
+                String::new()
+            } else {
+                line.trim_matches(|c| c == '[' || c == ']')
+                    .trim()
+                    .to_string()
+            };
+            continue;
+        }
+        if section.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, rest)) = line.split_once('=') else {
+            continue;
+        };
+        let Some((value, comment)) = split_comment(rest) else {
+            continue;
+        };
+        let key = key.trim();
+        let run = scenario
+            .get(&section)
+            .and_then(|s| s.get(key).or_else(|| s.get("synthetic")?.get(key)));
+        if let Some(run) = run
+            && same_value(value, run)
+            && !comment.is_empty()
+        {
+            sources.insert((section.clone(), key.to_string()), comment.to_string());
+        }
+    }
+    sources
+}
+
+/// Splits `value # comment` (a `#` inside a quoted value is not a comment).
+fn split_comment(rest: &str) -> Option<(&str, &str)> {
+    let mut quoted = false;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '#' if !quoted => return Some((rest[..i].trim(), rest[i + 1..].trim())),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether the TOML value text is the JSON value of the run.
+fn same_value(text: &str, run: &Value) -> bool {
+    match run {
+        Value::Number(number) => {
+            let (Some(run), Ok(written)) = (number.as_f64(), text.replace('_', "").parse::<f64>())
+            else {
+                return false;
+            };
+            (run - written).abs() <= 1e-9 * run.abs().max(1.0)
+        }
+        Value::Bool(flag) => text == flag.to_string(),
+        Value::String(string) => text.trim_matches('"') == string,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{same_value, split_comment};
+
+    #[test]
+    fn comments_and_values_of_scenario_lines() {
+        assert_eq!(
+            split_comment(" 24_600_000.0   # STA news"),
+            Some(("24_600_000.0", "STA news"))
+        );
+        assert_eq!(split_comment(" \"a#b\" # c"), Some(("\"a#b\"", "c")));
+        assert_eq!(split_comment(" 3"), None);
+        assert!(same_value("24_600_000.0", &serde_json::json!(24_600_000.0)));
+        assert!(!same_value("0.2", &serde_json::json!(0.1)));
+        assert!(same_value("false", &serde_json::json!(false)));
     }
 }

@@ -193,14 +193,15 @@ pub fn findings(data: &RunData) -> Vec<String> {
             ));
         }
         sentence.push('.');
-        if let Some((best_index, _)) = best {
-            if best_index != index && !tied.contains(&best_index) {
-                sentence.push_str(&format!(
-                    " Counting usage rather than projects changes the ranking: {} leads on usage, {} on projects.",
-                    quoted(&data.strategies[index]),
-                    quoted(&data.strategies[best_index])
-                ));
-            }
+        if let Some((best_index, _)) = best
+            && best_index != index
+            && !tied.contains(&best_index)
+        {
+            sentence.push_str(&format!(
+                " Counting usage rather than projects changes the ranking: {} leads on usage, {} on projects.",
+                quoted(&data.strategies[index]),
+                quoted(&data.strategies[best_index])
+            ));
         }
         sentences.push(sentence);
     }
@@ -235,17 +236,16 @@ pub fn findings(data: &RunData) -> Vec<String> {
         )),
     }
 
-    for index in 1..n {
-        let name = &data.strategies[index];
-        if let Some(averted) = data.abandonments_averted(name) {
-            if averted.high.unwrap_or(averted.mean) < 0.0 {
-                sentences.push(format!(
-                    "{} ends with more abandonments than no funding: {} abandonments averted per portfolio (95% interval {}).",
-                    quoted(name),
-                    crate::report::html::signed(averted.mean, 1),
-                    interval_numbers(averted, 1)
-                ));
-            }
+    for name in data.strategies.iter().skip(1) {
+        if let Some(averted) = data.abandonments_averted(name)
+            && averted.high.unwrap_or(averted.mean) < 0.0
+        {
+            sentences.push(format!(
+                "{} ends with more abandonments than no funding: {} abandonments averted per portfolio (95% interval {}).",
+                quoted(name),
+                crate::report::html::signed(averted.mean, 1),
+                interval_numbers(averted, 1)
+            ));
         }
     }
 

@@ -165,7 +165,7 @@ footer { margin-top: 40px; font-size: 12px; color: var(--muted); border-top: 1px
   h2 { break-after: avoid; page-break-after: avoid; }
   .table-wrap { overflow: visible; }
   table { font-size: 8.5pt; }
-  figure svg { border: none; }
+  figure svg { border: none; width: auto; height: auto; max-width: 100%; max-height: 118mm; margin: 0 auto; }
   figure.chart { break-before: auto; }
 }
 "#;

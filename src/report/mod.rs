@@ -51,6 +51,8 @@ pub fn render_with_charts(data: &RunData, charts: &[(ChartKind, String)]) -> Str
 <meta name="generator" content="fundsim {version}">
 <title>{title}</title>
 <style>
+/* The font embedded below is DejaVu Sans; its licence travels with every copy:
+{licence}*/
 @font-face {{ font-family: "DejaVu Sans"; font-style: normal; font-weight: 400;
   src: url(data:font/ttf;base64,{font}) format("truetype"); }}
 {css}</style>
@@ -63,6 +65,7 @@ pub fn render_with_charts(data: &RunData, charts: &[(ChartKind, String)]) -> Str
         version = escape(&info.fundsim_version),
         title = escape(&title),
         font = html::base64(style::regular_font_bytes()),
+        licence = style::FONT_LICENCE.replace("*/", "* /"),
         css = html::CSS,
     );
     if !info.scenario_description.is_empty() {
@@ -91,7 +94,7 @@ pub fn render_with_charts(data: &RunData, charts: &[(ChartKind, String)]) -> Str
         out,
         r#"<section id="strategies">
 <h2>The strategies compared</h2>
-<p>Each row is one way of spending the same budget. Shares are means over replications with their 95% intervals in brackets; abandonments averted and costs are paired against “{}”, the no-funding baseline.</p>
+<p>Each row is one way of spending the same budget. Values are means over replications, with their 95% intervals below them; abandonments averted and costs are paired against “{}”, the no-funding baseline.</p>
 {}
 </section>
 "#,

@@ -206,20 +206,28 @@ fn json_value(value: &Json) -> String {
 }
 
 /// A key/value table of one section of the scenario (nested objects flattened).
-fn parameter_table(section: &str, object: &serde_json::Map<String, Json>) -> String {
+fn parameter_table(
+    section: &str,
+    object: &serde_json::Map<String, Json>,
+    sources: &describe::Sources,
+) -> String {
     let mut rows = Vec::new();
     flatten("", object, &mut rows);
     let mut html = String::from(
-        r#"<div class="table-wrap"><table><thead><tr><th class="text">Parameter</th><th>Value</th><th class="text">Meaning</th></tr></thead><tbody>"#,
+        r#"<div class="table-wrap"><table><thead><tr><th class="text">Parameter</th><th>Value</th><th class="text">Meaning</th><th class="text">Source, as noted in the scenario</th></tr></thead><tbody>"#,
     );
     for (key, value) in rows {
         let last = key.rsplit('.').next().unwrap_or(&key);
+        let source = sources
+            .get(&(section.to_string(), last.to_string()))
+            .map_or("", String::as_str);
         let _ = write!(
             html,
-            r#"<tr><td class="text"><code>{}</code></td><td>{}</td><td class="text">{}</td></tr>"#,
+            r#"<tr><td class="text"><code>{}</code></td><td>{}</td><td class="text">{}</td><td class="text note">{}</td></tr>"#,
             escape(&key),
             escape(&json_value(value)),
-            escape(describe::parameter(section, last))
+            escape(describe::parameter(section, last)),
+            escape(source)
         );
     }
     html.push_str("</tbody></table></div>");
@@ -247,6 +255,7 @@ fn flatten<'a>(
 /// The scenario's parameters, section by section, and its strategies.
 pub fn assumptions(data: &RunData) -> String {
     let scenario = &data.info.scenario;
+    let sources = describe::sources(data);
     let mut html = String::new();
     let sections = [
         ("fund", "The fund"),
@@ -265,7 +274,7 @@ pub fn assumptions(data: &RunData) -> String {
                 }
                 _ => object,
             };
-            html.push_str(&parameter_table(key, object));
+            html.push_str(&parameter_table(key, object, &sources));
         }
     }
     html.push_str("<h3>The strategies</h3>");

@@ -511,11 +511,14 @@ impl RunAccumulator {
             acc.add(t, scratch, values);
             acc.add_paired(t, &trajectories[0], usage_weights);
         }
+        // `pairwise` is laid out metric-major, then i, then j: walk it in that order.
+        let mut cells = self.pairwise.iter_mut();
         for metric in 0..Metric::ALL.len() {
-            for i in 0..count {
-                for j in 0..count {
-                    if let (Some(a), Some(b)) = (values[i][metric], values[j][metric]) {
-                        self.pairwise[(metric * count + i) * count + j].add(a - b);
+            for mine in &values {
+                for theirs in &values {
+                    let cell = cells.next().expect("pairwise has a cell per metric and pair");
+                    if let (Some(a), Some(b)) = (mine[metric], theirs[metric]) {
+                        cell.add(a - b);
                     }
                 }
             }

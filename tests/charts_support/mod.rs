@@ -12,13 +12,13 @@ use assert_cmd::Command;
 /// Replications of the test run: enough for smooth curves, quick in a debug build.
 pub const REPLICATIONS: &str = "48";
 
-/// A folder under cargo's per-target temporary directory, fresh for this process.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("charts-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh temporary folder under cargo's per-target temporary directory, removed when
+/// dropped.
+pub fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("{name}-"))
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap()
 }
 
 pub fn fundsim() -> Command {
@@ -29,7 +29,11 @@ pub fn fundsim() -> Command {
 pub fn stf_run() -> &'static Path {
     static RUN: OnceLock<PathBuf> = OnceLock::new();
     RUN.get_or_init(|| {
-        let folder = scratch("stf").join("run");
+        // One fixed folder per test binary, replaced on every test run (a static
+        // temporary folder would never be dropped, so never removed).
+        let folder = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("{}-stf-run", env!("CARGO_CRATE_NAME")));
+        let _ = fs::remove_dir_all(&folder);
         fundsim()
             .args(["run", "stf", "-q", "--replications", REPLICATIONS, "--out"])
             .arg(&folder)
@@ -91,6 +95,17 @@ impl Image {
 pub fn ink(pixels: &[[u8; 3]]) -> f64 {
     let drawn = pixels.iter().filter(|p| p.iter().any(|&c| c < 235)).count();
     drawn as f64 / pixels.len().max(1) as f64
+}
+
+/// Pixels of a clear colour (not white, grey or black): data drawn in strategy colours.
+pub fn coloured(pixels: &[[u8; 3]]) -> usize {
+    pixels
+        .iter()
+        .filter(|p| {
+            let (max, min) = (p.iter().max().unwrap(), p.iter().min().unwrap());
+            max - min > 60
+        })
+        .count()
 }
 
 /// Whether a pixel close to `colour` (each channel within `tolerance`) occurs.
