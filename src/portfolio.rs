@@ -156,14 +156,15 @@ impl Portfolio {
             .map_err(|e| fail(None, format!("cannot read the file: {e}")))?;
         let text = csv_text(&bytes).map_err(|(line, problem)| fail(Some(line), problem))?;
         // Lines are counted from byte offsets here rather than taken from the CSV reader,
-        // whose line numbers drift on Windows line endings.
+        // whose line numbers drift on Windows line endings. A record's offset can sit on
+        // the line break before it, which is skipped.
         let line_at = |byte: u64| {
-            let end = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
-            text.as_bytes()[..end]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64
-                + 1
+            let bytes = text.as_bytes();
+            let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+            while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+                start += 1;
+            }
+            bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64 + 1
         };
         let mut csv = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
@@ -233,8 +234,9 @@ impl Portfolio {
                 return Err(fail(
                     line,
                     format!(
-                        "the row has {} cells but the header has {} ({}){}",
+                        "the row has {} cell{} but the header has {} ({}){}",
                         record.len(),
+                        if record.len() == 1 { "" } else { "s" },
                         headers.len(),
                         headers.iter().collect::<Vec<_>>().join(", "),
                         if unclosed {
@@ -368,14 +370,15 @@ fn csv_text(bytes: &[u8]) -> Result<&str, (u64, String)> {
     std::str::from_utf8(bytes).map_err(|error| {
         let offset = error.valid_up_to();
         let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        (line, not_utf8_problem(bytes[offset], offset))
+        let problem = not_utf8_problem(bytes[offset], offset);
+        (line, format!("{problem} (in a spreadsheet: \"CSV UTF-8\")"))
     })
 }
 
 /// What to say about a byte that is not UTF-8: where it is and how to fix the file.
 pub(crate) fn not_utf8_problem(byte: u8, offset: usize) -> String {
     format!(
-        "byte 0x{byte:02X} at offset {offset} is not UTF-8 text; fundsim reads UTF-8 only: save the file as UTF-8 (in a spreadsheet, \"CSV UTF-8\")"
+        "byte 0x{byte:02X} at offset {offset} is not UTF-8 text; fundsim reads UTF-8 only: save the file as UTF-8"
     )
 }
 

@@ -21,23 +21,51 @@ fn every_scenario_file_is_built_in_and_runs() {
         let text = std::fs::read_to_string(&path).unwrap();
         let scenario = parse_str(&text, &path.display().to_string()).unwrap();
         let stem = path.file_stem().unwrap().to_str().unwrap();
-        assert_eq!(scenario.name, stem, "{}: the name should match the file", path.display());
+        assert_eq!(
+            scenario.name,
+            stem,
+            "{}: the name should match the file",
+            path.display()
+        );
         if let Some((_, built_in)) = BUILTIN_SCENARIOS.iter().find(|(name, _)| *name == stem) {
             assert_eq!(*built_in, text, "{stem}: the built-in copy is the file");
         }
-        assert!(text.starts_with('#'), "{stem}: a comment block says what the scenario asks");
-        let Ok(portfolio) = synthetic_portfolio(&scenario) else { continue };
+        assert!(
+            text.starts_with('#'),
+            "{stem}: a comment block says what the scenario asks"
+        );
+        let Ok(portfolio) = synthetic_portfolio(&scenario) else {
+            continue;
+        };
         let projects = portfolio.projects.len();
         if projects > 200 {
             continue; // Large portfolios are exercised by their own tests.
         }
-        let config = RunConfig { replications: 8, seed: 1 };
-        let result = run(&scenario, portfolio, &config, &|_| {}, &AtomicBool::new(false)).unwrap();
-        for (strategy, acc) in scenario.strategies.iter().zip(&result.accumulator.strategies) {
+        let config = RunConfig {
+            replications: 8,
+            seed: 1,
+        };
+        let result = run(
+            &scenario,
+            portfolio,
+            &config,
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        for (strategy, acc) in scenario
+            .strategies
+            .iter()
+            .zip(&result.accumulator.strategies)
+        {
             assert_eq!(acc.replications, 8);
             let paid = acc.metric(Metric::TotalPaidEur).mean;
             if strategy.rule.funds() {
-                assert!(paid > 0.0, "{stem}/{}: a funding strategy pays something", strategy.name);
+                assert!(
+                    paid > 0.0,
+                    "{stem}/{}: a funding strategy pays something",
+                    strategy.name
+                );
             } else {
                 assert_eq!(paid, 0.0);
             }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::CliError;
 use super::common::SimulationArgs;
-use crate::engine::{self, RunConfig};
+use crate::engine::RunConfig;
 use crate::stats::{Estimate, Metric};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -29,6 +29,14 @@ pub struct CompareArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Keep adding replications (from --replications, in whole blocks of 16) until the 95%
+    /// interval of every strategy's paired difference to the best is at most ±HALF_WIDTH
+    /// in METRIC, e.g. weighted_survival_at_horizon=0.005.
+    #[arg(long, value_name = "METRIC=HALF_WIDTH")]
+    pub precision: Option<String>,
+    /// The most replications --precision may run [default: 100000].
+    #[arg(long)]
+    pub max_replications: Option<u64>,
 }
 
 /// One strategy's place in the ranking.
@@ -61,10 +69,17 @@ pub fn execute(args: CompareArgs) -> Result<(), CliError> {
     let prepared = args.simulation.prepare()?;
     let scenario = &prepared.scenario;
     let config = RunConfig::from_scenario(scenario);
-    let result = prepared
+    let rule = super::precision::parse(
+        args.precision.as_deref(),
+        args.max_replications,
+        scenario,
+        crate::sensitivity::precision::Target::DifferencesToBest,
+    )?;
+    let (result, precision) = prepared
         .pool
         .install(|| {
-            engine::run(
+            super::precision::run(
+                rule.as_ref(),
                 scenario,
                 prepared.portfolio.clone(),
                 &config,
@@ -73,6 +88,13 @@ pub fn execute(args: CompareArgs) -> Result<(), CliError> {
             )
         })
         .map_err(|e| CliError::Failure(e.to_string()))?;
+    let config = RunConfig {
+        replications: result.accumulator.replications(),
+        ..config
+    };
+    if let Some(outcome) = &precision {
+        eprintln!("{}", super::precision::describe(outcome));
+    }
     let acc = &result.accumulator;
     let mean = |i: usize| acc.strategies[i].metric(metric).mean_or_nan();
     let mut order: Vec<usize> = (0..scenario.strategies.len())

@@ -1,12 +1,22 @@
 //! Scenarios compiled into the binary, so `fundsim run` works from any directory.
 
 /// Built-in scenarios: (name, TOML text).
-pub const BUILTIN_SCENARIOS: [(&str, &str); 5] = [
+pub const BUILTIN_SCENARIOS: [(&str, &str); 6] = [
     ("stf", include_str!("../../scenarios/stf.toml")),
     ("timing", include_str!("../../scenarios/timing.toml")),
     ("selection", include_str!("../../scenarios/selection.toml")),
-    ("deep-vs-thin", include_str!("../../scenarios/deep-vs-thin.toml")),
-    ("stf-observed", include_str!("../../scenarios/stf-observed.toml")),
+    (
+        "deep-vs-thin",
+        include_str!("../../scenarios/deep-vs-thin.toml"),
+    ),
+    (
+        "stf-observed",
+        include_str!("../../scenarios/stf-observed.toml"),
+    ),
+    (
+        "sensitivity",
+        include_str!("../../scenarios/sensitivity.toml"),
+    ),
 ];
 
 /// The text of a built-in scenario, by name.

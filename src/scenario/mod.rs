@@ -36,6 +36,8 @@ pub struct ScenarioFile {
     pub strategies: Vec<StrategyEntry>,
     #[serde(default)]
     pub run: RunParams,
+    /// Uncertain inputs for `fundsim sensitivity` (optional).
+    pub sensitivity: Option<crate::sensitivity::spec::SensitivityFile>,
 }
 
 /// The fund: its money, its programme and what running it costs.
@@ -217,6 +219,9 @@ pub struct Scenario {
     /// The strategies; the `none` baseline is always first.
     pub strategies: Vec<StrategySpec>,
     pub run: RunParams,
+    /// The `[sensitivity]` table, when given (not part of the hash of a scenario without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<crate::sensitivity::SensitivitySpec>,
 }
 
 impl Scenario {

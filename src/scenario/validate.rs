@@ -109,8 +109,38 @@ pub(crate) fn issue_from_toml(text: &str, error: &toml::de::Error) -> Issue {
         field,
         line,
         value: None,
-        problem: error.message().trim().to_string(),
+        problem: plain_types(error.message().trim()),
     }
+}
+
+/// Serde names the Rust type it expected (`u32`, `struct FundParams`); a scenario's
+/// author needs the kind of value and its range.
+fn plain_types(message: &str) -> String {
+    let mut plain = message.to_string();
+    for (rust, words) in [
+        ("u32", "a whole number (integer) from 0 to 4294967295"),
+        (
+            "u64",
+            "a whole number (integer) from 0 to 18446744073709551615",
+        ),
+        ("f64", "a number"),
+        ("a sequence", "an array (a [list] or [[table]] entries)"),
+    ] {
+        let from = format!("expected {rust}");
+        if let Some(at) = plain.find(&from) {
+            let end = at + from.len();
+            if !plain[end..].starts_with(char::is_alphanumeric) {
+                plain.replace_range(at..end, &format!("expected {words}"));
+            }
+        }
+    }
+    if let Some(at) = plain.find("expected struct ") {
+        let end = plain[at..]
+            .find([',', '\n'])
+            .map_or(plain.len(), |offset| at + offset);
+        plain.replace_range(at..end, "expected a table");
+    }
+    plain
 }
 
 pub(super) fn validate(
@@ -133,6 +163,7 @@ pub(super) fn validate(
         );
     }
     check_fund(&mut check, &file.fund);
+    let scenario_horizon = file.fund.horizon_months;
     check_model(&mut check, &file.model);
     check_run(&mut check, &file.run);
     let portfolio = portfolio_spec(&mut check, &file.portfolio);
@@ -190,6 +221,10 @@ pub(super) fn validate(
         model: file.model,
         strategies,
         run: file.run,
+        sensitivity: file
+            .sensitivity
+            .as_ref()
+            .map(|table| crate::sensitivity::spec::validate(&mut check, table, scenario_horizon)),
     };
     check.into_result(origin, scenario)
 }
@@ -513,4 +548,23 @@ fn portfolio_spec(check: &mut Checker, file: &PortfolioFile) -> PortfolioSpec {
         1e9,
     );
     PortfolioSpec::Synthetic(synthetic)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_type_names_become_plain_words() {
+        assert_eq!(
+            plain_types("invalid type: string \"four years\", expected u32"),
+            "invalid type: string \"four years\", expected a whole number (integer) from 0 to 4294967295"
+        );
+        assert_eq!(
+            plain_types("invalid type: integer `5`, expected struct FundParams"),
+            "invalid type: integer `5`, expected a table"
+        );
+        assert_eq!(plain_types("expected u32x"), "expected u32x");
+        assert_eq!(plain_types("duplicate key"), "duplicate key");
+    }
 }

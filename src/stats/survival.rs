@@ -356,7 +356,7 @@ impl KaplanMeier {
     /// last time while `Ŝ` is still above 0 there (the curve is unknown beyond follow-up).
     pub fn rmst(&self, tau: f64) -> Option<Rmst> {
         let last = &self.rows[self.rows.len() - 1];
-        if !(tau >= 0.0) || (tau > last.time && last.survival > 0.0) {
+        if tau.is_nan() || tau < 0.0 || (tau > last.time && last.survival > 0.0) {
             return None;
         }
         let mut total = 0.0;

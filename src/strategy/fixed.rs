@@ -46,7 +46,11 @@ fn default_sigma() -> f64 {
 pub(super) fn check(check: &mut Checker, index: usize, p: &FixedParams) {
     let field = |key: &str| format!("strategies[{index}].{key}");
     if p.amounts_eur.is_empty() {
-        check.fail(&field("amounts_eur"), None, "needs at least one amount (EUR)");
+        check.fail(
+            &field("amounts_eur"),
+            None,
+            "needs at least one amount (EUR)",
+        );
     }
     for (i, &amount) in p.amounts_eur.iter().enumerate() {
         check.positive(&field(&format!("amounts_eur[{i}]")), amount, 1e12);
@@ -71,11 +75,18 @@ impl AllocationRule for FixedGrants {
         }
         let fund = call.fund;
         let mut eligible: Vec<&ProjectView> = projects.iter().filter(|p| p.eligible()).collect();
-        eligible.sort_by(|a, b| b.criticality.total_cmp(&a.criticality).then(a.index.cmp(&b.index)));
+        eligible.sort_by(|a, b| {
+            b.criticality
+                .total_cmp(&a.criticality)
+                .then(a.index.cmp(&b.index))
+        });
         let mut budget = call.budget_eur;
         let known = self.0.amounts_eur.len().min(eligible.len());
         for (project, &amount) in eligible.iter().zip(&self.0.amounts_eur) {
-            let grant = Grant::upfront(project.index, amount.clamp(fund.min_grant_eur, fund.max_grant_eur));
+            let grant = Grant::upfront(
+                project.index,
+                amount.clamp(fund.min_grant_eur, fund.max_grant_eur),
+            );
             if grant.cost_eur(fund) <= budget {
                 budget -= grant.cost_eur(fund);
                 decision.grants.push(grant);
@@ -84,9 +95,13 @@ impl AllocationRule for FixedGrants {
         if !self.0.spread_rest || budget <= 0.0 {
             return;
         }
-        let law = LogNormal::new(self.0.rest_median_eur.ln(), self.0.rest_sigma_log).expect("validated");
+        let law =
+            LogNormal::new(self.0.rest_median_eur.ln(), self.0.rest_sigma_log).expect("validated");
         let rest = eligible[known..].iter().map(|&p| (p, law.sample(rng)));
-        let rest_call = Call { budget_eur: budget, ..*call };
+        let rest_call = Call {
+            budget_eur: budget,
+            ..*call
+        };
         split_by_weights(&rest_call, rest, &mut decision.grants);
     }
 }
@@ -99,8 +114,18 @@ mod tests {
 
     #[test]
     fn known_grants_go_to_the_most_critical_and_the_rest_spends_the_budget() {
-        let fund = FundParams { overhead_fixed_eur: 0.0, overhead_share: 0.0, min_grant_eur: 10.0, ..FundParams::default() };
-        let call = Call { index: 0, month: 0, budget_eur: 1_000.0, fund: &fund };
+        let fund = FundParams {
+            overhead_fixed_eur: 0.0,
+            overhead_share: 0.0,
+            min_grant_eur: 10.0,
+            ..FundParams::default()
+        };
+        let call = Call {
+            index: 0,
+            month: 0,
+            budget_eur: 1_000.0,
+            fund: &fund,
+        };
         let projects: Vec<_> = (0..5)
             .map(|i| {
                 let mut v = view(i, 1.0);
@@ -108,13 +133,29 @@ mod tests {
                 v
             })
             .collect();
-        let rule = FixedGrants(FixedParams { amounts_eur: vec![300.0, 200.0], spread_rest: true, rest_median_eur: 100.0, rest_sigma_log: 0.5 });
+        let rule = FixedGrants(FixedParams {
+            amounts_eur: vec![300.0, 200.0],
+            spread_rest: true,
+            rest_median_eur: 100.0,
+            rest_sigma_log: 0.5,
+        });
         let grants = decide(&rule, &call, &projects);
-        let amount = |i: usize| grants.iter().find(|g| g.project == i).map_or(0.0, |g| g.amount_eur);
+        let amount = |i: usize| {
+            grants
+                .iter()
+                .find(|g| g.project == i)
+                .map_or(0.0, |g| g.amount_eur)
+        };
         assert_eq!((amount(4), amount(3)), (300.0, 200.0));
         let total: f64 = grants.iter().map(|g| g.amount_eur).sum();
-        assert!((total - 1_000.0).abs() < 1e-6, "the rest is spent: {grants:?}");
+        assert!(
+            (total - 1_000.0).abs() < 1e-6,
+            "the rest is spent: {grants:?}"
+        );
         let later = Call { index: 1, ..call };
-        assert!(decide(&rule, &later, &projects).is_empty(), "a one-off allocation");
+        assert!(
+            decide(&rule, &later, &projects).is_empty(),
+            "a one-off allocation"
+        );
     }
 }

@@ -1,0 +1,298 @@
+//! `fundsim survival DATA.csv`: Kaplan–Meier curves of observed project lifetimes, per
+//! group, as CSV tables and a chart, so real data can sit beside the model's curves.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::CliError;
+use crate::calibrate::observed::ObservedLifetimes;
+use crate::output::tables::number;
+use crate::output::{Destination, StagedRun};
+use crate::plot::observed_survival::{self, ChartCurve, CurveKind, ObservedChart};
+use crate::stats::{KaplanMeier, Rmst, SurvivalQuantile};
+
+#[derive(Debug, Args)]
+pub struct SurvivalArgs {
+    /// Observed lifetimes: a CSV with columns project, duration_months, event (1 =
+    /// abandoned at duration_months, 0 = still maintained when follow-up ended) and an
+    /// optional group.
+    pub data: PathBuf,
+    /// Output folder [default: outputs/survival-<data file name>/run-NNN, numbered].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the --out folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Horizon of the restricted mean survival time, in months [default: the shortest
+    /// follow-up of the groups, so that groups compare over the same window].
+    #[arg(long)]
+    pub tau: Option<f64>,
+    /// Print nothing on success.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Reads an observed-lifetimes CSV; problems are bad input (exit code 2).
+pub(super) fn read_observed(path: &Path) -> Result<(ObservedLifetimes, Vec<u8>), CliError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+    let data = ObservedLifetimes::from_csv(bytes.as_slice(), &path.display().to_string())
+        .map_err(|e| CliError::Usage(format!("invalid observed data {e}")))?;
+    Ok((data, bytes))
+}
+
+/// One group's summary line.
+#[derive(Debug, Serialize)]
+struct GroupSummary {
+    group: String,
+    projects: u64,
+    abandoned: u64,
+    median: SurvivalQuantile,
+    rmst: Option<Rmst>,
+}
+
+pub fn execute(args: SurvivalArgs) -> Result<(), CliError> {
+    let (data, bytes) = read_observed(&args.data)?;
+    let groups: Vec<(String, KaplanMeier)> = data
+        .groups()
+        .into_iter()
+        .map(|(name, lifetimes)| {
+            KaplanMeier::fit(&lifetimes)
+                .map(|km| (name, km))
+                .map_err(|e| CliError::Usage(format!("{}: {e}", args.data.display())))
+        })
+        .collect::<Result<_, _>>()?;
+    let tau = match args.tau {
+        Some(tau) if !(tau.is_finite() && tau > 0.0) => {
+            return Err(CliError::Usage(format!(
+                "--tau {tau}: expected a positive number of months"
+            )));
+        }
+        Some(tau) => tau,
+        None => groups
+            .iter()
+            .map(|(_, km)| km.last_time())
+            .fold(f64::INFINITY, f64::min),
+    };
+    let summaries: Vec<GroupSummary> = groups
+        .iter()
+        .map(|(name, km)| GroupSummary {
+            group: name.clone(),
+            projects: km.subjects(),
+            abandoned: km.rows().iter().map(|r| r.events).sum(),
+            median: km.median(),
+            rmst: km.rmst(tau),
+        })
+        .collect();
+
+    let stem = args
+        .data
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into());
+    let destination = match &args.out {
+        Some(path) => Destination::Explicit {
+            path: path.clone(),
+            force: args.force,
+        },
+        None => Destination::Numbered {
+            root: PathBuf::from("outputs"),
+            scenario: format!("survival-{}", safe_name(&stem)),
+        },
+    };
+    let staged = StagedRun::prepare(destination)?;
+    staged.write("survival.csv", &survival_table(&groups))?;
+    staged.write("summary.csv", &summary_table(&summaries))?;
+    let mut files = vec!["survival.csv", "summary.csv"];
+    let chart = ObservedChart {
+        title: "Observed project survival".into(),
+        subtitle: format!(
+            "Share of projects not abandoned, Kaplan–Meier estimate{}",
+            if data.grouped { ", by group" } else { "" }
+        ),
+        source: format!(
+            "Source: {} · {} projects · fundsim {} survival",
+            args.data.display(),
+            data.records.len(),
+            crate::VERSION
+        ),
+        curves: groups
+            .iter()
+            .map(|(name, km)| ChartCurve {
+                label: name.clone(),
+                km,
+                kind: CurveKind::Observed,
+            })
+            .collect(),
+    };
+    match render(&chart) {
+        Ok((png, svg)) => {
+            staged.write("charts/observed_survival.png", &png)?;
+            staged.write("charts/observed_survival.svg", svg.as_bytes())?;
+            files.extend([
+                "charts/observed_survival.png",
+                "charts/observed_survival.svg",
+            ]);
+        }
+        Err(error) => eprintln!("warning: chart not written ({error}); the tables are complete"),
+    }
+    let manifest = serde_json::json!({
+        "fundsim_version": crate::VERSION,
+        "command": "survival",
+        "data": args.data.display().to_string(),
+        "data_sha256": Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        "rmst_tau_months": tau,
+        "files": files,
+        "groups": summaries,
+    });
+    let manifest =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    let folder = staged.finish(&manifest)?;
+    if !args.quiet {
+        print_summaries(&summaries, tau);
+        println!("\nresults in {}", folder.display());
+    }
+    Ok(())
+}
+
+fn render(chart: &ObservedChart<'_>) -> Result<(Vec<u8>, String), crate::plot::PlotError> {
+    Ok((
+        observed_survival::render_png(chart)?,
+        observed_survival::render_svg(chart)?,
+    ))
+}
+
+/// Letters, digits, `-`, `_` and `.` of a file stem; anything else becomes `_`.
+fn safe_name(stem: &str) -> String {
+    stem.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .trim_start_matches('.')
+        .to_string()
+}
+
+fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(header)
+        .expect("writing to memory cannot fail");
+    for row in rows {
+        writer
+            .write_record(&row)
+            .expect("writing to memory cannot fail");
+    }
+    writer.into_inner().expect("writing to memory cannot fail")
+}
+
+/// `survival.csv`: the Kaplan–Meier table of every group (see `stats::survival` for the
+/// conventions: at risk just before `time`, events before censorings at a tie, survival
+/// after the events at `time`). Undefined values are empty cells.
+fn survival_table(groups: &[(String, KaplanMeier)]) -> Vec<u8> {
+    let rows = groups.iter().flat_map(|(name, km)| {
+        km.rows().iter().map(move |r| {
+            vec![
+                name.clone(),
+                number(r.time),
+                r.at_risk.to_string(),
+                r.events.to_string(),
+                r.censored.to_string(),
+                number(r.survival),
+                number(r.std_error),
+                number(r.ci_low),
+                number(r.ci_high),
+            ]
+        })
+    });
+    csv_bytes(
+        &[
+            "group",
+            "time",
+            "at_risk",
+            "events",
+            "censored",
+            "survival",
+            "std_error",
+            "ci_low",
+            "ci_high",
+        ],
+        rows,
+    )
+}
+
+/// `summary.csv`: per group, the median survival and the RMST with 95% intervals (empty
+/// where not reached or undefined).
+fn summary_table(summaries: &[GroupSummary]) -> Vec<u8> {
+    let optional = |v: Option<f64>| v.map_or_else(String::new, number);
+    let rows = summaries.iter().map(|s| {
+        let rmst = s.rmst.as_ref();
+        vec![
+            s.group.clone(),
+            s.projects.to_string(),
+            s.abandoned.to_string(),
+            optional(s.median.estimate),
+            optional(s.median.ci_low),
+            optional(s.median.ci_high),
+            optional(rmst.map(|r| r.tau)),
+            optional(rmst.map(|r| r.estimate)),
+            optional(rmst.map(|r| r.std_error)),
+            optional(rmst.map(|r| r.ci_low)),
+            optional(rmst.map(|r| r.ci_high)),
+        ]
+    });
+    csv_bytes(
+        &[
+            "group",
+            "projects",
+            "abandoned",
+            "median_months",
+            "median_ci_low",
+            "median_ci_high",
+            "rmst_tau_months",
+            "rmst_months",
+            "rmst_std_error",
+            "rmst_ci_low",
+            "rmst_ci_high",
+        ],
+        rows,
+    )
+}
+
+fn months(value: Option<f64>) -> String {
+    value.map_or_else(|| "not reached".into(), |v| format!("{v:.1}"))
+}
+
+fn print_summaries(summaries: &[GroupSummary], tau: f64) {
+    println!(
+        "{:<20} {:>9} {:>10} {:>34} {:>30}",
+        "group",
+        "projects",
+        "abandoned",
+        "median months (95% CI)",
+        format!("RMST to {tau:.1} mo (95% CI)")
+    );
+    for s in summaries {
+        let median = format!(
+            "{} ({} to {})",
+            months(s.median.estimate),
+            months(s.median.ci_low),
+            months(s.median.ci_high)
+        );
+        let rmst = s.rmst.as_ref().map_or_else(
+            || "beyond follow-up".to_string(),
+            |r| format!("{:.1} ({:.1} to {:.1})", r.estimate, r.ci_low, r.ci_high),
+        );
+        println!(
+            "{:<20} {:>9} {:>10} {:>34} {:>30}",
+            s.group, s.projects, s.abandoned, median, rmst
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! `fundsim sweep`: one or two numeric scenario fields over a grid, every point with the
+//! same seed (common random numbers across points); a tidy CSV and a line chart (one
+//! parameter) or heat maps (two).
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use clap::Args;
+
+use super::CliError;
+use super::common::SimulationArgs;
+use super::sensitivity::{
+    destination, file_safe, progress_bar, resolve_outputs, setup, strategy_filter, write_csv,
+};
+use crate::output::{StagedRun, tables::number};
+use crate::plot::sensitivity::{Heading, Whisker, render};
+use crate::plot::sweep::{SweepChart, SweepSeries, compact};
+use crate::sweep::{self, Axis};
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub simulation: SimulationArgs,
+    /// A field to sweep, as PATH=FROM:TO:STEPS (STEPS values, both ends included), e.g.
+    /// fund.budget_eur=5e6:50e6:10. Once or twice (a grid).
+    #[arg(long = "param", required = true)]
+    pub params: Vec<String>,
+    /// Outcomes to tabulate (repeatable): a metric of summary.csv, a paired outcome,
+    /// survival_year_N, weighted_survival_year_N, survival_by_year, …
+    #[arg(long = "metric", default_values_t = ["weighted_survival_at_horizon".to_string()])]
+    pub metrics: Vec<String>,
+    /// Only these strategies (repeatable) [default: all].
+    #[arg(long = "strategy")]
+    pub strategies: Vec<String>,
+    /// Output folder [default: outputs/<scenario>-sweep/run-NNN].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the --out folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar and no table on stdout.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Write the table only, no charts.
+    #[arg(long)]
+    pub no_charts: bool,
+}
+
+pub fn execute(args: SweepArgs) -> Result<(), CliError> {
+    let started = Instant::now();
+    if args.params.len() > 2 {
+        return Err(CliError::Usage(
+            "--param may be given once or twice (a line or a grid)".into(),
+        ));
+    }
+    let mut axes: Vec<Axis> = args
+        .params
+        .iter()
+        .map(|p| Axis::parse(p))
+        .collect::<Result<_, _>>()
+        .map_err(CliError::Usage)?;
+    if axes.len() == 2 && axes[0].path == axes[1].path {
+        return Err(CliError::Usage("the two --param paths must differ".into()));
+    }
+    let setup = setup(
+        &args.simulation,
+        "stf",
+        |scenario| scenario.run.replications,
+        strategy_filter(&args.strategies, &[]),
+    )?;
+    let model = &setup.model;
+    for axis in &mut axes {
+        if model.is_integer_field(&axis.path) {
+            axis.round();
+        }
+        // Check both ends before simulating anything.
+        for &value in [axis.values[0], axis.values[axis.values.len() - 1]].iter() {
+            model
+                .scenario(&[(axis.path.as_str(), value)])
+                .map_err(|e| CliError::Usage(format!("--param {}: {e}", axis.path)))?;
+        }
+    }
+    let simulated = model
+        .scenario(&[])
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let (outputs, labels) = resolve_outputs(
+        &setup.loaded,
+        &simulated,
+        &args.metrics,
+        &args.strategies,
+        &[],
+    )?;
+    let staged = StagedRun::prepare(destination(
+        args.out.clone(),
+        args.force,
+        &setup.loaded.scenario.name,
+        "sweep",
+    ))?;
+    let points: usize = axes.iter().map(|a| a.values.len()).product();
+    let bar = progress_bar(points as u64, args.quiet, "sweep points");
+    let cancel = AtomicBool::new(false);
+    let result = setup
+        .pool
+        .install(|| {
+            sweep::run(
+                model,
+                axes,
+                &outputs,
+                &|done| bar.set_position(done),
+                &cancel,
+            )
+        })
+        .map_err(|e| CliError::Failure(e.to_string()))?;
+    bar.finish_and_clear();
+
+    let mut header: Vec<&str> = result.axes.iter().map(|a| a.path.as_str()).collect();
+    header.extend(["strategy", "metric", "mean", "ci_low", "ci_high", "mcse"]);
+    let mut rows = Vec::new();
+    for (point, estimates) in result.points.iter().zip(&result.estimates) {
+        for (label, e) in labels.iter().zip(estimates) {
+            let mut row: Vec<String> = point.iter().map(|&v| number(v)).collect();
+            row.extend([
+                label.strategy.clone(),
+                label.metric.clone(),
+                number(e.mean),
+                number(e.low),
+                number(e.high),
+                number(e.mcse),
+            ]);
+            rows.push(row);
+        }
+    }
+    write_csv(&staged, "sweep.csv", &header, &rows)?;
+    let mut files = vec!["sweep.csv".to_string()];
+    let mut metrics: Vec<String> = Vec::new();
+    for label in &labels {
+        if !metrics.contains(&label.metric) {
+            metrics.push(label.metric.clone());
+        }
+    }
+    if !args.no_charts {
+        for metric in &metrics {
+            let chart = SweepChart {
+                heading: Heading {
+                    title: format!("{metric} over {}", paths(&result.axes)),
+                    subtitle: format!(
+                        "Scenario “{}”: each point {} replications with the same seed",
+                        setup.loaded.scenario.name, model.replications
+                    ),
+                    source: format!(
+                        "Source: fundsim {} sweep · scenario “{}” · seed {} · {} replications per point · bands: 95% intervals of the mean",
+                        crate::VERSION,
+                        setup.loaded.scenario.name,
+                        model.seed,
+                        model.replications
+                    ),
+                },
+                axis_titles: result.axes.iter().map(|a| a.path.clone()).collect(),
+                axes: result.axes.iter().map(|a| a.values.clone()).collect(),
+                outcome: metric.clone(),
+                series: labels
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| &l.metric == metric)
+                    .map(|(o, l)| SweepSeries {
+                        label: l.strategy.clone(),
+                        colour_index: l.colour,
+                        values: result
+                            .estimates
+                            .iter()
+                            .map(|row| Whisker {
+                                value: row[o].mean,
+                                low: row[o].low,
+                                high: row[o].high,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            };
+            match render(&chart) {
+                Ok(rendered) => {
+                    let stem = format!("charts/sweep-{}", file_safe(metric));
+                    staged.write(&format!("{stem}.png"), &rendered.png)?;
+                    staged.write(&format!("{stem}.svg"), rendered.svg.as_bytes())?;
+                    files.push(format!("{stem}.png"));
+                    files.push(format!("{stem}.svg"));
+                }
+                Err(error) => eprintln!(
+                    "warning: the sweep chart of {metric} was not drawn ({error}); the table is complete"
+                ),
+            }
+        }
+    }
+    let manifest = serde_json::json!({
+        "fundsim_version": crate::VERSION,
+        "command": "sweep",
+        "scenario_origin": setup.loaded.origin,
+        "scenario_hash": setup.loaded.scenario.hash(),
+        "seed": model.seed,
+        "replications_per_point": model.replications,
+        "axes": result.axes.iter().map(|a| serde_json::json!({"path": a.path, "values": a.values})).collect::<Vec<_>>(),
+        "metrics": metrics,
+        "threads": setup.pool.current_num_threads(),
+        "wall_time_seconds": started.elapsed().as_secs_f64(),
+        "files": files,
+    });
+    let manifest =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    let folder = staged.finish(&manifest)?;
+    if !args.quiet {
+        let metric = &metrics[0];
+        println!(
+            "{metric} (mean and 95% interval; {} replications per point, same seed at every point)",
+            model.replications
+        );
+        let point_width = 16 * result.axes.len();
+        print!("{:<point_width$}", paths(&result.axes));
+        let columns: Vec<usize> = (0..labels.len())
+            .filter(|&o| &labels[o].metric == metric)
+            .collect();
+        for &o in &columns {
+            print!("{:>28}", labels[o].strategy);
+        }
+        println!();
+        for (point, estimates) in result.points.iter().zip(&result.estimates) {
+            let at: Vec<String> = point.iter().map(|&v| compact(v)).collect();
+            print!("{:<point_width$}", at.join(" × "));
+            for &o in &columns {
+                let e = estimates[o];
+                print!(
+                    "{:>28}",
+                    format!("{:.4} ({:.4}–{:.4})", e.mean, e.low, e.high)
+                );
+            }
+            println!();
+        }
+        println!(
+            "\n{} points in {:.1} s; results in {}",
+            result.points.len(),
+            started.elapsed().as_secs_f64(),
+            folder.display()
+        );
+    }
+    Ok(())
+}
+
+fn paths(axes: &[Axis]) -> String {
+    axes.iter()
+        .map(|a| a.path.as_str())
+        .collect::<Vec<_>>()
+        .join(" × ")
+}

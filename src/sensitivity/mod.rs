@@ -1,0 +1,215 @@
+//! Analyses beyond a single run: global sensitivity analysis (Morris screening, Sobol
+//! indices), target search and precision-driven runs. The pure logic (designs,
+//! estimators, bisection) is here without I/O; `fundsim sensitivity`, `target` and the
+//! `--precision` option of `run` and `compare` drive it.
+//!
+//! The model is stochastic, and that is handled explicitly. Each design point is the
+//! mean of R inner replications, all design points use the same seed (common random
+//! numbers: a parameter that does not change the simulation does not change the output
+//! at all), and [`MonteCarloNoise`] says how much of the variance of the design-point
+//! means could be Monte Carlo error rather than the parameters' effect.
+
+pub mod design;
+pub mod model;
+pub mod morris;
+pub mod output;
+pub mod precision;
+pub mod sobol;
+pub mod spec;
+pub mod target;
+
+use std::sync::atomic::AtomicBool;
+
+pub use design::{MorrisDesign, SaltelliDesign, SaltelliOutputs, to_values};
+pub use model::{ModelError, PortfolioSource, ScenarioModel};
+pub use output::{Output, Quantity};
+pub use spec::{Distribution, SensitivitySpec, UncertainParameter};
+
+use crate::stats::Estimate;
+
+/// The two methods of `fundsim sensitivity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Morris,
+    Sobol,
+}
+
+/// How much of an output's variance over the design is Monte Carlo noise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MonteCarloNoise {
+    /// Mean of the design-point means.
+    pub mean: f64,
+    /// Variance of the design-point means over the design (n − 1).
+    pub variance: f64,
+    /// Mean squared Monte Carlo standard error of a design-point mean.
+    pub mean_squared_mcse: f64,
+    /// `mean_squared_mcse / variance`: the share of the variance that independent noise
+    /// of that size would explain. With common random numbers the noise is largely
+    /// shared between design points, so this is an upper bound; above about 0.1 the
+    /// indices of weak parameters are not to be trusted, and more inner replications
+    /// (`--replications`) are needed.
+    pub share: f64,
+}
+
+impl MonteCarloNoise {
+    pub fn of(estimates: &[Estimate]) -> Self {
+        let defined: Vec<&Estimate> = estimates.iter().filter(|e| e.mean.is_finite()).collect();
+        let n = defined.len() as f64;
+        if defined.is_empty() {
+            return Self {
+                mean: f64::NAN,
+                variance: f64::NAN,
+                mean_squared_mcse: f64::NAN,
+                share: f64::NAN,
+            };
+        }
+        let mean = defined.iter().map(|e| e.mean).sum::<f64>() / n;
+        let variance = if defined.len() > 1 {
+            defined.iter().map(|e| (e.mean - mean).powi(2)).sum::<f64>() / (n - 1.0)
+        } else {
+            0.0
+        };
+        let mean_squared_mcse = defined
+            .iter()
+            .map(|e| {
+                if e.mcse.is_finite() {
+                    e.mcse * e.mcse
+                } else {
+                    0.0
+                }
+            })
+            .sum::<f64>()
+            / n;
+        let share = if variance > 0.0 {
+            mean_squared_mcse / variance
+        } else {
+            f64::NAN
+        };
+        Self {
+            mean,
+            variance,
+            mean_squared_mcse,
+            share,
+        }
+    }
+}
+
+/// Checks, before anything is simulated, that every parameter's path leads to a
+/// numeric field and that both ends of its range give a valid scenario. Returns which
+/// parameters are whole numbers (their values are rounded).
+///
+/// # Errors
+/// The first [`ModelError`], naming the parameter.
+pub fn check_parameters(
+    model: &ScenarioModel,
+    parameters: &[UncertainParameter],
+) -> Result<Vec<bool>, ModelError> {
+    let mut integer = Vec::with_capacity(parameters.len());
+    for parameter in parameters {
+        let whole = model.is_integer_field(&parameter.path);
+        let (low, high) = parameter.distribution.range();
+        for end in [low, high] {
+            let value = if whole { end.round() } else { end };
+            model
+                .scenario(&[(parameter.path.as_str(), value)])
+                .map_err(|error| {
+                    ModelError::Usage(format!(
+                        "uncertain parameter {} ({}) cannot take {value}: {error}",
+                        parameter.label,
+                        parameter.distribution.describe()
+                    ))
+                })?;
+        }
+        integer.push(whole);
+    }
+    Ok(integer)
+}
+
+/// Design points (unit cube) mapped to parameter values and evaluated; `estimates[p][o]`
+/// is output o at point p.
+///
+/// # Errors
+/// The first [`ModelError`] in point order.
+pub fn evaluate_design(
+    model: &ScenarioModel,
+    parameters: &[UncertainParameter],
+    integer: &[bool],
+    unit_points: &[Vec<f64>],
+    outputs: &[Output],
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Vec<Vec<Estimate>>, ModelError> {
+    let paths: Vec<String> = parameters.iter().map(|p| p.path.clone()).collect();
+    let values: Vec<Vec<f64>> = unit_points
+        .iter()
+        .map(|point| to_values(point, parameters))
+        .collect();
+    model.evaluate_points(&paths, integer, &values, outputs, progress, cancel)
+}
+
+/// One output's Sobol analysis: the indices at the full sample, the convergence table
+/// and the Monte Carlo noise.
+#[derive(Debug, Clone)]
+pub struct SobolReport {
+    pub indices: sobol::SobolIndices,
+    /// Indices at each size of [`sobol::convergence_sizes`], smallest first (the last
+    /// is the full sample).
+    pub convergence: Vec<sobol::SobolIndices>,
+    pub noise: MonteCarloNoise,
+}
+
+/// Sobol indices of every output from the design-point estimates (in
+/// [`SaltelliDesign::points`] order).
+pub fn sobol_reports(
+    estimates: &[Vec<Estimate>],
+    inputs: usize,
+    samples: usize,
+    resamples: usize,
+    seed: u64,
+) -> Vec<SobolReport> {
+    let outputs = estimates.first().map_or(0, Vec::len);
+    (0..outputs)
+        .map(|o| {
+            let column: Vec<Estimate> = estimates.iter().map(|row| row[o]).collect();
+            let values: Vec<f64> = column.iter().map(|e| e.mean).collect();
+            let split = SaltelliOutputs::from_points(&values, inputs);
+            let convergence: Vec<sobol::SobolIndices> = sobol::convergence_sizes(samples)
+                .into_iter()
+                .map(|n| sobol::analyse(&split, n, resamples, seed))
+                .collect();
+            SobolReport {
+                indices: convergence.last().cloned().expect("at least one size"),
+                convergence,
+                noise: MonteCarloNoise::of(&column),
+            }
+        })
+        .collect()
+}
+
+/// One output's Morris analysis.
+#[derive(Debug, Clone)]
+pub struct MorrisReport {
+    pub effects: Vec<morris::Effects>,
+    pub noise: MonteCarloNoise,
+}
+
+/// Morris measures of every output from the design-point estimates (in
+/// [`MorrisDesign::points`] order).
+pub fn morris_reports(
+    design: &MorrisDesign,
+    estimates: &[Vec<Estimate>],
+    resamples: usize,
+    seed: u64,
+) -> Vec<MorrisReport> {
+    let outputs = estimates.first().map_or(0, Vec::len);
+    (0..outputs)
+        .map(|o| {
+            let column: Vec<Estimate> = estimates.iter().map(|row| row[o]).collect();
+            let values: Vec<f64> = column.iter().map(|e| e.mean).collect();
+            MorrisReport {
+                effects: morris::analyse(design, &values, resamples, seed),
+                noise: MonteCarloNoise::of(&column),
+            }
+        })
+        .collect()
+}
