@@ -55,8 +55,8 @@ fn assert_close(what: &str, got: f64, expected: f64, tolerance: f64) {
     );
 }
 
-/// The 6-MP Kaplan–Meier table as printed in textbooks (e.g. Kleinbaum & Klein,
-/// Survival Analysis, 3rd ed., ch. 2; Klein & Moeschberger 2003, table 4.1A), to 4
+/// The 6-MP Kaplan–Meier table as printed in survival-analysis textbooks (e.g. Kleinbaum
+/// & Klein, Survival Analysis: A Self-Learning Text; Klein & Moeschberger 2003), to 4
 /// decimals: survival and Greenwood standard errors at the event times. Verified by hand:
 /// S(6) = 18/21, then ·16/17, ·14/15, ·11/12, ·10/11, ·6/7, ·5/6.
 #[test]

@@ -22,6 +22,9 @@ pub struct SimulationArgs {
     /// Worker threads [default: RAYON_NUM_THREADS, or all cores]. Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Run even when the estimated time or memory is above the safety limits.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// A scenario ready to simulate.
@@ -51,7 +54,18 @@ impl SimulationArgs {
         if let Some(seed) = self.seed {
             scenario.run.seed = seed;
         }
+        let limits = |portfolio| {
+            super::limits::check(
+                &loaded.origin,
+                &scenario,
+                portfolio,
+                self.threads,
+                self.allow_large,
+            )
+        };
+        limits(None)?; // before a synthetic portfolio is drawn
         let portfolio = load_portfolio(&loaded, scenario.run.seed)?;
+        limits(Some(&portfolio))?;
         let mut pool = rayon::ThreadPoolBuilder::new();
         if let Some(threads) = self.threads {
             if threads == 0 {

@@ -91,16 +91,33 @@ pub(super) struct Setup {
     pub pool: rayon::ThreadPool,
 }
 
+/// The scenario and simulation options an analysis takes.
+pub(super) struct Choice<'a> {
+    pub scenario: Option<&'a str>,
+    pub replications: Option<u64>,
+    pub seed: Option<u64>,
+    pub threads: Option<usize>,
+}
+
+impl<'a> From<&'a SimulationArgs> for Choice<'a> {
+    fn from(args: &'a SimulationArgs) -> Self {
+        Self {
+            scenario: args.scenario.as_deref(),
+            replications: args.replications,
+            seed: args.seed,
+            threads: args.threads,
+        }
+    }
+}
+
 /// Loads the scenario and its text, reads a CSV portfolio's bytes, and starts the pool.
 pub(super) fn setup(
-    simulation: &SimulationArgs,
+    simulation: Choice<'_>,
     default_scenario: &str,
     default_replications: impl FnOnce(&Scenario) -> u64,
     strategies: Option<Vec<String>>,
 ) -> Result<Setup, CliError> {
-    let loaded = load_scenario(Some(
-        simulation.scenario.as_deref().unwrap_or(default_scenario),
-    ))?;
+    let loaded = load_scenario(Some(simulation.scenario.unwrap_or(default_scenario)))?;
     let text = match loaded.origin.strip_prefix("built-in:") {
         Some(name) => scenario::builtin(name)
             .expect("a built-in scenario has text")
@@ -370,14 +387,14 @@ fn write_listed(
 
 pub fn execute(args: SensitivityArgs) -> Result<(), CliError> {
     let started = Instant::now();
-    let simulation = SimulationArgs {
-        scenario: args.scenario.clone(),
+    let simulation = Choice {
+        scenario: args.scenario.as_deref(),
         replications: args.replications,
         seed: args.seed,
         threads: args.threads,
     };
     let mut setup = setup(
-        &simulation,
+        simulation,
         "sensitivity",
         |scenario| {
             scenario

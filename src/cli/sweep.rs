@@ -64,7 +64,7 @@ pub fn execute(args: SweepArgs) -> Result<(), CliError> {
         return Err(CliError::Usage("the two --param paths must differ".into()));
     }
     let setup = setup(
-        &args.simulation,
+        (&args.simulation).into(),
         "stf",
         |scenario| scenario.run.replications,
         strategy_filter(&args.strategies, &[]),

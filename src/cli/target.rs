@@ -83,7 +83,7 @@ fn show(path: &str, value: f64) -> String {
 pub fn execute(args: TargetArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let mut setup = setup(
-        &args.simulation,
+        (&args.simulation).into(),
         "stf",
         |scenario| scenario.run.replications,
         None,

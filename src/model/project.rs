@@ -360,7 +360,9 @@ impl ProjectState {
             let paid_leavers = hazard_count(departures, effort.paid_full, paid_hazard);
             let partial = self.paid - effort.paid_full;
             let partial_leavers = if partial > 0 {
-                let multiplier = model.paid_attrition_multiplier.powf(effort.paid_partial_share);
+                let multiplier = model
+                    .paid_attrition_multiplier
+                    .powf(effort.paid_partial_share);
                 hazard_count(departures, partial, hazard * multiplier)
             } else {
                 0
@@ -390,13 +392,21 @@ impl ProjectState {
             let mut slot = ((month - oldest) % longest) as usize;
             for months_away in (1..=oldest).rev() {
                 let this = slot;
-                slot = if slot + 1 == self.on_break.len() { 0 } else { slot + 1 };
+                slot = if slot + 1 == self.on_break.len() {
+                    0
+                } else {
+                    slot + 1
+                };
                 let slot = this;
                 let away = self.on_break[slot];
                 if away == 0 {
                     continue;
                 }
-                let back = bernoulli_count(returns, away, rates.return_probability[months_away as usize - 1]);
+                let back = bernoulli_count(
+                    returns,
+                    away,
+                    rates.return_probability[months_away as usize - 1],
+                );
                 returners += back;
                 let gone = if months_away == longest { away } else { back };
                 self.on_break[slot] -= gone;

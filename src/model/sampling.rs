@@ -42,7 +42,9 @@ fn poisson_large<R: Rng>(rng: &mut R, mean: f64) -> u32 {
     if mean <= 0.0 || !mean.is_finite() {
         return 0;
     }
-    Poisson::new(mean).map(|law| law.sample(rng) as u32).unwrap_or(0)
+    Poisson::new(mean)
+        .map(|law| law.sample(rng) as u32)
+        .unwrap_or(0)
 }
 
 /// How many of `trials` independent events with probability `probability` happen, one
@@ -62,7 +64,8 @@ pub fn hazard_count<R: Rng>(rng: &mut R, trials: u32, hazard: f64) -> u32 {
     (0..trials)
         .filter(|_| {
             let u: f64 = rng.random();
-            u < hazard + 1e-12 && u < *probability.get_or_insert_with(|| probability_of_hazard(hazard))
+            u < hazard + 1e-12
+                && u < *probability.get_or_insert_with(|| probability_of_hazard(hazard))
         })
         .count() as u32
 }

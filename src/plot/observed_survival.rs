@@ -426,8 +426,10 @@ mod tests {
     fn ticks_are_round() {
         assert_eq!(
             ticks(60.0),
-            (0..=5).map(|i| f64::from(i) * 12.0).collect::<Vec<_>>()
+            (0..=10).map(|i| f64::from(i) * 6.0).collect::<Vec<_>>()
         );
+        assert_eq!(ticks(120.0).last(), Some(&120.0));
+        assert_eq!(ticks(120.0)[1], 12.0);
         assert_eq!(ticks(35.0).last(), Some(&36.0));
         assert_eq!(ticks(5.0).len(), 6);
     }

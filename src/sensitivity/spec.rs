@@ -54,6 +54,10 @@ impl Distribution {
                 low,
                 high,
             } => {
+                // The ends exactly, whatever the rounding of the CDF.
+                if p <= 0.0 || p >= 1.0 {
+                    return if p <= 0.0 { low } else { high };
+                }
                 let (a, b) = (
                     normal_cdf((low - mean) / sd),
                     normal_cdf((high - mean) / sd),

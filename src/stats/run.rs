@@ -516,7 +516,9 @@ impl RunAccumulator {
         for metric in 0..Metric::ALL.len() {
             for mine in &values {
                 for theirs in &values {
-                    let cell = cells.next().expect("pairwise has a cell per metric and pair");
+                    let cell = cells
+                        .next()
+                        .expect("pairwise has a cell per metric and pair");
                     if let (Some(a), Some(b)) = (mine[metric], theirs[metric]) {
                         cell.add(a - b);
                     }
