@@ -82,72 +82,9 @@ pub fn run(
     progress: &(dyn Fn(u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<RunResult, RunError> {
-    let rules: Vec<Box<dyn AllocationRule>> =
-        scenario.strategies.iter().map(|s| s.rule.build()).collect();
-    let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
-    let new_accumulator = || {
-        RunAccumulator::new(
-            scenario.strategies.len(),
-            scenario.fund.horizon_months as usize,
-            world.project_count(),
-            scenario.max_calls(),
-            scenario.fund.programme_months as usize,
-        )
-    };
-    let mut total = new_accumulator();
-    let blocks = config.blocks();
-    let wave = (rayon::current_num_threads() as u64 * 4).max(1);
-    let mut next_block = 0;
-    while next_block < blocks {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(RunError::Cancelled {
-                completed: next_block * BLOCK_SIZE,
-                total: config.replications,
-            });
-        }
-        let end = (next_block + wave).min(blocks);
-        let results: Vec<RunAccumulator> = (next_block..end)
-            .into_par_iter()
-            .map(|block| {
-                let mut acc = new_accumulator();
-                let mut trajectories = vec![Trajectory::default(); scenario.strategies.len()];
-                let mut scratch = Vec::new();
-                let first = block * BLOCK_SIZE;
-                let last = (first + BLOCK_SIZE).min(config.replications);
-                for replication in first..last {
-                    let redrawn = world_for(scenario, config.seed, replication);
-                    let world = redrawn.as_ref().unwrap_or(&world);
-                    for ((strategy, rule), trajectory) in scenario
-                        .strategies
-                        .iter()
-                        .zip(&rules)
-                        .zip(&mut trajectories)
-                    {
-                        simulate(
-                            world,
-                            &strategy.name,
-                            rule.as_ref(),
-                            strategy.timing,
-                            config.seed,
-                            replication,
-                            trajectory,
-                        );
-                    }
-                    acc.add_replication(&trajectories, &world.usage_weights, &mut scratch);
-                }
-                acc
-            })
-            .collect();
-        for block in &results {
-            total.merge(block);
-        }
-        next_block = end;
-        progress((next_block * BLOCK_SIZE).min(config.replications));
-    }
-    Ok(RunResult {
-        accumulator: total,
-        portfolio: world.portfolio,
-    })
+    // A run is a continuation of nothing: one wave loop serves both.
+    let start = RunAccumulator::default();
+    resume(scenario, portfolio, config, start, progress, cancel)
 }
 
 /// Continues a run: simulates replications `start.replications() .. config.replications`
