@@ -14,6 +14,7 @@ mod report;
 mod run;
 mod scenarios;
 mod sensitivity;
+mod slurm;
 mod survival;
 mod sweep;
 mod target;
@@ -60,6 +61,8 @@ pub enum Command {
     Sensitivity(sensitivity::SensitivityArgs),
     /// Find the parameter value (e.g. the budget) at which an outcome reaches a goal.
     Target(target::TargetArgs),
+    /// Write (and with --submit, submit) a Slurm job array of shards and its merge job.
+    Slurm(slurm::SlurmArgs),
 }
 
 /// A failure, with the exit code it maps to.
@@ -104,6 +107,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Sweep(args) => sweep::execute(args),
         Command::Sensitivity(args) => sensitivity::execute(args),
         Command::Target(args) => target::execute(args),
+        Command::Slurm(args) => slurm::execute(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
