@@ -6,9 +6,11 @@
 //! depend on the thread count, so the result is bit-identical for any number of threads,
 //! and memory holds one wave of block accumulators, whatever the replication count.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Trajectory, World, simulate};
 use crate::portfolio::Portfolio;
@@ -43,6 +45,8 @@ impl RunConfig {
 #[derive(Debug, Clone)]
 pub struct RunResult {
     pub accumulator: RunAccumulator,
+    /// The partial sums `accumulator` is the total of, to continue the run from.
+    pub tree: BlockTree,
     /// The portfolio of replication 0 (the portfolio of every replication unless it is
     /// redrawn per replication).
     pub portfolio: Portfolio,
@@ -67,6 +71,117 @@ fn world_for(scenario: &Scenario, seed: u64, replication: u64) -> Option<World> 
     }
 }
 
+/// The partial sums of a contiguous range of blocks, kept as a canonical binary tree.
+///
+/// Floating-point addition is not associative, so "the sum of blocks 0..B" must be one
+/// fixed expression whoever computes it. fundsim fixes it as a dyadic tree: the node
+/// covering blocks `a .. a + 2^k` (with `a` a multiple of `2^k`) is its left half merged
+/// with its right half, and the total is the fold, left to right, of the largest such
+/// nodes that tile `0 .. B` (the binary digits of B). A `BlockTree` holds the complete
+/// nodes of the range it has seen — at most two per level, so O(log B) accumulators — and
+/// builds parents the moment both children are present. Any split of `0 .. B` into
+/// contiguous ranges (threads, waves, checkpoints, shards on other machines) therefore
+/// gives the same nodes, and [`BlockTree::absorb`]ing the pieces in order gives exactly,
+/// bit for bit, the total of one uninterrupted run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockTree {
+    /// The first block of the range.
+    first_block: u64,
+    /// Complete nodes, in block order, none a sibling of its right neighbour.
+    nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Node {
+    first_block: u64,
+    /// A power of two.
+    blocks: u64,
+    accumulator: RunAccumulator,
+}
+
+impl BlockTree {
+    /// An empty range that starts at `first_block`.
+    pub fn starting_at(first_block: u64) -> Self {
+        Self {
+            first_block,
+            nodes: Vec::new(),
+        }
+    }
+
+    /// The first block of the range.
+    pub fn first_block(&self) -> u64 {
+        self.first_block
+    }
+
+    /// The block after the range (where the next block or range must start).
+    pub fn end_block(&self) -> u64 {
+        self.nodes
+            .last()
+            .map_or(self.first_block, |node| node.first_block + node.blocks)
+    }
+
+    /// Replications in the range.
+    pub fn replications(&self) -> u64 {
+        self.nodes
+            .iter()
+            .map(|node| node.accumulator.replications())
+            .sum()
+    }
+
+    /// Appends the accumulator of block `end_block()`.
+    pub fn push_block(&mut self, accumulator: RunAccumulator) {
+        let first_block = self.end_block();
+        self.push(Node {
+            first_block,
+            blocks: 1,
+            accumulator,
+        });
+    }
+
+    /// Appends every node of `next`, which must start where this range ends.
+    ///
+    /// # Panics
+    /// If `next` does not start at [`BlockTree::end_block`].
+    pub fn absorb(&mut self, next: BlockTree) {
+        assert_eq!(
+            next.first_block,
+            self.end_block(),
+            "ranges must be contiguous"
+        );
+        for node in next.nodes {
+            self.push(node);
+        }
+    }
+
+    fn push(&mut self, node: Node) {
+        self.nodes.push(node);
+        // Merge the last two nodes while they are the two halves of one parent.
+        while let [.., left, right] = self.nodes.as_slice() {
+            let siblings = left.blocks == right.blocks
+                && left.first_block.is_multiple_of(2 * left.blocks)
+                && left.first_block + left.blocks == right.first_block;
+            if !siblings {
+                break;
+            }
+            let right = self.nodes.pop().expect("two nodes");
+            let left = self.nodes.last_mut().expect("two nodes");
+            left.accumulator.merge(&right.accumulator);
+            left.blocks *= 2;
+        }
+    }
+
+    /// The accumulator of the whole range: its nodes folded left to right. `None` for an
+    /// empty range.
+    pub fn total(&self) -> Option<RunAccumulator> {
+        let (first, rest) = self.nodes.split_first()?;
+        let mut total = first.accumulator.clone();
+        for node in rest {
+            total.merge(&node.accumulator);
+        }
+        Some(total)
+    }
+}
+
 /// Runs every strategy of the scenario over `config.replications` replications.
 ///
 /// `portfolio` is the portfolio to use (read from CSV by the caller, or drawn with
@@ -82,101 +197,210 @@ pub fn run(
     progress: &(dyn Fn(u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<RunResult, RunError> {
-    // A run is a continuation of nothing: one wave loop serves both.
-    let start = RunAccumulator::default();
-    resume(scenario, portfolio, config, start, progress, cancel)
+    resume(
+        scenario,
+        portfolio,
+        config,
+        BlockTree::starting_at(0),
+        progress,
+        cancel,
+    )
 }
 
-/// Continues a run: simulates replications `start.replications() .. config.replications`
-/// and merges them, block by block in order, into `start`, the accumulator of
-/// replications `0 .. start.replications()` of the same scenario, portfolio and seed.
-/// Because blocks are fixed and merged in order, continuing a run of a whole number of
-/// blocks gives exactly (bit for bit) the accumulator of one [`run`] of
+/// Continues a run: simulates the blocks after `done` (the tree of blocks
+/// `0 .. done.end_block()` of the same scenario, portfolio and seed) up to
+/// `config.replications`. The result is exactly (bit for bit) that of one [`run`] of
 /// `config.replications`: this is how a run grows until it is precise enough.
 ///
 /// # Errors
 /// [`RunError::Cancelled`] when `cancel` was set.
 ///
 /// # Panics
-/// If `start` holds a partial block (its replications are not a multiple of
-/// [`BLOCK_SIZE`]) or more replications than `config.replications`.
+/// If `done` does not start at block 0, or holds a partial block (its replications are
+/// not a multiple of [`BLOCK_SIZE`]) or more replications than `config.replications`.
 pub fn resume(
     scenario: &Scenario,
     portfolio: Portfolio,
     config: &RunConfig,
-    start: RunAccumulator,
+    done: BlockTree,
     progress: &(dyn Fn(u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<RunResult, RunError> {
-    let done = start.replications();
     assert!(
-        done.is_multiple_of(BLOCK_SIZE) && done <= config.replications,
+        done.first_block() == 0
+            && done.replications() == done.end_block() * BLOCK_SIZE
+            && done.replications() <= config.replications,
         "a run continues from whole blocks"
     );
+    let on_wave = |tree: &BlockTree| progress(tree.replications().min(config.replications));
+    let blocks = 0..config.blocks();
+    run_blocks(scenario, portfolio, config, blocks, done, on_wave, cancel)
+}
+
+/// Simulates blocks `blocks` (a range of the block indices of the run `config`: all of
+/// them, or a shard's share) after those `done` already holds, pushing each, in order,
+/// onto `done`. `done` starts at `blocks.start`; it is empty for a fresh start, or a
+/// checkpoint to continue from. `on_wave` sees the tree after every wave of parallel
+/// blocks (for progress and checkpoints); `cancel` stops the run between waves.
+///
+/// # Errors
+/// [`RunError::Cancelled`] when `cancel` was set.
+///
+/// # Panics
+/// If `done` does not start at `blocks.start` or ends beyond `blocks.end`.
+pub fn run_blocks(
+    scenario: &Scenario,
+    portfolio: Portfolio,
+    config: &RunConfig,
+    blocks: Range<u64>,
+    mut done: BlockTree,
+    mut on_wave: impl FnMut(&BlockTree),
+    cancel: &AtomicBool,
+) -> Result<RunResult, RunError> {
+    assert!(
+        done.first_block() == blocks.start && done.end_block() <= blocks.end.max(blocks.start),
+        "the blocks done must be a prefix of the blocks to simulate"
+    );
+    let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
     let rules: Vec<Box<dyn AllocationRule>> =
         scenario.strategies.iter().map(|s| s.rule.build()).collect();
-    let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
-    let new_accumulator = || {
-        RunAccumulator::new(
-            scenario.strategies.len(),
-            scenario.fund.horizon_months as usize,
-            world.project_count(),
-            scenario.max_calls(),
-            scenario.fund.programme_months as usize,
-        )
-    };
-    let mut total = if done == 0 { new_accumulator() } else { start };
-    let blocks = config.blocks();
     let wave = (rayon::current_num_threads() as u64 * 4).max(1);
-    let mut next_block = done / BLOCK_SIZE;
-    while next_block < blocks {
+    while done.end_block() < blocks.end {
         if cancel.load(Ordering::Relaxed) {
             return Err(RunError::Cancelled {
-                completed: next_block * BLOCK_SIZE,
+                completed: done.replications(),
                 total: config.replications,
             });
         }
-        let end = (next_block + wave).min(blocks);
-        let results: Vec<RunAccumulator> = (next_block..end)
+        let next = done.end_block();
+        let end = (next + wave).min(blocks.end);
+        let results: Vec<RunAccumulator> = (next..end)
             .into_par_iter()
-            .map(|block| {
-                let mut acc = new_accumulator();
-                let mut trajectories = vec![Trajectory::default(); scenario.strategies.len()];
-                let mut scratch = Vec::new();
-                let first = block * BLOCK_SIZE;
-                let last = (first + BLOCK_SIZE).min(config.replications);
-                for replication in first..last {
-                    let redrawn = world_for(scenario, config.seed, replication);
-                    let world = redrawn.as_ref().unwrap_or(&world);
-                    for ((strategy, rule), trajectory) in scenario
-                        .strategies
-                        .iter()
-                        .zip(&rules)
-                        .zip(&mut trajectories)
-                    {
-                        simulate(
-                            world,
-                            &strategy.name,
-                            rule.as_ref(),
-                            strategy.timing,
-                            config.seed,
-                            replication,
-                            trajectory,
-                        );
-                    }
-                    acc.add_replication(&trajectories, &world.usage_weights, &mut scratch);
-                }
-                acc
-            })
+            .map(|block| simulate_block(scenario, &world, &rules, config, block))
             .collect();
-        for block in &results {
-            total.merge(block);
+        for block in results {
+            done.push_block(block);
         }
-        next_block = end;
-        progress((next_block * BLOCK_SIZE).min(config.replications));
+        on_wave(&done);
     }
-    Ok(RunResult {
-        accumulator: total,
-        portfolio: world.portfolio,
-    })
+    Ok(RunResult::from_tree(scenario, world.portfolio, done))
+}
+
+impl RunResult {
+    /// The result of the blocks of `tree` (their total; an empty accumulator for none).
+    pub fn from_tree(scenario: &Scenario, portfolio: Portfolio, tree: BlockTree) -> Self {
+        let accumulator = tree
+            .total()
+            .unwrap_or_else(|| empty_accumulator(scenario, portfolio.projects.len()));
+        Self {
+            accumulator,
+            tree,
+            portfolio,
+        }
+    }
+}
+
+fn empty_accumulator(scenario: &Scenario, projects: usize) -> RunAccumulator {
+    RunAccumulator::new(
+        scenario.strategies.len(),
+        scenario.fund.horizon_months as usize,
+        projects,
+        scenario.max_calls(),
+        scenario.fund.programme_months as usize,
+    )
+}
+
+/// One block of replications, simulated in order into a fresh accumulator.
+fn simulate_block(
+    scenario: &Scenario,
+    world: &World,
+    rules: &[Box<dyn AllocationRule>],
+    config: &RunConfig,
+    block: u64,
+) -> RunAccumulator {
+    let mut acc = empty_accumulator(scenario, world.project_count());
+    let mut trajectories = vec![Trajectory::default(); scenario.strategies.len()];
+    let mut scratch = Vec::new();
+    let first = block * BLOCK_SIZE;
+    let last = (first + BLOCK_SIZE).min(config.replications);
+    for replication in first..last {
+        let redrawn = world_for(scenario, config.seed, replication);
+        let world = redrawn.as_ref().unwrap_or(world);
+        for ((strategy, rule), trajectory) in
+            scenario.strategies.iter().zip(rules).zip(&mut trajectories)
+        {
+            simulate(
+                world,
+                &strategy.name,
+                rule.as_ref(),
+                strategy.timing,
+                config.seed,
+                replication,
+                trajectory,
+            );
+        }
+        acc.add_replication(&trajectories, &world.usage_weights, &mut scratch);
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    /// The accumulator of block `value` of a long STF run (two strategies kept).
+    fn block(value: u64) -> RunAccumulator {
+        let text = crate::scenario::builtin("stf").expect("built in");
+        let scenario = crate::scenario::parse_str(text, "built-in:stf").expect("valid");
+        let PortfolioSpec::Synthetic(spec) = &scenario.portfolio else {
+            unreachable!("stf is synthetic")
+        };
+        let portfolio = Portfolio::synthetic(spec, &scenario.model, 1, 0);
+        let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
+        let rules: Vec<_> = scenario.strategies.iter().map(|s| s.rule.build()).collect();
+        let config = RunConfig {
+            replications: 1 << 20,
+            seed: 7,
+        };
+        let mut acc = simulate_block(&scenario, &world, &rules, &config, value);
+        // Keep the test fast: one replication's worth is enough to tell orders apart.
+        acc.strategies.truncate(2);
+        acc
+    }
+
+    fn tree_of(blocks: &[RunAccumulator], first: u64) -> BlockTree {
+        let mut tree = BlockTree::starting_at(first);
+        for acc in blocks {
+            tree.push_block(acc.clone());
+        }
+        tree
+    }
+
+    #[test]
+    fn any_split_into_contiguous_ranges_gives_the_same_total() {
+        let blocks: Vec<RunAccumulator> = (0..11).map(block).collect();
+        let whole = tree_of(&blocks, 0);
+        // At most two nodes per level: 11 = 8 + 2 + 1.
+        assert_eq!(whole.nodes.len(), 3);
+        let expected = whole.total().expect("not empty");
+        for cuts in [vec![3], vec![1, 5, 6], vec![4, 8], vec![2, 3, 7, 10]] {
+            let mut bounds = vec![0];
+            bounds.extend(&cuts);
+            bounds.push(blocks.len());
+            let mut merged = BlockTree::starting_at(0);
+            for range in bounds.windows(2) {
+                merged.absorb(tree_of(&blocks[range[0]..range[1]], range[0] as u64));
+            }
+            assert_eq!(merged, whole, "cuts {cuts:?}");
+            assert_eq!(merged.total().expect("not empty"), expected);
+        }
+        assert_eq!(whole.replications(), 11 * BLOCK_SIZE);
+    }
+
+    #[test]
+    #[should_panic(expected = "contiguous")]
+    fn a_gap_between_ranges_is_refused() {
+        let blocks: Vec<RunAccumulator> = (0..3).map(block).collect();
+        let mut tree = tree_of(&blocks[..1], 0);
+        tree.absorb(tree_of(&blocks[2..], 2));
+    }
 }

@@ -37,12 +37,13 @@ pub struct Prepared {
 }
 
 impl SimulationArgs {
-    /// Loads and validates the scenario and its portfolio, applies the overrides and
-    /// starts the worker pool.
+    /// Loads and validates the scenario and its portfolio, applies the overrides, checks
+    /// the size limits (unless `check_limits` is false: merging shards simulates
+    /// nothing) and starts the worker pool.
     ///
     /// # Errors
     /// [`CliError::Usage`] for bad input, [`CliError::Failure`] if no threads start.
-    pub fn prepare(&self) -> Result<Prepared, CliError> {
+    pub fn prepare(&self, check_limits: bool) -> Result<Prepared, CliError> {
         let loaded = load_scenario(self.scenario.as_deref())?;
         let mut scenario = loaded.scenario.clone();
         if let Some(replications) = self.replications {
@@ -55,6 +56,9 @@ impl SimulationArgs {
             scenario.run.seed = seed;
         }
         let limits = |portfolio| {
+            if !check_limits {
+                return Ok(());
+            }
             super::limits::check(
                 &loaded.origin,
                 &scenario,

@@ -2,6 +2,7 @@
 //! differences (common random numbers) to the baseline and to the best, and a plain
 //! statement of which strategies cannot be told apart at this number of replications.
 
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use clap::{Args, ValueEnum};
@@ -9,7 +10,10 @@ use serde::Serialize;
 
 use super::CliError;
 use super::common::SimulationArgs;
-use crate::engine::RunConfig;
+use super::merge::Merged;
+use super::run::RunArgs;
+use super::shard::ShardArg;
+use crate::engine::{BlockTree, RunConfig, RunResult};
 use crate::stats::{Estimate, Metric};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -37,6 +41,17 @@ pub struct CompareArgs {
     /// The most replications --precision may run [default: 100000].
     #[arg(long)]
     pub max_replications: Option<u64>,
+    #[command(flatten)]
+    pub shard: ShardArg,
+    /// With --shard: the shard folder to write.
+    #[arg(long, requires = "shard")]
+    pub out: Option<PathBuf>,
+    /// With --shard: replace the --out folder if it exists.
+    #[arg(long, requires = "shard")]
+    pub force: bool,
+    /// With --shard: no progress bar and no message.
+    #[arg(long, short = 'q', requires = "shard")]
+    pub quiet: bool,
 }
 
 /// One strategy's place in the ranking.
@@ -58,6 +73,15 @@ struct Row {
 }
 
 pub fn execute(args: CompareArgs) -> Result<(), CliError> {
+    execute_with(args, None)
+}
+
+/// Compares, or with `merged` (the blocks of every shard of a sharded comparison, from
+/// `fundsim merge`) prints the comparison of those blocks instead of simulating them.
+pub(super) fn execute_with(
+    args: CompareArgs,
+    merged: Option<Merged<BlockTree>>,
+) -> Result<(), CliError> {
     let metric = Metric::from_name(&args.by).ok_or_else(|| {
         let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
         CliError::Usage(format!(
@@ -66,7 +90,28 @@ pub fn execute(args: CompareArgs) -> Result<(), CliError> {
             names.join(", ")
         ))
     })?;
-    let prepared = args.simulation.prepare()?;
+    if args.shard.shard.is_some() {
+        // A comparison's shard is a run's shard that merges into a comparison.
+        if args.precision.is_some() {
+            return Err(CliError::Usage(
+                "--precision decides the number of replications as it goes, so it cannot be split with --shard".into(),
+            ));
+        }
+        let run = RunArgs {
+            simulation: args.simulation,
+            out: args.out,
+            force: args.force,
+            quiet: args.quiet,
+            no_charts: true,
+            precision: None,
+            max_replications: None,
+            shard: args.shard,
+            resume: false,
+            checkpoint_every: 10.0,
+        };
+        return super::run::execute_with(run, None, "compare");
+    }
+    let prepared = args.simulation.prepare(merged.is_none())?;
     let scenario = &prepared.scenario;
     let config = RunConfig::from_scenario(scenario);
     let rule = super::precision::parse(
@@ -75,19 +120,29 @@ pub fn execute(args: CompareArgs) -> Result<(), CliError> {
         scenario,
         crate::sensitivity::precision::Target::DifferencesToBest,
     )?;
-    let (result, precision) = prepared
-        .pool
-        .install(|| {
-            super::precision::run(
-                rule.as_ref(),
-                scenario,
-                prepared.portfolio.clone(),
-                &config,
-                &|_| {},
-                &AtomicBool::new(false),
+    let (result, precision) = match merged {
+        Some(merged) => {
+            merged.check_scenario(&prepared.loaded.origin, &scenario.hash())?;
+            let portfolio = prepared.portfolio.clone();
+            (
+                RunResult::from_tree(scenario, portfolio, merged.state),
+                None,
             )
-        })
-        .map_err(|e| CliError::Failure(e.to_string()))?;
+        }
+        None => prepared
+            .pool
+            .install(|| {
+                super::precision::run(
+                    rule.as_ref(),
+                    scenario,
+                    prepared.portfolio.clone(),
+                    &config,
+                    &|_| {},
+                    &AtomicBool::new(false),
+                )
+            })
+            .map_err(|e| CliError::Failure(e.to_string()))?,
+    };
     let config = RunConfig {
         replications: result.accumulator.replications(),
         ..config

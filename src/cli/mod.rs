@@ -3,17 +3,20 @@
 //! 130 interrupted (Ctrl-C, SIGINT, SIGTERM).
 
 mod calibrate;
+mod checkpoint;
 mod common;
 mod compare;
 mod init;
 mod interrupt;
 mod limits;
+mod merge;
 mod plot;
 mod precision;
 mod report;
 mod run;
 mod scenarios;
 mod sensitivity;
+mod shard;
 mod slurm;
 mod survival;
 mod sweep;
@@ -61,6 +64,9 @@ pub enum Command {
     Sensitivity(sensitivity::SensitivityArgs),
     /// Find the parameter value (e.g. the budget) at which an outcome reaches a goal.
     Target(target::TargetArgs),
+    /// Combine the shard folders of one job (--shard K/N) into its result, byte for byte
+    /// what one process would have written.
+    Merge(merge::MergeArgs),
     /// Write (and with --submit, submit) a Slurm job array of shards and its merge job.
     Slurm(slurm::SlurmArgs),
 }
@@ -107,6 +113,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Sweep(args) => sweep::execute(args),
         Command::Sensitivity(args) => sensitivity::execute(args),
         Command::Target(args) => target::execute(args),
+        Command::Merge(args) => merge::execute(args),
         Command::Slurm(args) => slurm::execute(args),
     };
     match result {

@@ -2,6 +2,7 @@
 //! with the manifest written last, so a folder that looks complete is complete.
 //! An existing folder is never overwritten without `--force`.
 
+pub mod shard;
 pub mod tables;
 
 use std::fs;
@@ -101,8 +102,17 @@ impl StagedRun {
     ///
     /// # Errors
     /// [`OutputError`] when the manifest cannot be written or the folder not renamed.
-    pub fn finish(mut self, manifest: &[u8]) -> Result<PathBuf, OutputError> {
+    pub fn finish(self, manifest: &[u8]) -> Result<PathBuf, OutputError> {
         self.write("manifest.json", manifest)?;
+        self.finish_without_manifest()
+    }
+
+    /// Moves the folder into place as it is (for folders whose last file, written by the
+    /// caller, plays the manifest's part); returns its path.
+    ///
+    /// # Errors
+    /// [`OutputError`] when the folder cannot be renamed.
+    pub fn finish_without_manifest(mut self) -> Result<PathBuf, OutputError> {
         let target = match &self.destination {
             Destination::Explicit { path, .. } => {
                 if path.exists() {
@@ -180,7 +190,9 @@ fn rename_numbered(staging: &Path, folder: &Path) -> Result<PathBuf, OutputError
     })
 }
 
-/// `manifest.json`: what produced the run folder.
+/// `manifest.json`: what produced the run folder. Only what the results depend on, so a
+/// run folder is a pure function of scenario, seed and fundsim version (the thread count
+/// and the wall time are printed, not recorded).
 #[derive(Debug, Serialize)]
 pub struct Manifest<'a> {
     pub fundsim_version: &'a str,
@@ -188,8 +200,6 @@ pub struct Manifest<'a> {
     pub scenario_hash: String,
     pub seed: u64,
     pub replications: u64,
-    pub threads: usize,
-    pub wall_time_seconds: f64,
     pub files: Vec<&'static str>,
     pub scenario: &'a Scenario,
 }

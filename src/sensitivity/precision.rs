@@ -195,10 +195,9 @@ pub fn run_to_precision(
         }
         step.replications = rule.next_replications(done, widest);
         let RunResult {
-            accumulator,
-            portfolio,
+            tree, portfolio, ..
         } = result;
-        result = engine::resume(scenario, portfolio, &step, accumulator, progress, cancel)?;
+        result = engine::resume(scenario, portfolio, &step, tree, progress, cancel)?;
     }
 }
 

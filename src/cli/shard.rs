@@ -1,0 +1,184 @@
+//! `--shard K/N`: compute one share of a job and write it as a shard folder for
+//! `fundsim merge` (the format is in [`crate::output::shard`]).
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::CliError;
+use crate::output::shard::{Job, MANIFEST, STATE, ShardManifest, share};
+use crate::output::{Destination, StagedRun};
+
+/// Which share of a job this process computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardSpec {
+    /// From 0, like Slurm's `SLURM_ARRAY_TASK_ID` and Kubernetes' `JOB_COMPLETION_INDEX`.
+    pub index: u64,
+    pub count: u64,
+}
+
+impl FromStr for ShardSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let expected = "expected K/N with 0 ≤ K < N, e.g. 0/4 for the first of four shards";
+        let (k, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("{text:?}: {expected}"))?;
+        let parse = |part: &str| part.trim().parse::<u64>().ok();
+        match (parse(k), parse(n)) {
+            (Some(index), Some(count)) if index < count => Ok(Self { index, count }),
+            _ => Err(format!("{text:?}: {expected}")),
+        }
+    }
+}
+
+impl ShardSpec {
+    /// The units (blocks or design points) of `0 .. total` this shard computes.
+    pub fn share(self, total: u64) -> std::ops::Range<u64> {
+        share(self.index, self.count, total)
+    }
+}
+
+/// The `--shard` option of `run`, `compare`, `sweep` and `sensitivity`.
+#[derive(Debug, Args, Default)]
+pub struct ShardArg {
+    /// Compute only shard K of N (K from 0) and write it to --out as a shard folder, to
+    /// be combined with `fundsim merge`; the merged result equals one run's, byte for
+    /// byte.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<ShardSpec>,
+}
+
+/// Options that change how a job runs or where it is written, never what it computes:
+/// left out of a shard's job, so shards may differ in them. `(name, takes a value)`.
+const EXECUTION_OPTIONS: [(&str, bool); 10] = [
+    ("--shard", true),
+    ("--out", true),
+    ("--threads", true),
+    ("--force", false),
+    ("--quiet", false),
+    ("-q", false),
+    ("--no-charts", false),
+    ("--resume", false),
+    ("--checkpoint-every", true),
+    ("--allow-large", false),
+];
+
+/// The command's arguments as given on this process's command line, without the
+/// execution options: what `fundsim merge` parses again to finish the job.
+pub fn job_arguments() -> Vec<String> {
+    result_arguments(std::env::args().skip(2))
+}
+
+fn result_arguments(arguments: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut skip_value = false;
+    for argument in arguments {
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        let name = argument
+            .split_once('=')
+            .map_or(argument.as_str(), |(n, _)| n);
+        match EXECUTION_OPTIONS.iter().find(|(option, _)| *option == name) {
+            Some((_, takes_value)) => skip_value = *takes_value && !argument.contains('='),
+            None => kept.push(argument),
+        }
+    }
+    kept
+}
+
+/// The working folder, as recorded in a job.
+///
+/// # Errors
+/// [`CliError::Failure`] when it cannot be determined.
+pub fn working_dir() -> Result<String, CliError> {
+    std::env::current_dir()
+        .map(|dir| dir.display().to_string())
+        .map_err(|e| CliError::Failure(format!("cannot determine the working folder: {e}")))
+}
+
+/// The shard folder's destination: `--out` is required with `--shard`.
+///
+/// # Errors
+/// [`CliError::Usage`] without `--out`.
+pub fn destination(out: Option<&Path>, force: bool) -> Result<Destination, CliError> {
+    let path = out.ok_or_else(|| {
+        CliError::Usage("--shard needs --out DIR, the shard folder to write".into())
+    })?;
+    Ok(Destination::Explicit {
+        path: path.to_path_buf(),
+        force,
+    })
+}
+
+/// Writes the shard folder: the state, then the manifest last, then moves it into place.
+///
+/// # Errors
+/// [`CliError::Failure`] when the state cannot be encoded or the folder written.
+pub fn write(
+    staged: StagedRun,
+    job: Job,
+    spec: ShardSpec,
+    units: &str,
+    total: u64,
+    state: &impl Serialize,
+) -> Result<PathBuf, CliError> {
+    let bytes = postcard::to_stdvec(state)
+        .map_err(|e| CliError::Failure(format!("cannot encode the shard state: {e}")))?;
+    let manifest = ShardManifest::new(
+        job,
+        (spec.index, spec.count),
+        units,
+        spec.share(total),
+        total,
+        &bytes,
+    );
+    staged.write(STATE, &bytes)?;
+    let json =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    // `finish` writes its argument as manifest.json; a shard folder's manifest is
+    // shard.json, so it is written here and the finishing manifest stays empty.
+    staged.write(MANIFEST, &json)?;
+    Ok(staged.finish_without_manifest()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_specs_parse_from_zero() {
+        assert_eq!(
+            "2/4".parse::<ShardSpec>(),
+            Ok(ShardSpec { index: 2, count: 4 })
+        );
+        for bad in ["4/4", "1", "a/2", "-1/3", "1/0", ""] {
+            let error = bad.parse::<ShardSpec>().expect_err(bad);
+            assert!(error.contains("0 ≤ K < N"), "{error}");
+        }
+    }
+
+    #[test]
+    fn execution_options_are_left_out_of_the_job() {
+        let given = [
+            "stf",
+            "-n",
+            "64",
+            "--shard",
+            "1/4",
+            "--out=x",
+            "--threads",
+            "2",
+            "-q",
+            "--seed",
+            "7",
+            "--force",
+        ];
+        let kept = result_arguments(given.iter().map(|s| s.to_string()));
+        assert_eq!(kept, ["stf", "-n", "64", "--seed", "7"]);
+    }
+}
