@@ -457,6 +457,7 @@ fn the_subcommands_write_their_tables_and_charts() {
             "design.csv",
             "parameters.csv",
             "manifest.json",
+            "report.html",
         ] {
             assert!(
                 dir.path().join(method).join(file).is_file(),
@@ -495,6 +496,9 @@ fn the_subcommands_write_their_tables_and_charts() {
         "fund.budget_eur,model.cliff_months,strategy,metric,mean,ci_low,ci_high,mcse"
     ));
     assert_eq!(sweep.lines().count(), 1 + 3 * 2 * 3);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("sweep/manifest.json")).unwrap()).unwrap();
+    assert!(manifest.get("threads").is_none() && manifest.get("wall_time_seconds").is_none());
     assert!(
         dir.path()
             .join("sweep/charts/sweep-weighted_survival_at_horizon.png")
@@ -541,4 +545,313 @@ fn the_subcommands_write_their_tables_and_charts() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("no [sensitivity] table"));
+}
+
+/// Runs `fundsim sensitivity` on the tiny scenario into `out`.
+fn analyse(dir: &Path, method: &str, out: &str, extra: &[&str]) {
+    fundsim(dir)
+        .args(["sensitivity", "tiny.toml", "--method", method, "--out", out])
+        .args(["--bootstrap", "50", "--quiet"])
+        .args(extra)
+        .assert()
+        .success();
+}
+
+fn text(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The HTML of the table with `id`, up to its end.
+fn table<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("<table id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no table {id}"));
+    let end = start + html[start..].find("</table>").unwrap();
+    &html[start..end]
+}
+
+/// The labels of a drivers table's assumption rows, in order.
+fn row_labels(table: &str) -> Vec<String> {
+    table
+        .split("<tr><td class=\"text\">")
+        .skip(1)
+        .map(|row| row.split('<').next().unwrap().to_string())
+        .collect()
+}
+
+/// Rows of a CSV as maps from column name to cell.
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// Every file of a folder (relative path, bytes), sorted.
+fn folder_files(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path.strip_prefix(root).unwrap().display().to_string();
+                files.push((name, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn assert_self_contained(html: &str) {
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    for forbidden in [
+        "http://", "https://", "<script", "<link", "<img", "<iframe", "@import", "src=\"",
+    ] {
+        assert!(
+            !html.contains(forbidden),
+            "the report contains {forbidden:?}"
+        );
+    }
+    for (position, _) in html.match_indices("url(") {
+        assert!(html[position..].starts_with("url(data:"));
+    }
+    assert_eq!(
+        html.matches("<table").count(),
+        html.matches("</table>").count()
+    );
+    assert_eq!(html.matches("<tr>").count(), html.matches("</tr>").count());
+    assert_eq!(
+        html.matches("<section").count(),
+        html.matches("</section>").count()
+    );
+}
+
+#[test]
+fn the_morris_report_ranks_the_drivers_shows_the_noise_and_re_renders_byte_for_byte() {
+    let dir = TempDir::new().unwrap();
+    fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
+    analyse(dir.path(), "morris", "morris", &["--threads", "1"]);
+    let folder = dir.path().join("morris");
+    let html = text(&folder.join("report.html"));
+    assert_self_contained(&html);
+    for section in [
+        "findings",
+        "drivers",
+        "ranking",
+        "noise",
+        "assumptions",
+        "method",
+    ] {
+        assert!(
+            html.contains(&format!("<section id=\"{section}\">")),
+            "no section {section}"
+        );
+    }
+    assert!(
+        !html.contains("id=\"convergence\""),
+        "Morris has no convergence table"
+    );
+    // Both charts of the folder are inlined.
+    assert_eq!(html.matches("<svg").count(), 2);
+
+    // The drivers table lists the assumptions by their largest μ* over the strategies,
+    // computed here from indices.csv.
+    let indices = csv_rows(&folder.join("indices.csv"));
+    let mut largest: Vec<(String, f64)> = Vec::new();
+    for row in indices.iter().filter(|r| {
+        r["metric"] == "survival_at_horizon" && r["versus"].is_empty() && r["index"] == "mu_star"
+    }) {
+        let value: f64 = row["value"].parse().unwrap();
+        match largest.iter_mut().find(|(p, _)| *p == row["parameter"]) {
+            Some((_, v)) => *v = v.max(value),
+            None => largest.push((row["parameter"].clone(), value)),
+        }
+    }
+    largest.sort_by(|a, b| b.1.total_cmp(&a.1));
+    assert_eq!(largest[0].0, "attrition", "{largest:?}");
+    assert!(largest[0].1 > 0.05 && largest[2].1 == 0.0, "{largest:?}");
+    let drivers = table(&html, "drivers-morris-survival_at_horizon");
+    let rows = row_labels(drivers);
+    assert_eq!(rows[0], largest[0].0, "{rows:?}");
+    assert_eq!(rows.last().unwrap(), "Monte Carlo noise share");
+    assert_eq!(rows.len(), 4);
+    assert!(drivers.contains("rank 1") && drivers.contains("σ "));
+    // The first finding names it, and the unused parameter is said to change nothing.
+    let findings =
+        &html[html.find("id=\"findings\"").unwrap()..html.find("id=\"drivers\"").unwrap()];
+    let first = findings.split("<li>").nth(1).unwrap();
+    assert!(
+        first.contains("<strong>attrition</strong> matters most for every strategy"),
+        "{first}"
+    );
+    assert!(first.contains("endowment return (unused)") && first.contains("exactly 0"));
+
+    // The noise share of each output, from outputs.csv, in the drivers and noise tables.
+    let outputs = csv_rows(&folder.join("outputs.csv"));
+    let equal = outputs
+        .iter()
+        .find(|r| {
+            r["metric"] == "survival_at_horizon"
+                && r["strategy"] == "equal"
+                && r["versus"].is_empty()
+        })
+        .unwrap();
+    let share: f64 = equal["noise_share"].parse().unwrap();
+    assert!(share > 0.0 && share < 1.0, "{share}");
+    let shown = format!("{:.1}%", 100.0 * share);
+    assert!(drivers.contains(&shown), "{shown} not in the drivers table");
+    assert!(table(&html, "noise-table").contains(&shown));
+    assert_eq!(
+        table(&html, "noise-table").matches("<tr>").count(),
+        1 + outputs.len()
+    );
+
+    // The ranking of strategies, recounted from design.csv.
+    let design = csv_rows(&folder.join("design.csv"));
+    let mut wins = [0.0_f64; 3];
+    for row in &design {
+        let values: Vec<f64> = ["none", "equal", "usage"]
+            .iter()
+            .map(|s| row[&format!("{s}:survival_at_horizon")].parse().unwrap())
+            .collect();
+        let best = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let tied = values.iter().filter(|&&v| v == best).count() as f64;
+        for (w, v) in wins.iter_mut().zip(&values) {
+            if *v == best {
+                *w += 1.0 / tied;
+            }
+        }
+    }
+    let leader = (0..3)
+        .max_by(|&a, &b| wins[a].total_cmp(&wins[b]).then(b.cmp(&a)))
+        .unwrap();
+    let sentence = format!(
+        "“{}” at {:.0}% of the {} design points",
+        ["none", "equal", "usage"][leader],
+        100.0 * wins[leader] / design.len() as f64,
+        design.len()
+    );
+    assert!(html.contains(&sentence), "no {sentence:?}");
+
+    // `fundsim report` re-renders it byte for byte, and the manifest stays as it was.
+    let manifest = fs::read(folder.join("manifest.json")).unwrap();
+    let original = fs::read(folder.join("report.html")).unwrap();
+    fs::remove_file(folder.join("report.html")).unwrap();
+    fundsim(dir.path())
+        .args(["report", "morris", "--quiet"])
+        .assert()
+        .success();
+    assert!(fs::read(folder.join("report.html")).unwrap() == original);
+    assert!(fs::read(folder.join("manifest.json")).unwrap() == manifest);
+
+    // The folder is a function of its inputs: no thread count or wall time, and the same
+    // bytes with two threads.
+    let json: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    assert!(json.get("threads").is_none() && json.get("wall_time_seconds").is_none());
+    assert!(
+        json["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "report.html")
+    );
+    analyse(dir.path(), "morris", "again", &["--threads", "2"]);
+    let (one, two) = (
+        folder_files(&folder),
+        folder_files(&dir.path().join("again")),
+    );
+    assert_eq!(
+        one.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        two.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for ((name, a), (_, b)) in one.iter().zip(&two) {
+        assert!(a == b, "{name} differs between 1 and 2 threads");
+    }
+}
+
+#[test]
+fn the_sobol_report_shows_intervals_and_whether_n_was_enough() {
+    let dir = TempDir::new().unwrap();
+    fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
+    analyse(dir.path(), "sobol", "sobol", &["--samples", "64"]);
+    let folder = dir.path().join("sobol");
+    let html = text(&folder.join("report.html"));
+    assert_self_contained(&html);
+    let drivers = table(&html, "drivers-sobol-survival_at_horizon");
+    assert_eq!(row_labels(drivers)[0], "attrition");
+    assert!(drivers.contains("S1 "));
+    // The total index of attrition for `none` with its bootstrap interval.
+    let indices = csv_rows(&folder.join("indices.csv"));
+    let total = indices
+        .iter()
+        .find(|r| {
+            r["metric"] == "survival_at_horizon"
+                && r["strategy"] == "none"
+                && r["versus"].is_empty()
+                && r["parameter"] == "attrition"
+                && r["index"] == "total"
+        })
+        .unwrap();
+    let number = |column: &str| total[column].parse::<f64>().unwrap();
+    assert!(number("ci_low") > 0.1 && number("value") > 0.5, "{total:?}");
+    let cell = format!(
+        "{:.2}<br><span class=\"note\">{:.2}–{:.2}</span>",
+        number("value"),
+        number("ci_low"),
+        number("ci_high")
+    );
+    assert!(drivers.contains(&cell), "no {cell:?} in {drivers}");
+
+    // The convergence table: N/4, N/2 and N, and a verdict on N.
+    assert!(html.contains("<section id=\"convergence\">"));
+    let detail = table(&html, "convergence-detail");
+    for n in ["16", "32", "64"] {
+        assert!(
+            detail.contains(&format!("<td class=\"text\">{n}</td>")),
+            "N = {n}"
+        );
+    }
+    let verdict = &html[html.find("<strong>Verdict.</strong>").unwrap()..];
+    assert!(
+        verdict.starts_with("<strong>Verdict.</strong> N = 64 was"),
+        "{}",
+        &verdict[..200]
+    );
+    let convergence = table(&html, "convergence-table");
+    let scalar_and_yearly = csv_rows(&folder.join("outputs.csv"))
+        .iter()
+        .filter(|r| !r["noise_share"].is_empty())
+        .count();
+    assert_eq!(convergence.matches("<tr>").count(), 1 + scalar_and_yearly);
+
+    let original = fs::read(folder.join("report.html")).unwrap();
+    fs::write(folder.join("report.html"), "stale").unwrap();
+    fundsim(dir.path())
+        .args(["report", "sobol", "--quiet"])
+        .assert()
+        .success();
+    assert!(fs::read(folder.join("report.html")).unwrap() == original);
+
+    // With one sample size only, the report says the table cannot judge N.
+    analyse(
+        dir.path(),
+        "sobol",
+        "small",
+        &["--samples", "16", "--no-charts"],
+    );
+    let html = text(&dir.path().join("small/report.html"));
+    assert!(html.contains("a single sample size (N = 16)"));
+    assert!(!html.contains("<svg"));
 }

@@ -219,8 +219,6 @@ pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
         "grid_months": result.target.months.len(),
         "evaluations": result.fit.evaluations,
         "converged": result.fit.converged,
-        "threads": pool.current_num_threads(),
-        "wall_time_seconds": started.elapsed().as_secs_f64(),
         "params": result.params,
         "files": files,
     });
@@ -230,11 +228,12 @@ pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
     if !args.quiet {
         print_fit(&result);
         println!(
-            "\n{} evaluations, distance {:.2} over {} months; {:.1} s; results in {}",
+            "\n{} evaluations, distance {:.2} over {} months; {:.1} s on {} threads; results in {}",
             result.fit.evaluations,
             result.fit.distance,
             result.target.months.len(),
             started.elapsed().as_secs_f64(),
+            pool.current_num_threads(),
             folder.display()
         );
     }

@@ -329,15 +329,7 @@ pub(super) fn destination(
 
 /// A name safe in a file name.
 pub(super) fn file_safe(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    crate::plot::sensitivity::file_safe(name)
 }
 
 fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, CliError> {
@@ -832,10 +824,13 @@ pub fn execute(args: SensitivityArgs) -> Result<(), CliError> {
             }
         }
     }
+    files.push(crate::report::FILE.into());
     let manifest = serde_json::json!({
         "fundsim_version": crate::VERSION,
         "command": "sensitivity",
         "method": match method { Method::Morris => "morris", Method::Sobol => "sobol" },
+        "scenario_name": setup.loaded.scenario.name,
+        "scenario_description": setup.loaded.scenario.description,
         "scenario_origin": setup.loaded.origin,
         "scenario_hash": setup.loaded.scenario.hash(),
         "seed": seed,
@@ -845,14 +840,20 @@ pub fn execute(args: SensitivityArgs) -> Result<(), CliError> {
         "levels": (method == Method::Morris).then_some(spec.levels),
         "design_points": unit_points.len(),
         "bootstrap_resamples": resamples,
-        "threads": setup.pool.current_num_threads(),
-        "wall_time_seconds": started.elapsed().as_secs_f64(),
         "parameters": parameters,
         "metrics": metrics,
+        "strategies": setup.loaded.scenario.strategies.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        "strategy_filter": args.strategies,
+        "versus": versus,
         "files": files,
     });
     let manifest =
         serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    // The report is drawn from the staged tables and charts, as `fundsim report` draws
+    // it from the finished folder: the same bytes either way.
+    let report = crate::report::sensitivity::render_folder(staged.staging_path(), &manifest)
+        .map_err(|e| CliError::Failure(format!("cannot write the report: {e}")))?;
+    staged.write(crate::report::FILE, report.as_bytes())?;
     let folder = staged.finish(&manifest)?;
     if !args.quiet {
         println!(
@@ -872,9 +873,10 @@ pub fn execute(args: SensitivityArgs) -> Result<(), CliError> {
             println!("{line}");
         }
         println!(
-            "\n{} design points in {simulated_seconds:.1} s on {} threads; results in {}",
+            "\n{} design points in {simulated_seconds:.1} s on {} threads ({:.1} s in all); results and report.html in {}",
             unit_points.len(),
             setup.pool.current_num_threads(),
+            started.elapsed().as_secs_f64(),
             folder.display()
         );
     }
@@ -901,15 +903,7 @@ fn chart_groups(labels: &[Label]) -> Vec<Vec<usize>> {
 }
 
 fn chart_name(method: &str, label: &Label) -> String {
-    if label.versus.is_empty() {
-        format!("{method}-{}", file_safe(&label.metric))
-    } else {
-        format!(
-            "{method}-{}-vs-{}",
-            file_safe(&label.metric),
-            file_safe(&label.versus)
-        )
-    }
+    crate::plot::sensitivity::chart_stem(method, &label.metric, &label.versus)
 }
 
 fn chart_subtitle(label: &Label, what: &str) -> String {

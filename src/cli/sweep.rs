@@ -201,8 +201,6 @@ pub fn execute(args: SweepArgs) -> Result<(), CliError> {
         "replications_per_point": model.replications,
         "axes": result.axes.iter().map(|a| serde_json::json!({"path": a.path, "values": a.values})).collect::<Vec<_>>(),
         "metrics": metrics,
-        "threads": setup.pool.current_num_threads(),
-        "wall_time_seconds": started.elapsed().as_secs_f64(),
         "files": files,
     });
     let manifest =
@@ -236,9 +234,10 @@ pub fn execute(args: SweepArgs) -> Result<(), CliError> {
             println!();
         }
         println!(
-            "\n{} points in {:.1} s; results in {}",
+            "\n{} points in {:.1} s on {} threads; results in {}",
             result.points.len(),
             started.elapsed().as_secs_f64(),
+            setup.pool.current_num_threads(),
             folder.display()
         );
     }

@@ -186,6 +186,31 @@ impl BarChart {
     }
 }
 
+/// A name safe in a file name: ASCII letters, digits, `-`, `_` and `.` kept, anything
+/// else `_`.
+pub fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The file stem (under `charts/`) of the chart of one metric and comparison:
+/// `morris-survival_at_horizon`, or `sobol-survival_at_horizon-vs-none` for the
+/// strategies' paired differences to `none` (`versus` empty for levels).
+pub fn chart_stem(method: &str, metric: &str, versus: &str) -> String {
+    if versus.is_empty() {
+        format!("{method}-{}", file_safe(metric))
+    } else {
+        format!("{method}-{}-vs-{}", file_safe(metric), file_safe(versus))
+    }
+}
+
 /// Width of the column of parameter labels.
 const LABEL_WIDTH: u32 = 400;
 

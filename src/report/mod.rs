@@ -10,6 +10,7 @@
 mod describe;
 mod findings;
 mod html;
+pub mod sensitivity;
 mod tables;
 
 use std::fmt::Write as _;
@@ -41,33 +42,7 @@ pub fn render_with_charts(data: &RunData, charts: &[(ChartKind, String)]) -> Str
         "Funding strategies compared: scenario “{}”",
         info.scenario_name
     );
-    let _ = write!(
-        out,
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="fundsim {version}">
-<title>{title}</title>
-<style>
-/* The font embedded below is DejaVu Sans; its licence travels with every copy:
-{licence}*/
-@font-face {{ font-family: "DejaVu Sans"; font-style: normal; font-weight: 400;
-  src: url(data:font/ttf;base64,{font}) format("truetype"); }}
-{css}</style>
-</head>
-<body>
-<main>
-<header>
-<h1>{title}</h1>
-"#,
-        version = escape(&info.fundsim_version),
-        title = escape(&title),
-        font = html::base64(style::regular_font_bytes()),
-        licence = style::FONT_LICENCE.replace("*/", "* /"),
-        css = html::CSS,
-    );
+    document_head(&mut out, &title, &info.fundsim_version);
     if !info.scenario_description.is_empty() {
         let _ = writeln!(
             out,
@@ -160,6 +135,38 @@ pub fn render_with_charts(data: &RunData, charts: &[(ChartKind, String)]) -> Str
         style::thousands(info.replications as f64),
     );
     out
+}
+
+/// The start of a brief: doctype, head (style sheet, embedded font), and the opening of
+/// `<main>` and `<header>` with the title.
+fn document_head(out: &mut String, title: &str, version: &str) {
+    let _ = write!(
+        out,
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="fundsim {version}">
+<title>{title}</title>
+<style>
+/* The font embedded below is DejaVu Sans; its licence travels with every copy:
+{licence}*/
+@font-face {{ font-family: "DejaVu Sans"; font-style: normal; font-weight: 400;
+  src: url(data:font/ttf;base64,{font}) format("truetype"); }}
+{css}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>{title}</h1>
+"#,
+        version = escape(version),
+        title = escape(title),
+        font = html::base64(style::regular_font_bytes()),
+        licence = style::FONT_LICENCE.replace("*/", "* /"),
+        css = html::CSS,
+    );
 }
 
 /// The method section: replications, seed, common random numbers, Monte Carlo error.

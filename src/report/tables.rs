@@ -128,7 +128,7 @@ pub fn strategy_table(data: &RunData) -> String {
 }
 
 /// What a metric of `summary.csv` means.
-fn metric_description(name: &str) -> &'static str {
+pub(super) fn metric_description(name: &str) -> &'static str {
     if let Some(metric) = crate::stats::Metric::from_name(name) {
         return metric.description();
     }

@@ -22,7 +22,7 @@ use crate::scenario::validate::Checker;
 
 /// How an uncertain input is distributed. Every distribution has a finite range, so the
 /// ends of a Morris grid map to finite values.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "distribution", rename_all = "kebab-case")]
 pub enum Distribution {
     /// Uniform on `[low, high]`.
@@ -243,7 +243,8 @@ pub fn normal_quantile(p: f64) -> f64 {
 }
 
 /// One uncertain input: a numeric scenario field by its dotted path, and its distribution.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Serialized (flat) into the manifest of `fundsim sensitivity`, and read back from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UncertainParameter {
     /// Dotted path, as for `scenario::parse_with_overrides` (`model.attrition_hazard`).
     pub path: String,
