@@ -69,7 +69,10 @@ impl Checkpoints {
     /// job; a missing, damaged or foreign checkpoint is `Err` with the reason.
     pub fn load(&self) -> Result<BlockTree, String> {
         let bytes = fs::read(&self.path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "no checkpoint of this run was found".to_string(),
+            std::io::ErrorKind::NotFound => format!(
+                "no checkpoint of this run was found ({})",
+                self.path.display()
+            ),
             _ => format!("cannot read {}: {e}", self.path.display()),
         })?;
         let damaged = || format!("the checkpoint {} is damaged", self.path.display());

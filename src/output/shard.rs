@@ -158,6 +158,12 @@ pub struct Shard {
 /// [`ShardError`] naming the folder and what is wrong with it.
 pub fn read(path: &Path) -> Result<Shard, ShardError> {
     let name = path.display().to_string();
+    if !path.is_dir() {
+        return Err(ShardError::NotAShard {
+            path: name,
+            reason: "it is not a folder".into(),
+        });
+    }
     let read_file = |file: &str| {
         fs::read(path.join(file)).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ShardError::NotAShard {
