@@ -424,3 +424,23 @@ fn compare_ranks_strategies_with_paired_differences() {
         .success()
         .stdout(predicate::str::starts_with("rank,strategy,mean"));
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    use std::process::Stdio;
+    let dir = TempDir::new().unwrap();
+    let scenario = small_scenario(dir.path());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fundsim"))
+        .current_dir(dir.path())
+        .args(["compare", &scenario, "--by", "abandonments"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `| head -0`: the reader is gone before the results are written (the
+    // simulation takes a while), so every write meets a closed pipe.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
