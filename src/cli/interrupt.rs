@@ -116,12 +116,28 @@ impl Interrupt {
     /// Turns a failed simulation into the error to report: an interruption (the staging
     /// folder is removed as the caller returns) or a failure.
     pub fn failed(&self, reason: impl std::fmt::Display) -> CliError {
+        self.failed_keeping(reason, None)
+    }
+
+    /// As [`Interrupt::failed`], for a run whose completed blocks are saved in the
+    /// checkpoint `checkpoint` (when it exists) to be resumed.
+    pub fn failed_keeping(
+        &self,
+        reason: impl std::fmt::Display,
+        checkpoint: Option<&Path>,
+    ) -> CliError {
         let _state = state();
         if CANCEL.load(Ordering::SeqCst) {
             REPORTED.store(true, Ordering::SeqCst);
-            CliError::Interrupted(format!(
-                "{reason}; nothing was kept: the unfinished run folder was removed"
-            ))
+            CliError::Interrupted(match checkpoint.filter(|path| path.exists()) {
+                None => {
+                    format!("{reason}; nothing was kept: the unfinished run folder was removed")
+                }
+                Some(path) => format!(
+                    "{reason}; the unfinished run folder was removed, the completed replications are saved in {}: run the same command with --resume to continue",
+                    path.display()
+                ),
+            })
         } else {
             CliError::Failure(reason.to_string())
         }

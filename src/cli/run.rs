@@ -162,12 +162,17 @@ pub(super) fn execute_with(
                 checkpoints.save(tree, cancel.load(Ordering::SeqCst));
             };
             pool.install(|| {
-                engine::run_blocks(&scenario, portfolio, &config, blocks.clone(), done, on_wave, cancel)
+                engine::run_blocks(
+                    &scenario,
+                    portfolio,
+                    &config,
+                    blocks.clone(),
+                    done,
+                    on_wave,
+                    cancel,
+                )
             })
-            .map_err(|e| {
-                let kept = format!("{e}; the completed blocks are saved: run the same command with --resume to continue");
-                interrupt.failed(kept)
-            })?
+            .map_err(|e| interrupt.failed_keeping(e, Some(checkpoints.path())))?
         }
     };
     bar.finish_and_clear();
