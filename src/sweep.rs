@@ -106,11 +106,46 @@ pub struct SweepResult {
     pub estimates: Vec<Vec<Estimate>>,
 }
 
+/// The points of the sweep's grid ([`grid`]), refused when there are more than
+/// [`MAX_POINTS`].
+///
+/// # Errors
+/// [`ModelError::Usage`] for a grid that is too large.
+pub fn design(axes: &[Axis]) -> Result<Vec<Vec<f64>>, ModelError> {
+    let points = grid(axes);
+    if points.len() > MAX_POINTS {
+        return Err(ModelError::Usage(format!(
+            "the grid has {} points; at most {MAX_POINTS}",
+            points.len()
+        )));
+    }
+    Ok(points)
+}
+
+/// Evaluates `points` (all of a [`design`] or a contiguous share of it) with `model`'s
+/// seed and replications: one estimate per output, in point order.
+///
+/// # Errors
+/// The first [`ModelError`] in point order (a path that is not a field, a value out of
+/// range, a cancelled run).
+pub fn evaluate(
+    model: &ScenarioModel,
+    axes: &[Axis],
+    points: &[Vec<f64>],
+    outputs: &[Output],
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Vec<Vec<Estimate>>, ModelError> {
+    let paths: Vec<String> = axes.iter().map(|a| a.path.clone()).collect();
+    let integer = vec![false; axes.len()]; // the axes were rounded already
+    model.evaluate_points(&paths, &integer, points, outputs, progress, cancel)
+}
+
 /// Runs the sweep: every grid point with `model`'s seed and replications.
 ///
 /// # Errors
-/// The first [`ModelError`] in grid order (a path that is not a field, a value out of
-/// range, a cancelled run).
+/// The first [`ModelError`] in grid order (a grid that is too large, a path that is not
+/// a field, a value out of range, a cancelled run).
 pub fn run(
     model: &ScenarioModel,
     axes: Vec<Axis>,
@@ -118,16 +153,8 @@ pub fn run(
     progress: &(dyn Fn(u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<SweepResult, ModelError> {
-    let points = grid(&axes);
-    if points.len() > MAX_POINTS {
-        return Err(ModelError::Usage(format!(
-            "the grid has {} points; at most {MAX_POINTS}",
-            points.len()
-        )));
-    }
-    let paths: Vec<String> = axes.iter().map(|a| a.path.clone()).collect();
-    let integer = vec![false; axes.len()]; // the axes were rounded already
-    let estimates = model.evaluate_points(&paths, &integer, &points, outputs, progress, cancel)?;
+    let points = design(&axes)?;
+    let estimates = evaluate(model, &axes, &points, outputs, progress, cancel)?;
     Ok(SweepResult {
         axes,
         points,

@@ -13,6 +13,7 @@ use clap::{Args, Parser};
 use super::{Cli, CliError, Command};
 use crate::engine::BlockTree;
 use crate::output::shard::{self, Shard, ShardError};
+use crate::stats::Estimate;
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -140,6 +141,34 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
                 }),
             )
         }
+        Command::Sweep(mut sweep) => {
+            sweep.out = Some(require_out()?);
+            sweep.force = args.force;
+            sweep.quiet = args.quiet;
+            sweep.no_charts = args.no_charts;
+            let state = combined_points(&shards)?;
+            super::sweep::execute_with(
+                sweep,
+                Some(Merged {
+                    state,
+                    scenario_hash,
+                }),
+            )
+        }
+        Command::Sensitivity(mut sensitivity) => {
+            sensitivity.out = Some(require_out()?);
+            sensitivity.force = args.force;
+            sensitivity.quiet = args.quiet;
+            sensitivity.no_charts = args.no_charts;
+            let state = combined_points(&shards)?;
+            super::sensitivity::execute_with(
+                sensitivity,
+                Some(Merged {
+                    state,
+                    scenario_hash,
+                }),
+            )
+        }
         other => Err(CliError::Usage(format!(
             "shards of `{}` cannot be merged by this fundsim ({other:?})",
             job.command
@@ -155,6 +184,37 @@ fn combined_tree(shards: &[Shard]) -> Result<BlockTree, CliError> {
         total.absorb(tree);
     }
     Ok(total)
+}
+
+/// The design-point estimates of the shards (`sweep`, `sensitivity`), concatenated in
+/// shard order: the estimates of every point of the design, in point order.
+fn combined_points(shards: &[Shard]) -> Result<Vec<Vec<Estimate>>, CliError> {
+    let mut all = Vec::new();
+    for shard in shards {
+        let manifest = &shard.manifest;
+        if manifest.units != "points" {
+            return Err(CliError::Usage(format!(
+                "{} holds {}, a `{}` shard holds design points",
+                shard.path.display(),
+                manifest.units,
+                manifest.job.command
+            )));
+        }
+        let part: Vec<Vec<Estimate>> = decode(&shard.path, &shard.state)?;
+        if part.len() as u64 != manifest.end - manifest.first {
+            return Err(CliError::Usage(format!(
+                "{}: {} holds {} design points, its manifest says {} ({}..{}); compute this shard again",
+                shard.path.display(),
+                shard::STATE,
+                part.len(),
+                manifest.end - manifest.first,
+                manifest.first,
+                manifest.end
+            )));
+        }
+        all.extend(part);
+    }
+    Ok(all)
 }
 
 /// Decodes a shard's state.

@@ -4,6 +4,7 @@
 //! outputs to read, the output folder and the progress bar.
 
 use std::io::IsTerminal;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -13,14 +14,18 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
 use super::common::SimulationArgs;
+use super::merge::Merged;
+use super::shard::{self, ShardArg, ShardSpec};
 use crate::input::{LoadedScenario, load_scenario};
+use crate::output::shard::Job;
 use crate::output::{Destination, StagedRun, tables::number};
 use crate::plot::sensitivity::{BarChart, BarKind, BarSeries, Heading, Whisker, render};
 use crate::scenario::{self, PortfolioSpec, Scenario};
 use crate::sensitivity::{
-    self, Method, MonteCarloNoise, MorrisDesign, Output, PortfolioSource, Quantity, SaltelliDesign,
-    ScenarioModel, UncertainParameter, sobol,
+    self, Method, ModelError, MonteCarloNoise, MorrisDesign, Output, PortfolioSource, Quantity,
+    SaltelliDesign, ScenarioModel, UncertainParameter, sobol,
 };
+use crate::stats::Estimate;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum MethodArg {
@@ -82,6 +87,8 @@ pub struct SensitivityArgs {
     /// Write the tables only, no charts.
     #[arg(long)]
     pub no_charts: bool,
+    #[command(flatten)]
+    pub shard: ShardArg,
 }
 
 /// A scenario ready for analysis.
@@ -327,6 +334,141 @@ pub(super) fn destination(
     }
 }
 
+/// The folder a design's points are written to: with `--shard`, the shard folder (`--out`
+/// is required); otherwise `--out`, or `outputs/<scenario>-<kind>/run-NNN`.
+pub(super) fn design_destination(
+    shard: Option<ShardSpec>,
+    out: Option<PathBuf>,
+    force: bool,
+    scenario: &str,
+    kind: &str,
+) -> Result<Destination, CliError> {
+    match shard {
+        Some(_) => shard::destination(out.as_deref(), force),
+        None => Ok(destination(out, force, scenario, kind)),
+    }
+}
+
+/// Which points of a design this process evaluates. The one place where `sweep` and
+/// `sensitivity` evaluate their design points, whole, sharded or merged.
+pub(super) enum Share {
+    /// Every point.
+    All,
+    /// Shard K of N: its contiguous share of the points (the other shards evaluate the
+    /// rest).
+    Shard(ShardSpec),
+    /// None: the estimates of every point, from the shards (`fundsim merge`).
+    Merged(Vec<Vec<Estimate>>),
+}
+
+impl Share {
+    pub fn new(shard: Option<ShardSpec>, merged: Option<Vec<Vec<Estimate>>>) -> Self {
+        match (merged, shard) {
+            (Some(estimates), _) => Self::Merged(estimates),
+            (None, Some(spec)) => Self::Shard(spec),
+            (None, None) => Self::All,
+        }
+    }
+
+    /// The estimates of this process's points of a design of `points` points, with
+    /// `outputs` estimates each, in point order: `evaluate` (given the range of points,
+    /// a progress callback and a cancel flag) runs in `pool` behind a progress bar of
+    /// `what`; merged estimates are checked to cover the design and simulate nothing.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] when merged estimates do not fit the design,
+    /// [`CliError::Failure`] when an evaluation fails.
+    pub fn estimates(
+        self,
+        (points, outputs): (usize, usize),
+        pool: &rayon::ThreadPool,
+        quiet: bool,
+        what: &str,
+        evaluate: impl FnOnce(
+            Range<usize>,
+            &(dyn Fn(u64) + Sync),
+            &AtomicBool,
+        ) -> Result<Vec<Vec<Estimate>>, ModelError>
+        + Send,
+    ) -> Result<Vec<Vec<Estimate>>, CliError> {
+        let range = match self {
+            Self::Merged(estimates) => {
+                if estimates.len() != points {
+                    return Err(CliError::Usage(format!(
+                        "the shards hold {} design points, the design has {points}; compute the shards again",
+                        estimates.len()
+                    )));
+                }
+                if let Some(row) = estimates.iter().find(|row| row.len() != outputs) {
+                    return Err(CliError::Usage(format!(
+                        "the shards hold {} outputs per design point, the job has {outputs}; compute the shards again",
+                        row.len()
+                    )));
+                }
+                return Ok(estimates);
+            }
+            Self::All => 0..points,
+            Self::Shard(spec) => {
+                let share = spec.share(points as u64);
+                share.start as usize..share.end as usize
+            }
+        };
+        let bar = progress_bar(range.len() as u64, quiet, what);
+        let cancel = AtomicBool::new(false);
+        let estimates = pool
+            .install(|| evaluate(range, &|done| bar.set_position(done), &cancel))
+            .map_err(|e| CliError::Failure(e.to_string()))?;
+        bar.finish_and_clear();
+        Ok(estimates)
+    }
+}
+
+/// The job a shard of `command` (`sweep` or `sensitivity`) belongs to.
+///
+/// # Errors
+/// [`CliError::Failure`] when the working folder cannot be determined.
+pub(super) fn design_job(command: &str, setup: &Setup) -> Result<Job, CliError> {
+    Ok(Job {
+        command: command.into(),
+        arguments: shard::job_arguments(),
+        working_dir: shard::working_dir()?,
+        scenario_origin: setup.loaded.origin.clone(),
+        scenario_hash: setup.loaded.scenario.hash(),
+        seed: setup.model.seed,
+        replications: setup.model.replications,
+    })
+}
+
+/// Writes shard `spec`'s estimates of a design of `points` points as a shard folder, and
+/// says so unless `quiet`.
+///
+/// # Errors
+/// [`CliError::Failure`] when the folder cannot be written.
+pub(super) fn write_design_shard(
+    staged: StagedRun,
+    job: Job,
+    spec: ShardSpec,
+    points: usize,
+    estimates: &[Vec<Estimate>],
+    quiet: bool,
+    started: Instant,
+) -> Result<(), CliError> {
+    let folder = shard::write(staged, job, spec, "points", points as u64, &estimates)?;
+    if !quiet {
+        let share = spec.share(points as u64);
+        println!(
+            "shard {}/{}: design points {}..{} of {points} in {:.1} s; results in {}",
+            spec.index,
+            spec.count,
+            share.start,
+            share.end,
+            started.elapsed().as_secs_f64(),
+            folder.display()
+        );
+    }
+    Ok(())
+}
+
 /// A name safe in a file name.
 pub(super) fn file_safe(name: &str) -> String {
     crate::plot::sensitivity::file_safe(name)
@@ -378,6 +520,15 @@ fn write_listed(
 }
 
 pub fn execute(args: SensitivityArgs) -> Result<(), CliError> {
+    execute_with(args, None)
+}
+
+/// Runs the analysis, or with `merged` (the estimates of every design point, from the
+/// shards of `fundsim merge`) writes its folder from them instead of simulating.
+pub(super) fn execute_with(
+    args: SensitivityArgs,
+    merged: Option<Merged<Vec<Vec<Estimate>>>>,
+) -> Result<(), CliError> {
     let started = Instant::now();
     let simulation = Choice {
         scenario: args.scenario.as_deref(),
@@ -402,6 +553,9 @@ pub fn execute(args: SensitivityArgs) -> Result<(), CliError> {
             setup.loaded.origin
         )));
     };
+    if let Some(merged) = &merged {
+        merged.check_scenario(&setup.loaded.origin, &setup.loaded.scenario.hash())?;
+    }
     let baseline = setup.loaded.scenario.baseline_index();
     let versus = if args.versus.is_empty() {
         vec![setup.loaded.scenario.strategies[baseline].name.clone()]
@@ -458,7 +612,12 @@ pub fn execute(args: SensitivityArgs) -> Result<(), CliError> {
             (design.points(), Some(design))
         }
     };
-    let destination = destination(
+    let job = match args.shard.shard {
+        Some(_) => Some(design_job("sensitivity", &setup)?),
+        None => None,
+    };
+    let destination = design_destination(
+        args.shard.shard,
         args.out.clone(),
         args.force,
         &setup.loaded.scenario.name,
@@ -466,25 +625,36 @@ pub fn execute(args: SensitivityArgs) -> Result<(), CliError> {
             Method::Morris => "morris",
             Method::Sobol => "sobol",
         },
-    );
+    )?;
     let staged = StagedRun::prepare(destination)?;
-    let bar = progress_bar(unit_points.len() as u64, args.quiet, "design points");
-    let cancel = AtomicBool::new(false);
-    let estimates = setup
-        .pool
-        .install(|| {
+    let estimates = Share::new(args.shard.shard, merged.map(|m| m.state)).estimates(
+        (unit_points.len(), outputs.len()),
+        &setup.pool,
+        args.quiet,
+        "design points",
+        |range, progress, cancel| {
             sensitivity::evaluate_design(
                 model,
                 parameters,
                 &integer,
-                &unit_points,
+                &unit_points[range],
                 &outputs,
-                &|done| bar.set_position(done),
-                &cancel,
+                progress,
+                cancel,
             )
-        })
-        .map_err(|e| CliError::Failure(e.to_string()))?;
-    bar.finish_and_clear();
+        },
+    )?;
+    if let (Some(spec), Some(job)) = (args.shard.shard, job) {
+        return write_design_shard(
+            staged,
+            job,
+            spec,
+            unit_points.len(),
+            &estimates,
+            args.quiet,
+            started,
+        );
+    }
     let simulated_seconds = started.elapsed().as_secs_f64();
 
     let mut files: Vec<String> = Vec::new();

@@ -3,20 +3,23 @@
 //! parameter) or heat maps (two).
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use clap::Args;
 
 use super::CliError;
 use super::common::SimulationArgs;
+use super::merge::Merged;
 use super::sensitivity::{
-    destination, file_safe, progress_bar, resolve_outputs, setup, strategy_filter, write_csv,
+    Share, design_destination, design_job, file_safe, resolve_outputs, setup, strategy_filter,
+    write_csv, write_design_shard,
 };
+use super::shard::ShardArg;
 use crate::output::{StagedRun, tables::number};
 use crate::plot::sensitivity::{Heading, Whisker, render};
 use crate::plot::sweep::{SweepChart, SweepSeries, compact};
-use crate::sweep::{self, Axis};
+use crate::stats::Estimate;
+use crate::sweep::{self, Axis, SweepResult};
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
@@ -45,9 +48,20 @@ pub struct SweepArgs {
     /// Write the table only, no charts.
     #[arg(long)]
     pub no_charts: bool,
+    #[command(flatten)]
+    pub shard: ShardArg,
 }
 
 pub fn execute(args: SweepArgs) -> Result<(), CliError> {
+    execute_with(args, None)
+}
+
+/// Sweeps, or with `merged` (the estimates of every grid point, from the shards of
+/// `fundsim merge`) writes the sweep's folder from them instead of simulating.
+pub(super) fn execute_with(
+    args: SweepArgs,
+    merged: Option<Merged<Vec<Vec<Estimate>>>>,
+) -> Result<(), CliError> {
     let started = Instant::now();
     if args.params.len() > 2 {
         return Err(CliError::Usage(
@@ -69,6 +83,9 @@ pub fn execute(args: SweepArgs) -> Result<(), CliError> {
         |scenario| scenario.run.replications,
         strategy_filter(&args.strategies, &[]),
     )?;
+    if let Some(merged) = &merged {
+        merged.check_scenario(&setup.loaded.origin, &setup.loaded.scenario.hash())?;
+    }
     let model = &setup.model;
     for axis in &mut axes {
         if model.is_integer_field(&axis.path) {
@@ -91,28 +108,43 @@ pub fn execute(args: SweepArgs) -> Result<(), CliError> {
         &args.strategies,
         &[],
     )?;
-    let staged = StagedRun::prepare(destination(
+    let points = sweep::design(&axes).map_err(|e| CliError::Failure(e.to_string()))?;
+    let job = match args.shard.shard {
+        Some(_) => Some(design_job("sweep", &setup)?),
+        None => None,
+    };
+    let staged = StagedRun::prepare(design_destination(
+        args.shard.shard,
         args.out.clone(),
         args.force,
         &setup.loaded.scenario.name,
         "sweep",
-    ))?;
-    let points: usize = axes.iter().map(|a| a.values.len()).product();
-    let bar = progress_bar(points as u64, args.quiet, "sweep points");
-    let cancel = AtomicBool::new(false);
-    let result = setup
-        .pool
-        .install(|| {
-            sweep::run(
-                model,
-                axes,
-                &outputs,
-                &|done| bar.set_position(done),
-                &cancel,
-            )
-        })
-        .map_err(|e| CliError::Failure(e.to_string()))?;
-    bar.finish_and_clear();
+    )?)?;
+    let estimates = Share::new(args.shard.shard, merged.map(|m| m.state)).estimates(
+        (points.len(), outputs.len()),
+        &setup.pool,
+        args.quiet,
+        "sweep points",
+        |range, progress, cancel| {
+            sweep::evaluate(model, &axes, &points[range], &outputs, progress, cancel)
+        },
+    )?;
+    if let (Some(spec), Some(job)) = (args.shard.shard, job) {
+        return write_design_shard(
+            staged,
+            job,
+            spec,
+            points.len(),
+            &estimates,
+            args.quiet,
+            started,
+        );
+    }
+    let result = SweepResult {
+        axes,
+        points,
+        estimates,
+    };
 
     let mut header: Vec<&str> = result.axes.iter().map(|a| a.path.as_str()).collect();
     header.extend(["strategy", "metric", "mean", "ci_low", "ci_high", "mcse"]);

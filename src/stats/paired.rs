@@ -57,7 +57,7 @@ impl CoMoments {
 }
 
 /// A point estimate with its 95% interval and Monte Carlo standard error.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub mean: f64,
     pub low: f64,
