@@ -219,6 +219,14 @@ fn signals_at_random_moments_never_leave_a_folder_that_looks_complete() {
                     assert!(stopped < STOP_LIMIT, "{context}\ntook {stopped:?}");
                     if complete {
                         assert!(stderr.contains("kept the complete run folder"), "{context}");
+                    } else if stderr.contains("with --resume to continue") {
+                        // The blocks done were saved: the checkpoint it names exists.
+                        let saved = stderr
+                            .split("saved in ")
+                            .nth(1)
+                            .and_then(|rest| rest.split(':').next())
+                            .unwrap_or_else(|| panic!("{context}"));
+                        assert!(dir.path().join(saved).is_file(), "{context}");
                     } else {
                         assert!(stderr.contains("nothing was"), "{context}");
                     }
