@@ -1,0 +1,109 @@
+//! A fixed workload for profilers (callgrind, perf): no timing, no criterion.
+//!
+//! `cargo bench --bench profile -- simulate <strategy|all> <replications> [scenario]`
+//! runs `model::simulate` on a built-in scenario (default `stf`) for that many replications (seed 20261128) and
+//! prints a checksum, so that `valgrind --tool=callgrind` counts the instructions of a
+//! known number of project-months. See docs/performance.md.
+
+use std::hint::black_box;
+
+use fundsim::model::{Trajectory, World, simulate};
+use fundsim::scenario::{builtin, parse_str};
+
+const SEED: u64 = 20_261_128;
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let mode = args.first().map_or("simulate", String::as_str);
+    let strategy = args.get(1).map_or("all", String::as_str);
+    let replications: u64 = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(16);
+    let name = args.get(3).map_or("stf", String::as_str);
+    let scenario = parse_str(builtin(name).expect("a built-in scenario"), name).expect("it parses");
+    let portfolio = fundsim::input::synthetic_portfolio(&scenario).expect("a synthetic portfolio");
+    let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
+    let strategies: Vec<_> = scenario
+        .strategies
+        .iter()
+        .filter(|s| strategy == "all" || s.name == strategy)
+        .collect();
+    assert!(!strategies.is_empty(), "no strategy named {strategy}");
+    let mut digest = 0xcbf2_9ce4_8422_2325_u64;
+    let mut trajectory = Trajectory::default();
+    match mode {
+        "simulate" => {
+            for replication in 0..replications {
+                for s in &strategies {
+                    let rule = s.rule.build();
+                    simulate(
+                        &world,
+                        &s.name,
+                        rule.as_ref(),
+                        s.timing,
+                        SEED,
+                        black_box(replication),
+                        &mut trajectory,
+                    );
+                    digest = fingerprint(digest, &trajectory);
+                }
+            }
+        }
+        other => panic!("unknown mode {other}"),
+    }
+    let project_months = replications
+        * strategies.len() as u64
+        * world.project_count() as u64
+        * u64::from(scenario.fund.horizon_months);
+    println!(
+        "{mode} {strategy} replications={replications} project_months={project_months} fingerprint={digest:016x}"
+    );
+}
+
+/// Folds every output of a trajectory, bit for bit, into a running FNV-1a digest: two
+/// builds that print the same fingerprint simulated the same trajectories.
+fn fingerprint(digest: u64, t: &Trajectory) -> u64 {
+    let floats = [
+        &t.weighted_surviving,
+        &t.maintainers,
+        &t.backlog,
+        &t.open_vulnerabilities,
+        &t.spent_eur,
+        &t.received_eur,
+        &t.allocations,
+    ];
+    let words = floats
+        .into_iter()
+        .flat_map(|series| series.iter().map(|x| x.to_bits()))
+        .chain(
+            [
+                &t.surviving,
+                &t.alive,
+                &t.surviving_months,
+                &t.maintainers_end,
+                &t.fix_times,
+            ]
+            .into_iter()
+            .flat_map(|series| series.iter().map(|&x| u64::from(x))),
+        )
+        .chain(
+            t.first_abandoned
+                .iter()
+                .map(|x| x.map_or(u64::MAX, u64::from)),
+        )
+        .chain(
+            [
+                t.paid_eur,
+                t.overhead_eur,
+                t.returned_eur,
+                t.spent_total_eur,
+                t.held_end_eur,
+                t.withheld_eur,
+            ]
+            .map(f64::to_bits),
+        );
+    words.fold(digest, |hash, word| {
+        (hash ^ word).wrapping_mul(0x0100_0000_01b3)
+    })
+}
