@@ -119,6 +119,19 @@ pub struct Trajectory {
     pub income_eur: f64,
     /// Money the fund could spend: the budget, or for an endowment its return.
     pub available_eur: f64,
+    /// Working space of [`simulate`], kept between simulations so that a trajectory
+    /// reused for the next replication allocates nothing.
+    scratch: Scratch,
+}
+
+/// The working state of a simulation: project states, the fund's views and decisions.
+/// Every field is overwritten at the start of [`simulate`]; only the buffers survive.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    states: Vec<ProjectState>,
+    views: Vec<crate::strategy::ProjectView>,
+    decision: Decision,
+    call_months: Vec<u32>,
 }
 
 impl Trajectory {
@@ -148,37 +161,46 @@ impl Trajectory {
         self.income_eur = 0.0;
     }
 
-    fn record_month(&mut self, world: &World, states: &[ProjectState], spent_eur: f64) {
-        let count = states.len() as f64;
-        let mut surviving = 0;
-        let mut alive = 0;
-        let mut weighted = 0.0;
-        let mut maintainers = 0u64;
-        let mut backlog = 0.0;
-        let mut vulnerabilities = 0u64;
-        for (state, weight) in states.iter().zip(&world.usage_weights) {
-            if state.first_abandoned.is_none() {
-                surviving += 1;
-                weighted += weight;
-            }
-            alive += u32::from(state.status != Status::Abandoned);
-            maintainers += u64::from(state.maintainers());
-            backlog += state.backlog;
-            vulnerabilities += u64::from(state.open_vulnerabilities());
-        }
-        self.surviving.push(surviving);
-        self.alive.push(alive);
-        self.weighted_surviving.push(weighted);
-        self.maintainers.push(maintainers as f64 / count);
-        self.backlog.push(backlog / count);
+    fn record_month(&mut self, month: &MonthTotals, projects: usize, spent_eur: f64) {
+        let count = projects as f64;
+        self.surviving.push(month.surviving);
+        self.alive.push(month.alive);
+        self.weighted_surviving.push(month.weighted_surviving);
+        self.maintainers.push(month.maintainers as f64 / count);
+        self.backlog.push(month.backlog / count);
         self.open_vulnerabilities
-            .push(vulnerabilities as f64 / count);
+            .push(month.open_vulnerabilities as f64 / count);
         self.spent_eur.push(spent_eur);
     }
 
     /// The number of calls the allocations cover.
     pub fn calls(&self, projects: usize) -> usize {
         self.allocations.len().checked_div(projects).unwrap_or(0)
+    }
+}
+
+/// Sums over the projects of their state at a month-end, added in portfolio order.
+#[derive(Debug, Default)]
+struct MonthTotals {
+    surviving: u32,
+    alive: u32,
+    weighted_surviving: f64,
+    maintainers: u64,
+    backlog: f64,
+    open_vulnerabilities: u64,
+}
+
+impl MonthTotals {
+    #[inline]
+    fn add(&mut self, state: &ProjectState, usage_weight: f64) {
+        if state.first_abandoned.is_none() {
+            self.surviving += 1;
+            self.weighted_surviving += usage_weight;
+        }
+        self.alive += u32::from(state.status != Status::Abandoned);
+        self.maintainers += u64::from(state.maintainers());
+        self.backlog += state.backlog;
+        self.open_vulnerabilities += u64::from(state.open_vulnerabilities());
     }
 }
 
@@ -253,7 +275,15 @@ pub fn simulate(
     let fund = &world.fund;
     let model = &world.model;
     let projects = world.project_count();
-    let call_months = timing.call_months(fund);
+    let mut scratch = std::mem::take(&mut out.scratch);
+    let Scratch {
+        states,
+        views,
+        decision,
+        call_months,
+    } = &mut scratch;
+    call_months.clear();
+    call_months.extend(timing.call_months(fund));
     let last_call = call_months.last().copied();
     out.reset(fund.horizon_months as usize, projects, call_months.len());
     out.available_eur = if timing == Timing::Endowment {
@@ -261,24 +291,33 @@ pub fn simulate(
     } else {
         fund.budget_eur
     };
-    let mut states: Vec<ProjectState> = world
-        .portfolio
-        .projects
-        .iter()
-        .enumerate()
-        .map(|(index, project)| ProjectState::new(project, model, seed, replication, index as u64))
-        .collect();
+    states.truncate(projects);
+    for (index, project) in world.portfolio.projects.iter().enumerate() {
+        if let Some(state) = states.get_mut(index) {
+            state.reset(project, model, seed, replication, index as u64);
+        } else {
+            states.push(ProjectState::new(
+                project,
+                model,
+                seed,
+                replication,
+                index as u64,
+            ));
+        }
+    }
     let mut fund_rng = stream(seed, replication, name_hash(strategy_name), Purpose::Fund);
     let mut ledger = Ledger::new(fund, timing);
     let review = Review::new(&world.merit);
-    let mut views = Vec::with_capacity(projects);
-    let mut decision = Decision::default();
-    out.record_month(world, &states, 0.0);
+    let mut start = MonthTotals::default();
+    for (state, &weight) in states.iter().zip(&world.usage_weights) {
+        start.add(state, weight);
+    }
+    out.record_month(&start, projects, 0.0);
 
     for month in 0..fund.horizon_months {
         let calls_remain = last_call.is_some_and(|last| month <= last);
         // 1. Fund decisions: tranches falling due, then the call.
-        pay_due_tranches(month, &mut states, &mut ledger, out, calls_remain);
+        pay_due_tranches(month, states, &mut ledger, out, calls_remain);
         if let Some(call_index) = call_months.iter().position(|&m| m == month) {
             if timing == Timing::Endowment {
                 ledger.accrue(fund, month, out);
@@ -302,17 +341,22 @@ pub fn simulate(
                     fund,
                 };
                 decision.clear();
-                rule.allocate(&call, &views, &review, &mut fund_rng, &mut decision);
+                rule.allocate(&call, views, &review, &mut fund_rng, decision);
                 for &(project, effort_pm) in &decision.application_effort {
                     if let Some(state) = states.get_mut(project) {
                         state.add_work(effort_pm);
                     }
                 }
-                award_grants(&call, &mut decision.grants, &mut states, &mut ledger, out);
+                award_grants(&call, &mut decision.grants, states, &mut ledger, out);
             }
         }
         let mut spent_eur = 0.0;
-        for (state, constants) in states.iter_mut().zip(&world.constants) {
+        let mut totals = MonthTotals::default();
+        for ((state, constants), &weight) in states
+            .iter_mut()
+            .zip(&world.constants)
+            .zip(&world.usage_weights)
+        {
             // 2. Effort.
             let effort = state.effort(constants, fund);
             spent_eur += effort.spent_eur;
@@ -324,9 +368,10 @@ pub fn simulate(
             let returned = state.update_status(model, fund, month + 1);
             out.returned_eur += returned;
             ledger.recycle(returned, calls_remain);
+            totals.add(state, weight);
         }
         out.spent_total_eur += spent_eur;
-        out.record_month(world, &states, spent_eur);
+        out.record_month(&totals, projects, spent_eur);
     }
 
     out.available_eur += out.income_eur;
@@ -343,6 +388,7 @@ pub fn simulate(
     out.maintainers_end
         .extend(states.iter().map(ProjectState::maintainers));
     out.held_end_eur = states.iter().map(|s| s.held_eur).sum();
+    out.scratch = scratch;
 }
 
 /// Pays the tranches due this month to active projects; a tranche due to a dormant or

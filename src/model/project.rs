@@ -1,15 +1,16 @@
 //! One project's state and its monthly step (MODEL.md steps 2–6; step 1, the fund's
 //! decision, is in `super::simulate`).
 
-use rand::RngExt;
+use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Gamma};
 
 use super::ModelParams;
-use super::sampling::{bernoulli_count, hazard_count, poisson, probability_of_hazard};
+use super::sampling::{bernoulli_count, poisson, probability_of_hazard};
 use crate::portfolio::{Portfolio, Project};
 use crate::rng::{Purpose, SimRng, month_stream, stream, stream_seed};
 use crate::scenario::FundParams;
 use crate::strategy::ProjectView;
+use rand_xoshiro::SplitMix64;
 
 /// Project status (MODEL.md, "The state of a project").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -71,6 +72,11 @@ pub(crate) struct SharedRates {
     /// `return_probability[s]`: probability of coming back in the month after `s + 1`
     /// months away.
     return_probability: Vec<f64>,
+    /// `top_hazard[burnout][cliff]`: upper bounds of every maintainer's monthly hazard,
+    /// without burnout (no backlog, or no slope) or at the largest burnout multiplier,
+    /// without anyone in the cliff or with, so that a departure uniform above the bound
+    /// needs no exponential.
+    top_hazard: [[f64; 2]; 2],
     params: ModelParams,
 }
 
@@ -82,8 +88,16 @@ impl SharedRates {
                     * (-f64::from(months) / params.break_return_decay_months).exp()
             })
             .collect();
+        // A paid maintainer's multiplier is `paid^φ` with φ in [0, 1]: at most max(1, paid).
+        let paid = params.paid_attrition_multiplier.max(1.0);
+        let cliff = paid.max(params.cliff_multiplier);
+        let top = |burnout: f64| {
+            let hazard = params.attrition_hazard * burnout;
+            [hazard * paid, hazard * cliff]
+        };
         Self {
             return_probability,
+            top_hazard: [top(1.0), top(params.burnout_cap.max(1.0))],
             params: params.clone(),
         }
     }
@@ -114,11 +128,10 @@ pub(crate) struct ProjectState {
     cliff: Vec<u32>,
     /// Σ `cliff`, kept so the common case (nobody in the cliff) costs nothing.
     cliff_total: u32,
-    /// `on_break[m % L]` (L = break_max_months): maintainers who left in month `m`, in the
-    /// last L months, and may come back. A ring: nothing moves as months pass.
-    on_break: Vec<u32>,
-    /// Σ `on_break`.
-    on_break_total: u32,
+    /// Maintainers on a break who may come back, as (month they left, how many), oldest
+    /// first, only the months someone left in (at most L = break_max_months of them).
+    /// Nothing moves as months pass, and empty months cost nothing.
+    on_break: Vec<(u32, u32)>,
     /// Outstanding maintenance work (PM).
     pub backlog: f64,
     /// Arrival months of the open vulnerabilities, oldest first.
@@ -154,15 +167,58 @@ impl ProjectState {
         replication: u64,
         index: u64,
     ) -> Self {
-        Self {
+        let mut state = Self {
+            volunteers: 0,
+            paid: 0,
+            cliff: Vec::new(),
+            cliff_total: 0,
+            on_break: Vec::new(),
+            backlog: 0.0,
+            vulnerabilities: Vec::new(),
+            held_eur: 0.0,
+            spend_rate_eur: 0.0,
+            status: Status::Active,
+            dormant_months: 0,
+            first_abandoned: None,
+            revivals: 0,
+            received_eur: 0.0,
+            grants: 0,
+            surviving_months: 0,
+            arrivals: SimRng::seed_from_u64(0),
+            fixes_key: 0,
+            departures_key: 0,
+            returns_key: 0,
+            joins_key: 0,
+        };
+        state.reset(project, model, seed, replication, index);
+        state
+    }
+
+    /// Puts the state back to month 0 of replication `replication`, keeping the buffers
+    /// it allocated, so that a simulation reusing states allocates nothing.
+    pub(crate) fn reset(
+        &mut self,
+        project: &Project,
+        model: &ModelParams,
+        seed: u64,
+        replication: u64,
+        index: u64,
+    ) {
+        let mut cliff = std::mem::take(&mut self.cliff);
+        cliff.clear();
+        cliff.resize(model.cliff_months as usize, 0);
+        let mut on_break = std::mem::take(&mut self.on_break);
+        on_break.clear();
+        let mut vulnerabilities = std::mem::take(&mut self.vulnerabilities);
+        vulnerabilities.clear();
+        *self = Self {
             volunteers: project.maintainers,
             paid: 0,
-            cliff: vec![0; model.cliff_months as usize],
+            cliff,
             cliff_total: 0,
-            on_break: vec![0; model.break_max_months as usize],
-            on_break_total: 0,
+            on_break,
             backlog: project.backlog,
-            vulnerabilities: Vec::new(),
+            vulnerabilities,
             held_eur: 0.0,
             spend_rate_eur: 0.0,
             status: if project.maintainers > 0 {
@@ -181,7 +237,7 @@ impl ProjectState {
             departures_key: stream_seed(seed, replication, index, Purpose::Departures),
             returns_key: stream_seed(seed, replication, index, Purpose::Returns),
             joins_key: stream_seed(seed, replication, index, Purpose::Joins),
-        }
+        };
     }
 
     /// Active maintainers.
@@ -245,9 +301,11 @@ impl ProjectState {
         let spent_eur = (fund_pm * fund.person_month_eur).min(self.held_eur);
         self.held_eur -= spent_eur;
         let covered_pm = funded_pm.min(f64::from(maintainers));
-        let touched = (covered_pm - 1e-9).ceil().max(0.0) as u32;
+        // ⌈covered − 10⁻⁹⌉ and ⌊covered⌋ (covered ≥ 0), by truncation: the x86-64
+        // baseline has no rounding instruction, and `ceil`/`floor` are calls.
+        let touched = ceil_nonnegative(covered_pm - 1e-9);
         self.repay(touched);
-        let paid_full = covered_pm.floor() as u32;
+        let paid_full = covered_pm as u32;
         Effort {
             total_pm: (f64::from(maintainers) - covered_pm) * constants.volunteer_pm + funded_pm,
             spent_eur,
@@ -337,85 +395,69 @@ impl ProjectState {
         month: u32,
     ) {
         let model = &rates.params;
-        let departures = &mut month_stream(self.departures_key, month);
-        let returns = &mut month_stream(self.returns_key, month);
-        let joins = &mut month_stream(self.joins_key, month);
         let maintainers = self.maintainers();
         let mut leavers = 0;
         if maintainers > 0 {
-            let capacity_pm_year = 12.0 * f64::from(maintainers) * constants.volunteer_pm;
-            let burnout = if model.burnout_slope == 0.0 || self.backlog <= 0.0 {
-                1.0
-            } else if capacity_pm_year <= 0.0 {
-                // A team without volunteer time is overloaded by any backlog.
-                model.burnout_cap
-            } else {
-                (model.burnout_slope * self.backlog / capacity_pm_year)
-                    .exp()
-                    .min(model.burnout_cap)
+            let mut departures = month_stream(self.departures_key, month);
+            let mut attrition = Attrition {
+                top_hazard: rates.top_hazard
+                    [usize::from(model.burnout_slope != 0.0 && self.backlog > 0.0)]
+                    [usize::from(self.cliff_total > 0)],
+                hazard: None,
+                model,
+                backlog: self.backlog,
+                maintainers,
+                volunteer_pm: constants.volunteer_pm,
             };
-            let hazard = model.attrition_hazard * burnout;
             // Paid maintainers, in full then the partly paid one.
-            let paid_hazard = hazard * model.paid_attrition_multiplier;
-            let paid_leavers = hazard_count(departures, effort.paid_full, paid_hazard);
+            let paid_leavers = attrition.count(&mut departures, effort.paid_full, || {
+                model.paid_attrition_multiplier
+            });
             let partial = self.paid - effort.paid_full;
-            let partial_leavers = if partial > 0 {
-                let multiplier = model
+            let partial_leavers = attrition.count(&mut departures, partial, || {
+                model
                     .paid_attrition_multiplier
-                    .powf(effort.paid_partial_share);
-                hazard_count(departures, partial, hazard * multiplier)
-            } else {
-                0
-            };
+                    .powf(effort.paid_partial_share)
+            });
             self.paid -= paid_leavers + partial_leavers;
             leavers += paid_leavers + partial_leavers;
             if self.cliff_total > 0 {
-                let cliff_hazard = hazard * model.cliff_multiplier;
                 for cohort in self.cliff.iter_mut() {
-                    let gone = hazard_count(departures, *cohort, cliff_hazard);
+                    let gone = attrition.count(&mut departures, *cohort, || model.cliff_multiplier);
                     *cohort -= gone;
                     self.cliff_total -= gone;
                     leavers += gone;
                 }
             }
-            let gone = hazard_count(departures, self.volunteers, hazard);
+            let gone = attrition.count(&mut departures, self.volunteers, || 1.0);
             self.volunteers -= gone;
             leavers += gone;
         }
-        // Breaks: the longest first. Who has been away the longest break and does not
-        // come back leaves for good; its ring slot then takes this month's leavers.
+        // Breaks: the longest away first. Who has been away the longest break and does
+        // not come back leaves for good.
         let mut returners = 0;
-        let longest = self.on_break.len() as u32;
-        if self.on_break_total > 0 {
-            // Slots in order of leaving month, oldest first: one modulo, then a wrap.
-            let oldest = longest.min(month);
-            let mut slot = ((month - oldest) % longest) as usize;
-            for months_away in (1..=oldest).rev() {
-                let this = slot;
-                slot = if slot + 1 == self.on_break.len() {
-                    0
-                } else {
-                    slot + 1
-                };
-                let slot = this;
-                let away = self.on_break[slot];
-                if away == 0 {
-                    continue;
-                }
+        let longest = model.break_max_months;
+        if !self.on_break.is_empty() {
+            let mut returns = month_stream(self.returns_key, month);
+            let mut kept = 0;
+            for index in 0..self.on_break.len() {
+                let (left, away) = self.on_break[index];
+                let months_away = month - left;
                 let back = bernoulli_count(
-                    returns,
+                    &mut returns,
                     away,
                     rates.return_probability[months_away as usize - 1],
                 );
                 returners += back;
-                let gone = if months_away == longest { away } else { back };
-                self.on_break[slot] -= gone;
-                self.on_break_total -= gone;
+                if months_away < longest && away > back {
+                    self.on_break[kept] = (left, away - back);
+                    kept += 1;
+                }
             }
+            self.on_break.truncate(kept);
         }
-        if longest > 0 {
-            self.on_break[(month % longest) as usize] = leavers;
-            self.on_break_total += leavers;
+        if longest > 0 && leavers > 0 {
+            self.on_break.push((month, leavers));
         }
         // The cliff ages by a month; who leaves it becomes a plain volunteer.
         if self.cliff_total > 0 {
@@ -434,10 +476,14 @@ impl ProjectState {
             };
             let share = model.newcomer_activity_share;
             let newcomer_mean = constants.newcomer_mean * ((1.0 - share) + share * activity);
-            self.volunteers += poisson(joins, newcomer_mean);
-            self.volunteers += poisson(joins, model.hire_rate * effort.uncovered_pm);
+            let hire_mean = model.hire_rate * effort.uncovered_pm;
+            if newcomer_mean != 0.0 || hire_mean != 0.0 {
+                let mut joins = month_stream(self.joins_key, month);
+                self.volunteers += poisson(&mut joins, newcomer_mean);
+                self.volunteers += poisson(&mut joins, hire_mean);
+            }
         } else if self.status == Status::Abandoned
-            && joins.random::<f64>() < constants.revival_probability
+            && month_stream(self.joins_key, month).random::<f64>() < constants.revival_probability
         {
             self.volunteers += 1;
             self.revivals += 1;
@@ -464,8 +510,7 @@ impl ProjectState {
             if self.dormant_months >= model.abandonment_months {
                 self.status = Status::Abandoned;
                 self.first_abandoned.get_or_insert(month_end);
-                self.on_break.iter_mut().for_each(|away| *away = 0);
-                self.on_break_total = 0;
+                self.on_break.clear();
                 if fund.clawback_on_abandonment {
                     returned = std::mem::take(&mut self.held_eur);
                     self.spend_rate_eur = 0.0;
@@ -476,6 +521,92 @@ impl ProjectState {
             self.surviving_months += 1;
         }
         returned
+    }
+}
+
+/// The departures of one project-month: one uniform per maintainer, compared with the
+/// monthly probability of the maintainer's hazard. The burnout multiplier (an
+/// exponential) and each group's probability (another) are computed only when a uniform
+/// falls below the top hazard, which most months none does. The outcome is the one of
+/// comparing every uniform with its probability.
+struct Attrition<'a> {
+    /// An upper bound of every hazard this month.
+    top_hazard: f64,
+    /// `attrition_hazard × burnout`, once computed.
+    hazard: Option<f64>,
+    model: &'a ModelParams,
+    backlog: f64,
+    maintainers: u32,
+    volunteer_pm: f64,
+}
+
+impl Attrition<'_> {
+    /// The attrition hazard times the burnout multiplier of this month's workload.
+    #[cold]
+    fn burnout_hazard(&self) -> f64 {
+        let model = self.model;
+        let capacity_pm_year = 12.0 * f64::from(self.maintainers) * self.volunteer_pm;
+        let burnout = if model.burnout_slope == 0.0 || self.backlog <= 0.0 {
+            1.0
+        } else if capacity_pm_year <= 0.0 {
+            // A team without volunteer time is overloaded by any backlog.
+            model.burnout_cap
+        } else {
+            (model.burnout_slope * self.backlog / capacity_pm_year)
+                .exp()
+                .min(model.burnout_cap)
+        };
+        model.attrition_hazard * burnout
+    }
+
+    /// How many of `trials` maintainers whose hazard is the burnout hazard times
+    /// `multiplier()` (at most 1, or the cliff multiplier) leave, one uniform each.
+    #[inline]
+    fn count(
+        &mut self,
+        rng: &mut SplitMix64,
+        trials: u32,
+        multiplier: impl FnOnce() -> f64,
+    ) -> u32 {
+        let mut multiplier = Some(multiplier);
+        let mut hazard = f64::NAN;
+        let mut probability = f64::NAN;
+        let mut leavers = 0;
+        for _ in 0..trials {
+            let u: f64 = rng.random();
+            if u >= self.top_hazard + 1e-12 {
+                continue;
+            }
+            if let Some(multiplier) = multiplier.take() {
+                let base = match self.hazard {
+                    Some(base) => base,
+                    None => {
+                        let base = self.burnout_hazard();
+                        self.hazard = Some(base);
+                        base
+                    }
+                };
+                hazard = base * multiplier();
+            }
+            if u < hazard + 1e-12 {
+                if probability.is_nan() {
+                    probability = probability_of_hazard(hazard);
+                }
+                leavers += u32::from(u < probability);
+            }
+        }
+        leavers
+    }
+}
+
+/// `max(⌈x⌉, 0)` as a count, for `x` below 2³²: exact, without a call to `ceil`.
+#[inline]
+fn ceil_nonnegative(x: f64) -> u32 {
+    if x > 0.0 {
+        let whole = x as u32;
+        whole + u32::from(f64::from(whole) < x)
+    } else {
+        0
     }
 }
 
