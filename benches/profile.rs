@@ -4,10 +4,17 @@
 //! runs `model::simulate` on a built-in scenario (default `stf`) for that many replications (seed 20261128) and
 //! prints a checksum, so that `valgrind --tool=callgrind` counts the instructions of a
 //! known number of project-months. See docs/performance.md.
+//!
+//! `portfolio` prints the scenario's portfolio with every attribute as CSV (the input of
+//! benches/numpy).
+//!
+//! `tape` records the month-stream draws of the same simulations; `floor` records them
+//! and then replays them with `model::replay_draws`: the floor's instructions are those of
+//! `floor` minus those of `tape`.
 
 use std::hint::black_box;
 
-use fundsim::model::{Trajectory, World, simulate};
+use fundsim::model::{DrawTape, Trajectory, World, replay_draws, simulate, simulate_logged};
 use fundsim::scenario::{builtin, parse_str};
 
 const SEED: u64 = 20_261_128;
@@ -49,6 +56,63 @@ fn main() {
                     digest = fingerprint(digest, &trajectory);
                 }
             }
+        }
+        "tape" | "floor" => {
+            // Record the month-stream draws of every simulation, then (floor) replay them.
+            let mut tapes = Vec::new();
+            for replication in 0..replications {
+                for s in &strategies {
+                    let rule = s.rule.build();
+                    let mut tape = DrawTape::default();
+                    simulate_logged(
+                        &world,
+                        &s.name,
+                        rule.as_ref(),
+                        s.timing,
+                        SEED,
+                        replication,
+                        &mut trajectory,
+                        &mut tape,
+                    );
+                    tapes.push((replication, tape));
+                }
+            }
+            let uniforms: u64 = tapes
+                .iter()
+                .flat_map(|(_, t)| &t.draws)
+                .map(|d| u64::from(d.uniforms))
+                .sum();
+            let keyed: usize = tapes.iter().map(|(_, t)| t.draws.len()).sum();
+            println!("month streams keyed {keyed}, uniforms drawn from them {uniforms}");
+            if mode == "floor" {
+                let mut total = 0.0;
+                for (replication, tape) in &tapes {
+                    total += replay_draws(&world, SEED, black_box(*replication), tape);
+                }
+                digest ^= total.to_bits();
+            }
+        }
+        "portfolio" => {
+            // The scenario's portfolio with every attribute, for benches/numpy.
+            println!(
+                "name,dependents,criticality,maintainers,volunteer_hours,work_rate,vuln_rate,absorption,backlog,baseline_funding"
+            );
+            for p in &world.portfolio.projects {
+                println!(
+                    "{},{:?},{:?},{},{:?},{:?},{:?},{:?},{:?},{:?}",
+                    p.name,
+                    p.dependents,
+                    p.criticality,
+                    p.maintainers,
+                    p.volunteer_hours,
+                    p.work_rate,
+                    p.vuln_rate,
+                    p.absorption,
+                    p.backlog,
+                    p.baseline_funding
+                );
+            }
+            return;
         }
         other => panic!("unknown mode {other}"),
     }

@@ -11,13 +11,14 @@ mod review;
 pub mod sampling;
 
 pub use params::ModelParams;
-pub use project::Status;
+pub use project::{DrawLog, DrawTape, MonthDraws, NoDrawLog, Status};
 pub use review::Review;
 
 use project::{ProjectConstants, ProjectState, SharedRates};
+use rand_distr::Distribution;
 
 use crate::portfolio::Portfolio;
-use crate::rng::{Purpose, name_hash, stream};
+use crate::rng::{Purpose, month_stream, name_hash, stream, stream_seed};
 use crate::scenario::FundParams;
 use crate::strategy::{AllocationRule, Call, Decision, Grant, Timing};
 
@@ -272,6 +273,30 @@ pub fn simulate(
     replication: u64,
     out: &mut Trajectory,
 ) {
+    simulate_logged(
+        world,
+        strategy_name,
+        rule,
+        timing,
+        seed,
+        replication,
+        out,
+        &mut NoDrawLog,
+    );
+}
+
+/// [`simulate`], reporting every month-stream draw to `log` (see [`DrawTape`]).
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_logged(
+    world: &World,
+    strategy_name: &str,
+    rule: &dyn AllocationRule,
+    timing: Timing,
+    seed: u64,
+    replication: u64,
+    out: &mut Trajectory,
+    log: &mut impl DrawLog,
+) {
     let fund = &world.fund;
     let model = &world.model;
     let projects = world.project_count();
@@ -361,9 +386,16 @@ pub fn simulate(
             let effort = state.effort(constants, fund);
             spent_eur += effort.spent_eur;
             // 3 and 4. Work arrives and is done.
-            state.work(constants, model, month, effort.total_pm, &mut out.fix_times);
+            state.work(
+                constants,
+                model,
+                month,
+                effort.total_pm,
+                &mut out.fix_times,
+                log,
+            );
             // 5. People move.
-            state.people(constants, &world.rates, &effort, month);
+            state.people(constants, &world.rates, &effort, month, log);
             // 6. Status.
             let returned = state.update_status(model, fund, month + 1);
             out.returned_eur += returned;
@@ -389,6 +421,48 @@ pub fn simulate(
         .extend(states.iter().map(ProjectState::maintainers));
     out.held_end_eur = states.iter().map(|s| s.held_eur).sum();
     out.scratch = scratch;
+}
+
+/// The floor of a replication: draws the same random numbers as [`simulate`] did when it
+/// recorded `tape` (the projects' work and vulnerability arrivals over the horizon, and
+/// every month stream on the tape, keyed the same way) and does nothing else with them
+/// but add them up. Its cost is the least any implementation of the model with these
+/// streams can cost (docs/performance.md).
+pub fn replay_draws(world: &World, seed: u64, replication: u64, tape: &DrawTape) -> f64 {
+    let mut total = 0.0;
+    for (index, constants) in world.constants.iter().enumerate() {
+        let mut arrivals = stream(seed, replication, index as u64, Purpose::Arrivals);
+        for _ in 0..world.fund.horizon_months {
+            total += match &constants.work {
+                Some(law) => law.sample(&mut arrivals),
+                None => constants.work_rate,
+            };
+            total += f64::from(sampling::poisson(&mut arrivals, constants.vuln_rate));
+        }
+    }
+    // The simulation derives each project's month-stream keys once per replication.
+    let keys: Vec<[u64; 8]> = (0..world.project_count() as u64)
+        .map(|project| {
+            let mut keys = [0; 8];
+            for purpose in [
+                Purpose::Fixes,
+                Purpose::Departures,
+                Purpose::Returns,
+                Purpose::Joins,
+            ] {
+                keys[purpose as usize] = stream_seed(seed, replication, project, purpose);
+            }
+            keys
+        })
+        .collect();
+    for draw in &tape.draws {
+        let key = keys[draw.project as usize][draw.purpose as usize];
+        let mut rng = month_stream(key, draw.month);
+        for _ in 0..draw.uniforms {
+            total += rand::RngExt::random::<f64>(&mut rng);
+        }
+    }
+    total
 }
 
 /// Pays the tranches due this month to active projects; a tranche due to a dormant or

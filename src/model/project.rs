@@ -24,15 +24,66 @@ pub enum Status {
     Abandoned,
 }
 
+/// Where a simulation reports the draws it makes from month streams: how many uniforms
+/// of which purpose, for which project and month. The engine reports nowhere
+/// ([`NoDrawLog`], compiled away); the floor benchmark records a [`DrawTape`] to replay the
+/// same random numbers without the model (docs/performance.md).
+pub trait DrawLog {
+    fn drew(&mut self, purpose: Purpose, project: u32, month: u32, uniforms: u32);
+}
+
+/// Reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDrawLog;
+
+impl DrawLog for NoDrawLog {
+    #[inline(always)]
+    fn drew(&mut self, _: Purpose, _: u32, _: u32, _: u32) {}
+}
+
+/// One keyed month stream a simulation drew from, and how many uniforms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthDraws {
+    pub purpose: Purpose,
+    pub project: u32,
+    pub month: u32,
+    pub uniforms: u32,
+}
+
+/// Every month stream a simulation drew from, in order.
+#[derive(Debug, Clone, Default)]
+pub struct DrawTape {
+    pub draws: Vec<MonthDraws>,
+}
+
+impl DrawLog for DrawTape {
+    fn drew(&mut self, purpose: Purpose, project: u32, month: u32, uniforms: u32) {
+        if uniforms > 0 {
+            self.draws.push(MonthDraws {
+                purpose,
+                project,
+                month,
+                uniforms,
+            });
+        }
+    }
+}
+
+/// Uniforms a Poisson draw of this mean takes from its stream: one by inversion, none for
+/// a zero mean (a large mean, drawn by `rand_distr`, counted as one).
+fn poisson_uniforms(mean: f64) -> u32 {
+    u32::from(mean > 0.0 && mean.is_finite())
+}
+
 /// Per-project quantities that never change during a run, computed once.
 #[derive(Debug, Clone)]
 pub(crate) struct ProjectConstants {
+    /// Work arriving each month (PM), `None` when the project gets no work.
+    pub(crate) work: Option<Gamma<f64>>,
+    pub(crate) work_rate: f64,
+    pub(crate) vuln_rate: f64,
     /// Volunteer effort of one unpaid maintainer (PM/month).
     volunteer_pm: f64,
-    /// Work arriving each month (PM), `None` when the project gets no work.
-    work: Option<Gamma<f64>>,
-    work_rate: f64,
-    vuln_rate: f64,
     /// Absorption per active maintainer (PM/month): the initial absorption scales with
     /// the team.
     absorption_per_maintainer: f64,
@@ -120,6 +171,8 @@ pub(crate) struct Effort {
 /// The state of one project during a simulation.
 #[derive(Debug, Clone)]
 pub(crate) struct ProjectState {
+    /// Position in the portfolio.
+    index: u32,
     /// Active maintainers neither paid nor in the cliff.
     volunteers: u32,
     /// Active maintainers the fund (or baseline funding) pays this month.
@@ -168,6 +221,7 @@ impl ProjectState {
         index: u64,
     ) -> Self {
         let mut state = Self {
+            index: 0,
             volunteers: 0,
             paid: 0,
             cliff: Vec::new(),
@@ -212,6 +266,7 @@ impl ProjectState {
         let mut vulnerabilities = std::mem::take(&mut self.vulnerabilities);
         vulnerabilities.clear();
         *self = Self {
+            index: index as u32,
             volunteers: project.maintainers,
             paid: 0,
             cliff,
@@ -356,6 +411,7 @@ impl ProjectState {
         month: u32,
         effort_pm: f64,
         fixed: &mut Vec<u32>,
+        log: &mut impl DrawLog,
     ) {
         let arriving_pm = match &constants.work {
             Some(law) => law.sample(&mut self.arrivals),
@@ -370,14 +426,20 @@ impl ProjectState {
                 remaining_pm / (model.vuln_effort_pm * self.vulnerabilities.len() as f64);
             let fix_probability = probability_of_hazard(effort_per_vulnerability);
             let mut fixes = month_stream(self.fixes_key, month);
+            let mut tried = 0;
             self.vulnerabilities.retain(|&arrived| {
-                if remaining_pm <= 0.0 || fixes.random::<f64>() >= fix_probability {
+                if remaining_pm <= 0.0 {
+                    return true;
+                }
+                tried += 1;
+                if fixes.random::<f64>() >= fix_probability {
                     return true;
                 }
                 remaining_pm -= model.vuln_effort_pm.min(remaining_pm);
                 fixed.push(month - arrived + 1);
                 false
             });
+            log.drew(Purpose::Fixes, self.index, month, tried);
         }
         self.backlog = (self.backlog + arriving_pm - remaining_pm).max(0.0)
             * (1.0 - model.backlog_obsolescence);
@@ -393,11 +455,13 @@ impl ProjectState {
         rates: &SharedRates,
         effort: &Effort,
         month: u32,
+        log: &mut impl DrawLog,
     ) {
         let model = &rates.params;
         let maintainers = self.maintainers();
         let mut leavers = 0;
         if maintainers > 0 {
+            log.drew(Purpose::Departures, self.index, month, maintainers);
             let mut departures = month_stream(self.departures_key, month);
             let mut attrition = Attrition {
                 top_hazard: rates.top_hazard
@@ -439,6 +503,8 @@ impl ProjectState {
         let longest = model.break_max_months;
         if !self.on_break.is_empty() {
             let mut returns = month_stream(self.returns_key, month);
+            let away: u32 = self.on_break.iter().map(|&(_, away)| away).sum();
+            log.drew(Purpose::Returns, self.index, month, away);
             let mut kept = 0;
             for index in 0..self.on_break.len() {
                 let (left, away) = self.on_break[index];
@@ -478,6 +544,8 @@ impl ProjectState {
             let newcomer_mean = constants.newcomer_mean * ((1.0 - share) + share * activity);
             let hire_mean = model.hire_rate * effort.uncovered_pm;
             if newcomer_mean != 0.0 || hire_mean != 0.0 {
+                let uniforms = poisson_uniforms(newcomer_mean) + poisson_uniforms(hire_mean);
+                log.drew(Purpose::Joins, self.index, month, uniforms);
                 let mut joins = month_stream(self.joins_key, month);
                 self.volunteers += poisson(&mut joins, newcomer_mean);
                 self.volunteers += poisson(&mut joins, hire_mean);
