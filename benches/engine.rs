@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use fundsim::engine::{RunConfig, run};
-use fundsim::model::{DrawTape, Trajectory, World, replay_draws, simulate, simulate_logged};
+use fundsim::model::{
+    Arrivals, DrawTape, Trajectory, World, replay_draws, simulate, simulate_logged,
+    simulate_with_arrivals,
+};
 use fundsim::portfolio::Portfolio;
 use fundsim::scenario::{Scenario, builtin, parse_str};
 use fundsim::stats::RunAccumulator;
@@ -68,6 +71,47 @@ fn replication(c: &mut Criterion) {
             });
         });
     }
+    group.finish();
+}
+
+/// `replication-shared/all`: one replication of every strategy, the arrivals drawn once
+/// for all of them ([`Arrivals::draw`], [`simulate_with_arrivals`]), as an engine that
+/// shares them would run it. Throughput: strategies × projects × months.
+fn replication_shared(c: &mut Criterion) {
+    let (scenario, portfolio) = stf();
+    let months = project_months(&scenario, &portfolio);
+    let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
+    let strategies = &scenario.strategies;
+    let rules: Vec<_> = strategies.iter().map(|s| s.rule.build()).collect();
+    let mut trajectories = vec![Trajectory::default(); strategies.len()];
+    let mut arrivals = Arrivals::default();
+    let mut group = c.benchmark_group("replication-shared");
+    group
+        .throughput(Throughput::Elements(months * strategies.len() as u64))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    let mut index = 0u64;
+    group.bench_function("all", |b| {
+        b.iter(|| {
+            index = (index + 1) % 1_000;
+            arrivals.draw(&world, SEED, black_box(index));
+            for ((strategy, rule), trajectory) in
+                strategies.iter().zip(&rules).zip(&mut trajectories)
+            {
+                simulate_with_arrivals(
+                    &world,
+                    &arrivals,
+                    &strategy.name,
+                    rule.as_ref(),
+                    strategy.timing,
+                    SEED,
+                    index,
+                    trajectory,
+                );
+            }
+            black_box(&trajectories);
+        });
+    });
     group.finish();
 }
 
@@ -198,6 +242,6 @@ criterion_group! {
     // No plots: criterion's plotters backend panics (FontUnavailable) on machines
     // without system fonts, such as CI containers; the figures are in the text output.
     config = Criterion::default().without_plots();
-    targets = replication, floor, whole_run, merge
+    targets = replication, replication_shared, floor, whole_run, merge
 }
 criterion_main!(benches);

@@ -5,6 +5,10 @@
 //! prints a checksum, so that `valgrind --tool=callgrind` counts the instructions of a
 //! known number of project-months. See docs/performance.md.
 //!
+//! `shared` does the same as `simulate` with the arrivals drawn once per replication for
+//! all the strategies (`model::Arrivals`, `model::simulate_with_arrivals`): the same
+//! fingerprint.
+//!
 //! `portfolio` prints the scenario's portfolio with every attribute as CSV (the input of
 //! benches/numpy).
 //!
@@ -14,7 +18,10 @@
 
 use std::hint::black_box;
 
-use fundsim::model::{DrawTape, Trajectory, World, replay_draws, simulate, simulate_logged};
+use fundsim::model::{
+    Arrivals, DrawTape, Trajectory, World, replay_draws, simulate, simulate_logged,
+    simulate_with_arrivals,
+};
 use fundsim::scenario::{builtin, parse_str};
 
 const SEED: u64 = 20_261_128;
@@ -51,6 +58,27 @@ fn main() {
                         s.timing,
                         SEED,
                         black_box(replication),
+                        &mut trajectory,
+                    );
+                    digest = fingerprint(digest, &trajectory);
+                }
+            }
+        }
+        "shared" => {
+            // As the engine can: the arrivals drawn once per replication for all strategies.
+            let mut arrivals = Arrivals::default();
+            let rules: Vec<_> = strategies.iter().map(|s| s.rule.build()).collect();
+            for replication in 0..replications {
+                arrivals.draw(&world, SEED, black_box(replication));
+                for (s, rule) in strategies.iter().zip(&rules) {
+                    simulate_with_arrivals(
+                        &world,
+                        &arrivals,
+                        &s.name,
+                        rule.as_ref(),
+                        s.timing,
+                        SEED,
+                        replication,
                         &mut trajectory,
                     );
                     digest = fingerprint(digest, &trajectory);

@@ -14,11 +14,10 @@ pub use params::ModelParams;
 pub use project::{DrawLog, DrawTape, MonthDraws, NoDrawLog, Status};
 pub use review::Review;
 
-use project::{ProjectConstants, ProjectState, SharedRates};
-use rand_distr::Distribution;
+use project::{Arrived, ProjectConstants, ProjectState, SharedRates};
 
 use crate::portfolio::Portfolio;
-use crate::rng::{Purpose, month_stream, name_hash, stream, stream_seed};
+use crate::rng::{Purpose, SimRng, month_stream, name_hash, stream, stream_seed};
 use crate::scenario::FundParams;
 use crate::strategy::{AllocationRule, Call, Decision, Grant, Timing};
 
@@ -125,6 +124,90 @@ pub struct Trajectory {
     scratch: Scratch,
 }
 
+/// The work and vulnerabilities arriving at every project in every month of one
+/// replication (MODEL.md step 3). They never depend on the state or the strategy (common
+/// random numbers), so every strategy of a replication meets the same arrivals: the
+/// engine can draw them once per replication with [`Arrivals::draw`] and hand them to
+/// [`simulate_with_arrivals`] for each strategy, instead of each simulation drawing them
+/// again (the Gamma draw of the work is the dearest random number of the model).
+#[derive(Debug, Clone, Default)]
+pub struct Arrivals {
+    seed: u64,
+    replication: u64,
+    projects: usize,
+    months: usize,
+    /// `month * projects + project`.
+    arrived: Vec<Arrived>,
+}
+
+impl Arrivals {
+    /// Draws the arrivals of replication `replication` of `world`, reusing the buffer.
+    pub fn draw(&mut self, world: &World, seed: u64, replication: u64) {
+        let projects = world.project_count();
+        let months = world.fund.horizon_months as usize;
+        self.seed = seed;
+        self.replication = replication;
+        self.projects = projects;
+        self.months = months;
+        self.arrived.clear();
+        self.arrived.resize(projects * months, Arrived::default());
+        for (index, constants) in world.constants.iter().enumerate() {
+            let mut rng = stream(seed, replication, index as u64, Purpose::Arrivals);
+            for month in 0..months {
+                self.arrived[month * projects + index] = constants.draw_arrivals(&mut rng);
+            }
+        }
+    }
+
+    /// Whether these are the arrivals of (seed, replication) for a world of this shape.
+    fn are_for(&self, world: &World, seed: u64, replication: u64) -> bool {
+        self.seed == seed
+            && self.replication == replication
+            && self.projects == world.project_count()
+            && self.months == world.fund.horizon_months as usize
+    }
+}
+
+/// Where a simulation takes each project-month's arrivals from.
+trait ArrivalSource {
+    /// Called for `month` once before the projects of that month.
+    fn month(&mut self, month: u32);
+    fn next(&mut self, project: usize, constants: &ProjectConstants) -> Arrived;
+}
+
+/// Drawn as the month goes, from each project's arrivals stream.
+struct DrawnArrivals<'a> {
+    streams: &'a mut [SimRng],
+}
+
+impl ArrivalSource for DrawnArrivals<'_> {
+    #[inline]
+    fn month(&mut self, _: u32) {}
+
+    #[inline]
+    fn next(&mut self, project: usize, constants: &ProjectConstants) -> Arrived {
+        constants.draw_arrivals(&mut self.streams[project])
+    }
+}
+
+/// Read from arrivals drawn beforehand.
+struct TabledArrivals<'a> {
+    table: &'a Arrivals,
+    first: usize,
+}
+
+impl ArrivalSource for TabledArrivals<'_> {
+    #[inline]
+    fn month(&mut self, month: u32) {
+        self.first = month as usize * self.table.projects;
+    }
+
+    #[inline]
+    fn next(&mut self, project: usize, _: &ProjectConstants) -> Arrived {
+        self.table.arrived[self.first + project]
+    }
+}
+
 /// The working state of a simulation: project states, the fund's views and decisions.
 /// Every field is overwritten at the start of [`simulate`]; only the buffers survive.
 #[derive(Debug, Clone, Default)]
@@ -133,6 +216,8 @@ struct Scratch {
     views: Vec<crate::strategy::ProjectView>,
     decision: Decision,
     call_months: Vec<u32>,
+    /// Each project's arrivals stream, when [`simulate`] draws the arrivals itself.
+    arrival_streams: Vec<SimRng>,
 }
 
 impl Trajectory {
@@ -192,7 +277,7 @@ struct MonthTotals {
 }
 
 impl MonthTotals {
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, state: &ProjectState, usage_weight: f64) {
         if state.first_abandoned.is_none() {
             self.surviving += 1;
@@ -285,10 +370,78 @@ pub fn simulate(
     );
 }
 
+/// [`simulate`] with the replication's arrivals drawn beforehand by [`Arrivals::draw`]
+/// for the same world, seed and replication (drawn again if they are not): the same
+/// result, without drawing them once per strategy.
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_with_arrivals(
+    world: &World,
+    arrivals: &Arrivals,
+    strategy_name: &str,
+    rule: &dyn AllocationRule,
+    timing: Timing,
+    seed: u64,
+    replication: u64,
+    out: &mut Trajectory,
+) {
+    if arrivals.are_for(world, seed, replication) {
+        run_simulation(
+            world,
+            &mut TabledArrivals {
+                table: arrivals,
+                first: 0,
+            },
+            strategy_name,
+            rule,
+            timing,
+            seed,
+            replication,
+            out,
+            &mut NoDrawLog,
+        );
+    } else {
+        simulate(world, strategy_name, rule, timing, seed, replication, out);
+    }
+}
+
 /// [`simulate`], reporting every month-stream draw to `log` (see [`DrawTape`]).
 #[allow(clippy::too_many_arguments)]
 pub fn simulate_logged(
     world: &World,
+    strategy_name: &str,
+    rule: &dyn AllocationRule,
+    timing: Timing,
+    seed: u64,
+    replication: u64,
+    out: &mut Trajectory,
+    log: &mut impl DrawLog,
+) {
+    let mut streams = std::mem::take(&mut out.scratch.arrival_streams);
+    streams.clear();
+    streams.extend(
+        (0..world.project_count() as u64)
+            .map(|index| stream(seed, replication, index, Purpose::Arrivals)),
+    );
+    run_simulation(
+        world,
+        &mut DrawnArrivals {
+            streams: &mut streams,
+        },
+        strategy_name,
+        rule,
+        timing,
+        seed,
+        replication,
+        out,
+        log,
+    );
+    out.scratch.arrival_streams = streams;
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_simulation(
+    world: &World,
+    arrivals: &mut impl ArrivalSource,
     strategy_name: &str,
     rule: &dyn AllocationRule,
     timing: Timing,
@@ -306,6 +459,7 @@ pub fn simulate_logged(
         views,
         decision,
         call_months,
+        arrival_streams: _,
     } = &mut scratch;
     call_months.clear();
     call_months.extend(timing.call_months(fund));
@@ -377,20 +531,23 @@ pub fn simulate_logged(
         }
         let mut spent_eur = 0.0;
         let mut totals = MonthTotals::default();
-        for ((state, constants), &weight) in states
+        arrivals.month(month);
+        for (index, ((state, constants), &weight)) in states
             .iter_mut()
             .zip(&world.constants)
             .zip(&world.usage_weights)
+            .enumerate()
         {
+            let arrived = arrivals.next(index, constants);
             // 2. Effort.
             let effort = state.effort(constants, fund);
             spent_eur += effort.spent_eur;
             // 3 and 4. Work arrives and is done.
             state.work(
-                constants,
                 model,
                 month,
                 effort.total_pm,
+                arrived,
                 &mut out.fix_times,
                 log,
             );
@@ -433,11 +590,8 @@ pub fn replay_draws(world: &World, seed: u64, replication: u64, tape: &DrawTape)
     for (index, constants) in world.constants.iter().enumerate() {
         let mut arrivals = stream(seed, replication, index as u64, Purpose::Arrivals);
         for _ in 0..world.fund.horizon_months {
-            total += match &constants.work {
-                Some(law) => law.sample(&mut arrivals),
-                None => constants.work_rate,
-            };
-            total += f64::from(sampling::poisson(&mut arrivals, constants.vuln_rate));
+            let arrived = constants.draw_arrivals(&mut arrivals);
+            total += arrived.work_pm + f64::from(arrived.vulnerabilities);
         }
     }
     // The simulation derives each project's month-stream keys once per replication.

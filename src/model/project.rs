@@ -1,13 +1,13 @@
 //! One project's state and its monthly step (MODEL.md steps 2–6; step 1, the fund's
 //! decision, is in `super::simulate`).
 
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_distr::{Distribution, Gamma};
 
 use super::ModelParams;
 use super::sampling::{bernoulli_count, poisson, probability_of_hazard};
 use crate::portfolio::{Portfolio, Project};
-use crate::rng::{Purpose, SimRng, month_stream, stream, stream_seed};
+use crate::rng::{Purpose, SimRng, month_stream, stream_seed};
 use crate::scenario::FundParams;
 use crate::strategy::ProjectView;
 use rand_xoshiro::SplitMix64;
@@ -29,6 +29,8 @@ pub enum Status {
 /// ([`NoDrawLog`], compiled away); the floor benchmark records a [`DrawTape`] to replay the
 /// same random numbers without the model (docs/performance.md).
 pub trait DrawLog {
+    /// False for a log that records nothing: the counting is then compiled away.
+    const RECORDS: bool = true;
     fn drew(&mut self, purpose: Purpose, project: u32, month: u32, uniforms: u32);
 }
 
@@ -37,6 +39,7 @@ pub trait DrawLog {
 pub struct NoDrawLog;
 
 impl DrawLog for NoDrawLog {
+    const RECORDS: bool = false;
     #[inline(always)]
     fn drew(&mut self, _: Purpose, _: u32, _: u32, _: u32) {}
 }
@@ -154,6 +157,29 @@ impl SharedRates {
     }
 }
 
+/// The work and vulnerabilities arriving at one project in one month (steps 3–4).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Arrived {
+    pub work_pm: f64,
+    pub vulnerabilities: u32,
+}
+
+impl ProjectConstants {
+    /// Draws one month's arrivals from the project's arrivals stream: the work (Gamma),
+    /// then the vulnerability count (Poisson).
+    #[inline]
+    pub(crate) fn draw_arrivals(&self, arrivals: &mut SimRng) -> Arrived {
+        let work_pm = match &self.work {
+            Some(law) => law.sample(arrivals),
+            None => self.work_rate,
+        };
+        Arrived {
+            work_pm,
+            vulnerabilities: poisson(arrivals, self.vuln_rate),
+        }
+    }
+}
+
 /// Effort available in a month, after the fund's money was turned into person-months.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Effort {
@@ -203,8 +229,6 @@ pub(crate) struct ProjectState {
     pub grants: u32,
     /// Project-months not yet abandoned (the survival time accrued so far).
     pub surviving_months: u32,
-    /// Work and vulnerability arrivals: one long stream, as they never depend on the state.
-    arrivals: SimRng,
     /// Keys of the monthly streams of state-dependent draws (see `rng::month_stream`).
     fixes_key: u64,
     departures_key: u64,
@@ -238,7 +262,6 @@ impl ProjectState {
             received_eur: 0.0,
             grants: 0,
             surviving_months: 0,
-            arrivals: SimRng::seed_from_u64(0),
             fixes_key: 0,
             departures_key: 0,
             returns_key: 0,
@@ -287,7 +310,6 @@ impl ProjectState {
             received_eur: 0.0,
             grants: 0,
             surviving_months: 0,
-            arrivals: stream(seed, replication, index, Purpose::Arrivals),
             fixes_key: stream_seed(seed, replication, index, Purpose::Fixes),
             departures_key: stream_seed(seed, replication, index, Purpose::Departures),
             returns_key: stream_seed(seed, replication, index, Purpose::Returns),
@@ -296,6 +318,7 @@ impl ProjectState {
     }
 
     /// Active maintainers.
+    #[inline(always)]
     pub fn maintainers(&self) -> u32 {
         self.volunteers + self.paid + self.cliff_total
     }
@@ -342,6 +365,7 @@ impl ProjectState {
     /// Step 2: effort. Volunteer effort plus funded effort (planned spending ÷ cost of a
     /// person-month, capped by absorption). Funded effort pays current maintainers first
     /// (those in the cliff before plain volunteers); money that cannot be used stays held.
+    #[inline(always)]
     pub(crate) fn effort(&mut self, constants: &ProjectConstants, fund: &FundParams) -> Effort {
         let maintainers = self.maintainers();
         if maintainers == 0 {
@@ -376,6 +400,7 @@ impl ProjectState {
 
     /// Sets how many maintainers are paid this month. Those no longer paid enter the
     /// cliff; newly paid ones come from the cliff first, then from the volunteers.
+    #[inline(always)]
     fn repay(&mut self, paid_now: u32) {
         if paid_now < self.paid {
             let stopped = self.paid - paid_now;
@@ -404,20 +429,18 @@ impl ProjectState {
     /// Steps 3 and 4: work and vulnerabilities arrive, effort fixes vulnerabilities
     /// (oldest first) and then cuts the backlog, a share of which lapses.
     /// Each fix adds its time-to-fix (months) to `fixed`.
-    pub(crate) fn work(
+    #[inline(always)]
+    pub(crate) fn work<L: DrawLog>(
         &mut self,
-        constants: &ProjectConstants,
         model: &ModelParams,
         month: u32,
         effort_pm: f64,
+        arrived: Arrived,
         fixed: &mut Vec<u32>,
-        log: &mut impl DrawLog,
+        log: &mut L,
     ) {
-        let arriving_pm = match &constants.work {
-            Some(law) => law.sample(&mut self.arrivals),
-            None => constants.work_rate,
-        };
-        for _ in 0..poisson(&mut self.arrivals, constants.vuln_rate) {
+        let arriving_pm = arrived.work_pm;
+        for _ in 0..arrived.vulnerabilities {
             self.vulnerabilities.push(month);
         }
         let mut remaining_pm = effort_pm;
@@ -449,13 +472,14 @@ impl ProjectState {
     /// people on a break may come back, and after the longest break leave for good;
     /// newcomers join active projects; funded effort nobody covers hires; an abandoned
     /// project may be revived.
-    pub(crate) fn people(
+    #[inline(always)]
+    pub(crate) fn people<L: DrawLog>(
         &mut self,
         constants: &ProjectConstants,
         rates: &SharedRates,
         effort: &Effort,
         month: u32,
-        log: &mut impl DrawLog,
+        log: &mut L,
     ) {
         let model = &rates.params;
         let maintainers = self.maintainers();
@@ -503,8 +527,10 @@ impl ProjectState {
         let longest = model.break_max_months;
         if !self.on_break.is_empty() {
             let mut returns = month_stream(self.returns_key, month);
-            let away: u32 = self.on_break.iter().map(|&(_, away)| away).sum();
-            log.drew(Purpose::Returns, self.index, month, away);
+            if L::RECORDS {
+                let away = self.on_break.iter().map(|&(_, away)| away).sum();
+                log.drew(Purpose::Returns, self.index, month, away);
+            }
             let mut kept = 0;
             for index in 0..self.on_break.len() {
                 let (left, away) = self.on_break[index];
@@ -544,8 +570,10 @@ impl ProjectState {
             let newcomer_mean = constants.newcomer_mean * ((1.0 - share) + share * activity);
             let hire_mean = model.hire_rate * effort.uncovered_pm;
             if newcomer_mean != 0.0 || hire_mean != 0.0 {
-                let uniforms = poisson_uniforms(newcomer_mean) + poisson_uniforms(hire_mean);
-                log.drew(Purpose::Joins, self.index, month, uniforms);
+                if L::RECORDS {
+                    let uniforms = poisson_uniforms(newcomer_mean) + poisson_uniforms(hire_mean);
+                    log.drew(Purpose::Joins, self.index, month, uniforms);
+                }
                 let mut joins = month_stream(self.joins_key, month);
                 self.volunteers += poisson(&mut joins, newcomer_mean);
                 self.volunteers += poisson(&mut joins, hire_mean);
@@ -562,6 +590,7 @@ impl ProjectState {
     /// threshold (first abandonment recorded), active again when someone is there.
     /// On abandonment the people on a break are gone for good, and the held money is
     /// returned if the fund claws it back; the returned amount is the result.
+    #[inline(always)]
     pub(crate) fn update_status(
         &mut self,
         model: &ModelParams,
@@ -629,7 +658,7 @@ impl Attrition<'_> {
 
     /// How many of `trials` maintainers whose hazard is the burnout hazard times
     /// `multiplier()` (at most 1, or the cliff multiplier) leave, one uniform each.
-    #[inline]
+    #[inline(always)]
     fn count(
         &mut self,
         rng: &mut SplitMix64,
