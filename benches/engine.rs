@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use fundsim::engine::{RunConfig, run};
-use fundsim::model::{Trajectory, World, simulate};
+use fundsim::model::{
+    Arrivals, DrawTape, Trajectory, World, replay_draws, simulate, simulate_logged,
+    simulate_with_arrivals,
+};
 use fundsim::portfolio::Portfolio;
 use fundsim::scenario::{Scenario, builtin, parse_str};
 use fundsim::stats::RunAccumulator;
@@ -20,6 +23,8 @@ use fundsim::stats::RunAccumulator;
 const SEED: u64 = 20_261_128;
 /// Replications of the `run` benchmarks.
 const RUN_REPLICATIONS: u64 = 64;
+/// Replications whose draws the `floor` benchmarks record and replay in turn.
+const FLOOR_REPLICATIONS: u64 = 64;
 /// Replications folded into each accumulator of the `merge` benchmark (one engine block).
 const MERGE_REPLICATIONS: u64 = 16;
 
@@ -63,6 +68,96 @@ fn replication(c: &mut Criterion) {
                     &mut trajectory,
                 );
                 black_box(&trajectory);
+            });
+        });
+    }
+    group.finish();
+}
+
+/// `replication-shared/all`: one replication of every strategy, the arrivals drawn once
+/// for all of them ([`Arrivals::draw`], [`simulate_with_arrivals`]), as an engine that
+/// shares them would run it. Throughput: strategies × projects × months.
+fn replication_shared(c: &mut Criterion) {
+    let (scenario, portfolio) = stf();
+    let months = project_months(&scenario, &portfolio);
+    let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
+    let strategies = &scenario.strategies;
+    let rules: Vec<_> = strategies.iter().map(|s| s.rule.build()).collect();
+    let mut trajectories = vec![Trajectory::default(); strategies.len()];
+    let mut arrivals = Arrivals::default();
+    let mut group = c.benchmark_group("replication-shared");
+    group
+        .throughput(Throughput::Elements(months * strategies.len() as u64))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    let mut index = 0u64;
+    group.bench_function("all", |b| {
+        b.iter(|| {
+            index = (index + 1) % 1_000;
+            arrivals.draw(&world, SEED, black_box(index));
+            for ((strategy, rule), trajectory) in
+                strategies.iter().zip(&rules).zip(&mut trajectories)
+            {
+                simulate_with_arrivals(
+                    &world,
+                    &arrivals,
+                    &strategy.name,
+                    rule.as_ref(),
+                    strategy.timing,
+                    SEED,
+                    index,
+                    trajectory,
+                );
+            }
+            black_box(&trajectories);
+        });
+    });
+    group.finish();
+}
+
+/// `floor/<strategy>`: the random numbers of one replication of one strategy and nothing
+/// else (`model::replay_draws`): the arrivals streams over the horizon and every month
+/// stream the simulation drew from, as many uniforms as it drew. The draws of
+/// [`FLOOR_REPLICATIONS`] replications are recorded before timing starts and replayed
+/// in turn. The engine's cost over this floor is the cost of the model itself.
+fn floor(c: &mut Criterion) {
+    let (scenario, portfolio) = stf();
+    let months = project_months(&scenario, &portfolio);
+    let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
+    let mut group = c.benchmark_group("floor");
+    group
+        .throughput(Throughput::Elements(months))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    for strategy in &scenario.strategies {
+        let rule = strategy.rule.build();
+        let mut trajectory = Trajectory::default();
+        let tapes: Vec<DrawTape> = (0..FLOOR_REPLICATIONS)
+            .map(|replication| {
+                let mut tape = DrawTape::default();
+                simulate_logged(
+                    &world,
+                    &strategy.name,
+                    rule.as_ref(),
+                    strategy.timing,
+                    SEED,
+                    replication,
+                    &mut trajectory,
+                    &mut tape,
+                );
+                tape
+            })
+            .collect();
+        let mut index = 0u64;
+        group.bench_function(strategy.name.as_str(), |b| {
+            b.iter(|| {
+                index = (index + 1) % FLOOR_REPLICATIONS;
+                black_box(replay_draws(
+                    &world,
+                    SEED,
+                    black_box(index),
+                    &tapes[index as usize],
+                ))
             });
         });
     }
@@ -147,6 +242,6 @@ criterion_group! {
     // No plots: criterion's plotters backend panics (FontUnavailable) on machines
     // without system fonts, such as CI containers; the figures are in the text output.
     config = Criterion::default().without_plots();
-    targets = replication, whole_run, merge
+    targets = replication, replication_shared, floor, whole_run, merge
 }
 criterion_main!(benches);

@@ -11,13 +11,13 @@ mod review;
 pub mod sampling;
 
 pub use params::ModelParams;
-pub use project::Status;
+pub use project::{DrawLog, DrawTape, MonthDraws, NoDrawLog, Status};
 pub use review::Review;
 
-use project::{ProjectConstants, ProjectState, SharedRates};
+use project::{Arrived, ProjectConstants, ProjectState, SharedRates};
 
 use crate::portfolio::Portfolio;
-use crate::rng::{Purpose, name_hash, stream};
+use crate::rng::{Purpose, SimRng, month_stream, name_hash, stream, stream_seed};
 use crate::scenario::FundParams;
 use crate::strategy::{AllocationRule, Call, Decision, Grant, Timing};
 
@@ -119,6 +119,105 @@ pub struct Trajectory {
     pub income_eur: f64,
     /// Money the fund could spend: the budget, or for an endowment its return.
     pub available_eur: f64,
+    /// Working space of [`simulate`], kept between simulations so that a trajectory
+    /// reused for the next replication allocates nothing.
+    scratch: Scratch,
+}
+
+/// The work and vulnerabilities arriving at every project in every month of one
+/// replication (MODEL.md step 3). They never depend on the state or the strategy (common
+/// random numbers), so every strategy of a replication meets the same arrivals: the
+/// engine can draw them once per replication with [`Arrivals::draw`] and hand them to
+/// [`simulate_with_arrivals`] for each strategy, instead of each simulation drawing them
+/// again (the Gamma draw of the work is the dearest random number of the model).
+#[derive(Debug, Clone, Default)]
+pub struct Arrivals {
+    seed: u64,
+    replication: u64,
+    projects: usize,
+    months: usize,
+    /// `month * projects + project`.
+    arrived: Vec<Arrived>,
+}
+
+impl Arrivals {
+    /// Draws the arrivals of replication `replication` of `world`, reusing the buffer.
+    pub fn draw(&mut self, world: &World, seed: u64, replication: u64) {
+        let projects = world.project_count();
+        let months = world.fund.horizon_months as usize;
+        self.seed = seed;
+        self.replication = replication;
+        self.projects = projects;
+        self.months = months;
+        self.arrived.clear();
+        self.arrived.resize(projects * months, Arrived::default());
+        for (index, constants) in world.constants.iter().enumerate() {
+            let mut rng = stream(seed, replication, index as u64, Purpose::Arrivals);
+            for month in 0..months {
+                self.arrived[month * projects + index] = constants.draw_arrivals(&mut rng);
+            }
+        }
+    }
+
+    /// Whether these are the arrivals of (seed, replication) for a world of this shape.
+    fn are_for(&self, world: &World, seed: u64, replication: u64) -> bool {
+        self.seed == seed
+            && self.replication == replication
+            && self.projects == world.project_count()
+            && self.months == world.fund.horizon_months as usize
+    }
+}
+
+/// Where a simulation takes each project-month's arrivals from.
+trait ArrivalSource {
+    /// Called for `month` once before the projects of that month.
+    fn month(&mut self, month: u32);
+    fn next(&mut self, project: usize, constants: &ProjectConstants) -> Arrived;
+}
+
+/// Drawn as the month goes, from each project's arrivals stream.
+struct DrawnArrivals<'a> {
+    streams: &'a mut [SimRng],
+}
+
+impl ArrivalSource for DrawnArrivals<'_> {
+    #[inline]
+    fn month(&mut self, _: u32) {}
+
+    #[inline]
+    fn next(&mut self, project: usize, constants: &ProjectConstants) -> Arrived {
+        constants.draw_arrivals(&mut self.streams[project])
+    }
+}
+
+/// Read from arrivals drawn beforehand.
+struct TabledArrivals<'a> {
+    table: &'a Arrivals,
+    first: usize,
+}
+
+impl ArrivalSource for TabledArrivals<'_> {
+    #[inline]
+    fn month(&mut self, month: u32) {
+        self.first = month as usize * self.table.projects;
+    }
+
+    #[inline]
+    fn next(&mut self, project: usize, _: &ProjectConstants) -> Arrived {
+        self.table.arrived[self.first + project]
+    }
+}
+
+/// The working state of a simulation: project states, the fund's views and decisions.
+/// Every field is overwritten at the start of [`simulate`]; only the buffers survive.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    states: Vec<ProjectState>,
+    views: Vec<crate::strategy::ProjectView>,
+    decision: Decision,
+    call_months: Vec<u32>,
+    /// Each project's arrivals stream, when [`simulate`] draws the arrivals itself.
+    arrival_streams: Vec<SimRng>,
 }
 
 impl Trajectory {
@@ -148,37 +247,46 @@ impl Trajectory {
         self.income_eur = 0.0;
     }
 
-    fn record_month(&mut self, world: &World, states: &[ProjectState], spent_eur: f64) {
-        let count = states.len() as f64;
-        let mut surviving = 0;
-        let mut alive = 0;
-        let mut weighted = 0.0;
-        let mut maintainers = 0u64;
-        let mut backlog = 0.0;
-        let mut vulnerabilities = 0u64;
-        for (state, weight) in states.iter().zip(&world.usage_weights) {
-            if state.first_abandoned.is_none() {
-                surviving += 1;
-                weighted += weight;
-            }
-            alive += u32::from(state.status != Status::Abandoned);
-            maintainers += u64::from(state.maintainers());
-            backlog += state.backlog;
-            vulnerabilities += u64::from(state.open_vulnerabilities());
-        }
-        self.surviving.push(surviving);
-        self.alive.push(alive);
-        self.weighted_surviving.push(weighted);
-        self.maintainers.push(maintainers as f64 / count);
-        self.backlog.push(backlog / count);
+    fn record_month(&mut self, month: &MonthTotals, projects: usize, spent_eur: f64) {
+        let count = projects as f64;
+        self.surviving.push(month.surviving);
+        self.alive.push(month.alive);
+        self.weighted_surviving.push(month.weighted_surviving);
+        self.maintainers.push(month.maintainers as f64 / count);
+        self.backlog.push(month.backlog / count);
         self.open_vulnerabilities
-            .push(vulnerabilities as f64 / count);
+            .push(month.open_vulnerabilities as f64 / count);
         self.spent_eur.push(spent_eur);
     }
 
     /// The number of calls the allocations cover.
     pub fn calls(&self, projects: usize) -> usize {
         self.allocations.len().checked_div(projects).unwrap_or(0)
+    }
+}
+
+/// Sums over the projects of their state at a month-end, added in portfolio order.
+#[derive(Debug, Default)]
+struct MonthTotals {
+    surviving: u32,
+    alive: u32,
+    weighted_surviving: f64,
+    maintainers: u64,
+    backlog: f64,
+    open_vulnerabilities: u64,
+}
+
+impl MonthTotals {
+    #[inline(always)]
+    fn add(&mut self, state: &ProjectState, usage_weight: f64) {
+        if state.first_abandoned.is_none() {
+            self.surviving += 1;
+            self.weighted_surviving += usage_weight;
+        }
+        self.alive += u32::from(state.status != Status::Abandoned);
+        self.maintainers += u64::from(state.maintainers());
+        self.backlog += state.backlog;
+        self.open_vulnerabilities += u64::from(state.open_vulnerabilities());
     }
 }
 
@@ -250,10 +358,111 @@ pub fn simulate(
     replication: u64,
     out: &mut Trajectory,
 ) {
+    simulate_logged(
+        world,
+        strategy_name,
+        rule,
+        timing,
+        seed,
+        replication,
+        out,
+        &mut NoDrawLog,
+    );
+}
+
+/// [`simulate`] with the replication's arrivals drawn beforehand by [`Arrivals::draw`]
+/// for the same world, seed and replication (drawn again if they are not): the same
+/// result, without drawing them once per strategy.
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_with_arrivals(
+    world: &World,
+    arrivals: &Arrivals,
+    strategy_name: &str,
+    rule: &dyn AllocationRule,
+    timing: Timing,
+    seed: u64,
+    replication: u64,
+    out: &mut Trajectory,
+) {
+    if arrivals.are_for(world, seed, replication) {
+        run_simulation(
+            world,
+            &mut TabledArrivals {
+                table: arrivals,
+                first: 0,
+            },
+            strategy_name,
+            rule,
+            timing,
+            seed,
+            replication,
+            out,
+            &mut NoDrawLog,
+        );
+    } else {
+        simulate(world, strategy_name, rule, timing, seed, replication, out);
+    }
+}
+
+/// [`simulate`], reporting every month-stream draw to `log` (see [`DrawTape`]).
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_logged(
+    world: &World,
+    strategy_name: &str,
+    rule: &dyn AllocationRule,
+    timing: Timing,
+    seed: u64,
+    replication: u64,
+    out: &mut Trajectory,
+    log: &mut impl DrawLog,
+) {
+    let mut streams = std::mem::take(&mut out.scratch.arrival_streams);
+    streams.clear();
+    streams.extend(
+        (0..world.project_count() as u64)
+            .map(|index| stream(seed, replication, index, Purpose::Arrivals)),
+    );
+    run_simulation(
+        world,
+        &mut DrawnArrivals {
+            streams: &mut streams,
+        },
+        strategy_name,
+        rule,
+        timing,
+        seed,
+        replication,
+        out,
+        log,
+    );
+    out.scratch.arrival_streams = streams;
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_simulation(
+    world: &World,
+    arrivals: &mut impl ArrivalSource,
+    strategy_name: &str,
+    rule: &dyn AllocationRule,
+    timing: Timing,
+    seed: u64,
+    replication: u64,
+    out: &mut Trajectory,
+    log: &mut impl DrawLog,
+) {
     let fund = &world.fund;
     let model = &world.model;
     let projects = world.project_count();
-    let call_months = timing.call_months(fund);
+    let mut scratch = std::mem::take(&mut out.scratch);
+    let Scratch {
+        states,
+        views,
+        decision,
+        call_months,
+        arrival_streams: _,
+    } = &mut scratch;
+    call_months.clear();
+    call_months.extend(timing.call_months(fund));
     let last_call = call_months.last().copied();
     out.reset(fund.horizon_months as usize, projects, call_months.len());
     out.available_eur = if timing == Timing::Endowment {
@@ -261,24 +470,33 @@ pub fn simulate(
     } else {
         fund.budget_eur
     };
-    let mut states: Vec<ProjectState> = world
-        .portfolio
-        .projects
-        .iter()
-        .enumerate()
-        .map(|(index, project)| ProjectState::new(project, model, seed, replication, index as u64))
-        .collect();
+    states.truncate(projects);
+    for (index, project) in world.portfolio.projects.iter().enumerate() {
+        if let Some(state) = states.get_mut(index) {
+            state.reset(project, model, seed, replication, index as u64);
+        } else {
+            states.push(ProjectState::new(
+                project,
+                model,
+                seed,
+                replication,
+                index as u64,
+            ));
+        }
+    }
     let mut fund_rng = stream(seed, replication, name_hash(strategy_name), Purpose::Fund);
     let mut ledger = Ledger::new(fund, timing);
     let review = Review::new(&world.merit);
-    let mut views = Vec::with_capacity(projects);
-    let mut decision = Decision::default();
-    out.record_month(world, &states, 0.0);
+    let mut start = MonthTotals::default();
+    for (state, &weight) in states.iter().zip(&world.usage_weights) {
+        start.add(state, weight);
+    }
+    out.record_month(&start, projects, 0.0);
 
     for month in 0..fund.horizon_months {
         let calls_remain = last_call.is_some_and(|last| month <= last);
         // 1. Fund decisions: tranches falling due, then the call.
-        pay_due_tranches(month, &mut states, &mut ledger, out, calls_remain);
+        pay_due_tranches(month, states, &mut ledger, out, calls_remain);
         if let Some(call_index) = call_months.iter().position(|&m| m == month) {
             if timing == Timing::Endowment {
                 ledger.accrue(fund, month, out);
@@ -302,31 +520,47 @@ pub fn simulate(
                     fund,
                 };
                 decision.clear();
-                rule.allocate(&call, &views, &review, &mut fund_rng, &mut decision);
+                rule.allocate(&call, views, &review, &mut fund_rng, decision);
                 for &(project, effort_pm) in &decision.application_effort {
                     if let Some(state) = states.get_mut(project) {
                         state.add_work(effort_pm);
                     }
                 }
-                award_grants(&call, &mut decision.grants, &mut states, &mut ledger, out);
+                award_grants(&call, &mut decision.grants, states, &mut ledger, out);
             }
         }
         let mut spent_eur = 0.0;
-        for (state, constants) in states.iter_mut().zip(&world.constants) {
+        let mut totals = MonthTotals::default();
+        arrivals.month(month);
+        for (index, ((state, constants), &weight)) in states
+            .iter_mut()
+            .zip(&world.constants)
+            .zip(&world.usage_weights)
+            .enumerate()
+        {
+            let arrived = arrivals.next(index, constants);
             // 2. Effort.
             let effort = state.effort(constants, fund);
             spent_eur += effort.spent_eur;
             // 3 and 4. Work arrives and is done.
-            state.work(constants, model, month, effort.total_pm, &mut out.fix_times);
+            state.work(
+                model,
+                month,
+                effort.total_pm,
+                arrived,
+                &mut out.fix_times,
+                log,
+            );
             // 5. People move.
-            state.people(constants, &world.rates, &effort, month);
+            state.people(constants, &world.rates, &effort, month, log);
             // 6. Status.
             let returned = state.update_status(model, fund, month + 1);
             out.returned_eur += returned;
             ledger.recycle(returned, calls_remain);
+            totals.add(state, weight);
         }
         out.spent_total_eur += spent_eur;
-        out.record_month(world, &states, spent_eur);
+        out.record_month(&totals, projects, spent_eur);
     }
 
     out.available_eur += out.income_eur;
@@ -343,6 +577,46 @@ pub fn simulate(
     out.maintainers_end
         .extend(states.iter().map(ProjectState::maintainers));
     out.held_end_eur = states.iter().map(|s| s.held_eur).sum();
+    out.scratch = scratch;
+}
+
+/// The floor of a replication: draws the same random numbers as [`simulate`] did when it
+/// recorded `tape` (the projects' work and vulnerability arrivals over the horizon, and
+/// every month stream on the tape, keyed the same way) and does nothing else with them
+/// but add them up. Its cost is the least any implementation of the model with these
+/// streams can cost (docs/performance.md).
+pub fn replay_draws(world: &World, seed: u64, replication: u64, tape: &DrawTape) -> f64 {
+    let mut total = 0.0;
+    for (index, constants) in world.constants.iter().enumerate() {
+        let mut arrivals = stream(seed, replication, index as u64, Purpose::Arrivals);
+        for _ in 0..world.fund.horizon_months {
+            let arrived = constants.draw_arrivals(&mut arrivals);
+            total += arrived.work_pm + f64::from(arrived.vulnerabilities);
+        }
+    }
+    // The simulation derives each project's month-stream keys once per replication.
+    let keys: Vec<[u64; 8]> = (0..world.project_count() as u64)
+        .map(|project| {
+            let mut keys = [0; 8];
+            for purpose in [
+                Purpose::Fixes,
+                Purpose::Departures,
+                Purpose::Returns,
+                Purpose::Joins,
+            ] {
+                keys[purpose as usize] = stream_seed(seed, replication, project, purpose);
+            }
+            keys
+        })
+        .collect();
+    for draw in &tape.draws {
+        let key = keys[draw.project as usize][draw.purpose as usize];
+        let mut rng = month_stream(key, draw.month);
+        for _ in 0..draw.uniforms {
+            total += rand::RngExt::random::<f64>(&mut rng);
+        }
+    }
+    total
 }
 
 /// Pays the tranches due this month to active projects; a tranche due to a dormant or

@@ -5,11 +5,12 @@ use rand::RngExt;
 use rand_distr::{Distribution, Gamma};
 
 use super::ModelParams;
-use super::sampling::{bernoulli_count, hazard_count, poisson, probability_of_hazard};
+use super::sampling::{bernoulli_count, poisson, probability_of_hazard};
 use crate::portfolio::{Portfolio, Project};
-use crate::rng::{Purpose, SimRng, month_stream, stream, stream_seed};
+use crate::rng::{Purpose, SimRng, month_stream, stream_seed};
 use crate::scenario::FundParams;
 use crate::strategy::ProjectView;
+use rand_xoshiro::SplitMix64;
 
 /// Project status (MODEL.md, "The state of a project").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -23,15 +24,69 @@ pub enum Status {
     Abandoned,
 }
 
+/// Where a simulation reports the draws it makes from month streams: how many uniforms
+/// of which purpose, for which project and month. The engine reports nowhere
+/// ([`NoDrawLog`], compiled away); the floor benchmark records a [`DrawTape`] to replay the
+/// same random numbers without the model (docs/performance.md).
+pub trait DrawLog {
+    /// False for a log that records nothing: the counting is then compiled away.
+    const RECORDS: bool = true;
+    fn drew(&mut self, purpose: Purpose, project: u32, month: u32, uniforms: u32);
+}
+
+/// Reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDrawLog;
+
+impl DrawLog for NoDrawLog {
+    const RECORDS: bool = false;
+    #[inline(always)]
+    fn drew(&mut self, _: Purpose, _: u32, _: u32, _: u32) {}
+}
+
+/// One keyed month stream a simulation drew from, and how many uniforms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthDraws {
+    pub purpose: Purpose,
+    pub project: u32,
+    pub month: u32,
+    pub uniforms: u32,
+}
+
+/// Every month stream a simulation drew from, in order.
+#[derive(Debug, Clone, Default)]
+pub struct DrawTape {
+    pub draws: Vec<MonthDraws>,
+}
+
+impl DrawLog for DrawTape {
+    fn drew(&mut self, purpose: Purpose, project: u32, month: u32, uniforms: u32) {
+        if uniforms > 0 {
+            self.draws.push(MonthDraws {
+                purpose,
+                project,
+                month,
+                uniforms,
+            });
+        }
+    }
+}
+
+/// Uniforms a Poisson draw of this mean takes from its stream: one by inversion, none for
+/// a zero mean (a large mean, drawn by `rand_distr`, counted as one).
+fn poisson_uniforms(mean: f64) -> u32 {
+    u32::from(mean > 0.0 && mean.is_finite())
+}
+
 /// Per-project quantities that never change during a run, computed once.
 #[derive(Debug, Clone)]
 pub(crate) struct ProjectConstants {
+    /// Work arriving each month (PM), `None` when the project gets no work.
+    pub(crate) work: Option<Gamma<f64>>,
+    pub(crate) work_rate: f64,
+    pub(crate) vuln_rate: f64,
     /// Volunteer effort of one unpaid maintainer (PM/month).
     volunteer_pm: f64,
-    /// Work arriving each month (PM), `None` when the project gets no work.
-    work: Option<Gamma<f64>>,
-    work_rate: f64,
-    vuln_rate: f64,
     /// Absorption per active maintainer (PM/month): the initial absorption scales with
     /// the team.
     absorption_per_maintainer: f64,
@@ -71,6 +126,11 @@ pub(crate) struct SharedRates {
     /// `return_probability[s]`: probability of coming back in the month after `s + 1`
     /// months away.
     return_probability: Vec<f64>,
+    /// `top_hazard[burnout][cliff]`: upper bounds of every maintainer's monthly hazard,
+    /// without burnout (no backlog, or no slope) or at the largest burnout multiplier,
+    /// without anyone in the cliff or with, so that a departure uniform above the bound
+    /// needs no exponential.
+    top_hazard: [[f64; 2]; 2],
     params: ModelParams,
 }
 
@@ -82,9 +142,40 @@ impl SharedRates {
                     * (-f64::from(months) / params.break_return_decay_months).exp()
             })
             .collect();
+        // A paid maintainer's multiplier is `paid^φ` with φ in [0, 1]: at most max(1, paid).
+        let paid = params.paid_attrition_multiplier.max(1.0);
+        let cliff = paid.max(params.cliff_multiplier);
+        let top = |burnout: f64| {
+            let hazard = params.attrition_hazard * burnout;
+            [hazard * paid, hazard * cliff]
+        };
         Self {
             return_probability,
+            top_hazard: [top(1.0), top(params.burnout_cap.max(1.0))],
             params: params.clone(),
+        }
+    }
+}
+
+/// The work and vulnerabilities arriving at one project in one month (steps 3–4).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Arrived {
+    pub work_pm: f64,
+    pub vulnerabilities: u32,
+}
+
+impl ProjectConstants {
+    /// Draws one month's arrivals from the project's arrivals stream: the work (Gamma),
+    /// then the vulnerability count (Poisson).
+    #[inline]
+    pub(crate) fn draw_arrivals(&self, arrivals: &mut SimRng) -> Arrived {
+        let work_pm = match &self.work {
+            Some(law) => law.sample(arrivals),
+            None => self.work_rate,
+        };
+        Arrived {
+            work_pm,
+            vulnerabilities: poisson(arrivals, self.vuln_rate),
         }
     }
 }
@@ -106,6 +197,8 @@ pub(crate) struct Effort {
 /// The state of one project during a simulation.
 #[derive(Debug, Clone)]
 pub(crate) struct ProjectState {
+    /// Position in the portfolio.
+    index: u32,
     /// Active maintainers neither paid nor in the cliff.
     volunteers: u32,
     /// Active maintainers the fund (or baseline funding) pays this month.
@@ -114,11 +207,10 @@ pub(crate) struct ProjectState {
     cliff: Vec<u32>,
     /// Σ `cliff`, kept so the common case (nobody in the cliff) costs nothing.
     cliff_total: u32,
-    /// `on_break[m % L]` (L = break_max_months): maintainers who left in month `m`, in the
-    /// last L months, and may come back. A ring: nothing moves as months pass.
-    on_break: Vec<u32>,
-    /// Σ `on_break`.
-    on_break_total: u32,
+    /// Maintainers on a break who may come back, as (month they left, how many), oldest
+    /// first, only the months someone left in (at most L = break_max_months of them).
+    /// Nothing moves as months pass, and empty months cost nothing.
+    on_break: Vec<(u32, u32)>,
     /// Outstanding maintenance work (PM).
     pub backlog: f64,
     /// Arrival months of the open vulnerabilities, oldest first.
@@ -137,8 +229,6 @@ pub(crate) struct ProjectState {
     pub grants: u32,
     /// Project-months not yet abandoned (the survival time accrued so far).
     pub surviving_months: u32,
-    /// Work and vulnerability arrivals: one long stream, as they never depend on the state.
-    arrivals: SimRng,
     /// Keys of the monthly streams of state-dependent draws (see `rng::month_stream`).
     fixes_key: u64,
     departures_key: u64,
@@ -154,15 +244,59 @@ impl ProjectState {
         replication: u64,
         index: u64,
     ) -> Self {
-        Self {
+        let mut state = Self {
+            index: 0,
+            volunteers: 0,
+            paid: 0,
+            cliff: Vec::new(),
+            cliff_total: 0,
+            on_break: Vec::new(),
+            backlog: 0.0,
+            vulnerabilities: Vec::new(),
+            held_eur: 0.0,
+            spend_rate_eur: 0.0,
+            status: Status::Active,
+            dormant_months: 0,
+            first_abandoned: None,
+            revivals: 0,
+            received_eur: 0.0,
+            grants: 0,
+            surviving_months: 0,
+            fixes_key: 0,
+            departures_key: 0,
+            returns_key: 0,
+            joins_key: 0,
+        };
+        state.reset(project, model, seed, replication, index);
+        state
+    }
+
+    /// Puts the state back to month 0 of replication `replication`, keeping the buffers
+    /// it allocated, so that a simulation reusing states allocates nothing.
+    pub(crate) fn reset(
+        &mut self,
+        project: &Project,
+        model: &ModelParams,
+        seed: u64,
+        replication: u64,
+        index: u64,
+    ) {
+        let mut cliff = std::mem::take(&mut self.cliff);
+        cliff.clear();
+        cliff.resize(model.cliff_months as usize, 0);
+        let mut on_break = std::mem::take(&mut self.on_break);
+        on_break.clear();
+        let mut vulnerabilities = std::mem::take(&mut self.vulnerabilities);
+        vulnerabilities.clear();
+        *self = Self {
+            index: index as u32,
             volunteers: project.maintainers,
             paid: 0,
-            cliff: vec![0; model.cliff_months as usize],
+            cliff,
             cliff_total: 0,
-            on_break: vec![0; model.break_max_months as usize],
-            on_break_total: 0,
+            on_break,
             backlog: project.backlog,
-            vulnerabilities: Vec::new(),
+            vulnerabilities,
             held_eur: 0.0,
             spend_rate_eur: 0.0,
             status: if project.maintainers > 0 {
@@ -176,15 +310,15 @@ impl ProjectState {
             received_eur: 0.0,
             grants: 0,
             surviving_months: 0,
-            arrivals: stream(seed, replication, index, Purpose::Arrivals),
             fixes_key: stream_seed(seed, replication, index, Purpose::Fixes),
             departures_key: stream_seed(seed, replication, index, Purpose::Departures),
             returns_key: stream_seed(seed, replication, index, Purpose::Returns),
             joins_key: stream_seed(seed, replication, index, Purpose::Joins),
-        }
+        };
     }
 
     /// Active maintainers.
+    #[inline(always)]
     pub fn maintainers(&self) -> u32 {
         self.volunteers + self.paid + self.cliff_total
     }
@@ -231,6 +365,7 @@ impl ProjectState {
     /// Step 2: effort. Volunteer effort plus funded effort (planned spending ÷ cost of a
     /// person-month, capped by absorption). Funded effort pays current maintainers first
     /// (those in the cliff before plain volunteers); money that cannot be used stays held.
+    #[inline(always)]
     pub(crate) fn effort(&mut self, constants: &ProjectConstants, fund: &FundParams) -> Effort {
         let maintainers = self.maintainers();
         if maintainers == 0 {
@@ -245,9 +380,11 @@ impl ProjectState {
         let spent_eur = (fund_pm * fund.person_month_eur).min(self.held_eur);
         self.held_eur -= spent_eur;
         let covered_pm = funded_pm.min(f64::from(maintainers));
-        let touched = (covered_pm - 1e-9).ceil().max(0.0) as u32;
+        // ⌈covered − 10⁻⁹⌉ and ⌊covered⌋ (covered ≥ 0), by truncation: the x86-64
+        // baseline has no rounding instruction, and `ceil`/`floor` are calls.
+        let touched = ceil_nonnegative(covered_pm - 1e-9);
         self.repay(touched);
-        let paid_full = covered_pm.floor() as u32;
+        let paid_full = covered_pm as u32;
         Effort {
             total_pm: (f64::from(maintainers) - covered_pm) * constants.volunteer_pm + funded_pm,
             spent_eur,
@@ -263,6 +400,7 @@ impl ProjectState {
 
     /// Sets how many maintainers are paid this month. Those no longer paid enter the
     /// cliff; newly paid ones come from the cliff first, then from the volunteers.
+    #[inline(always)]
     fn repay(&mut self, paid_now: u32) {
         if paid_now < self.paid {
             let stopped = self.paid - paid_now;
@@ -291,19 +429,18 @@ impl ProjectState {
     /// Steps 3 and 4: work and vulnerabilities arrive, effort fixes vulnerabilities
     /// (oldest first) and then cuts the backlog, a share of which lapses.
     /// Each fix adds its time-to-fix (months) to `fixed`.
-    pub(crate) fn work(
+    #[inline(always)]
+    pub(crate) fn work<L: DrawLog>(
         &mut self,
-        constants: &ProjectConstants,
         model: &ModelParams,
         month: u32,
         effort_pm: f64,
+        arrived: Arrived,
         fixed: &mut Vec<u32>,
+        log: &mut L,
     ) {
-        let arriving_pm = match &constants.work {
-            Some(law) => law.sample(&mut self.arrivals),
-            None => constants.work_rate,
-        };
-        for _ in 0..poisson(&mut self.arrivals, constants.vuln_rate) {
+        let arriving_pm = arrived.work_pm;
+        for _ in 0..arrived.vulnerabilities {
             self.vulnerabilities.push(month);
         }
         let mut remaining_pm = effort_pm;
@@ -312,14 +449,20 @@ impl ProjectState {
                 remaining_pm / (model.vuln_effort_pm * self.vulnerabilities.len() as f64);
             let fix_probability = probability_of_hazard(effort_per_vulnerability);
             let mut fixes = month_stream(self.fixes_key, month);
+            let mut tried = 0;
             self.vulnerabilities.retain(|&arrived| {
-                if remaining_pm <= 0.0 || fixes.random::<f64>() >= fix_probability {
+                if remaining_pm <= 0.0 {
+                    return true;
+                }
+                tried += 1;
+                if fixes.random::<f64>() >= fix_probability {
                     return true;
                 }
                 remaining_pm -= model.vuln_effort_pm.min(remaining_pm);
                 fixed.push(month - arrived + 1);
                 false
             });
+            log.drew(Purpose::Fixes, self.index, month, tried);
         }
         self.backlog = (self.backlog + arriving_pm - remaining_pm).max(0.0)
             * (1.0 - model.backlog_obsolescence);
@@ -329,93 +472,84 @@ impl ProjectState {
     /// people on a break may come back, and after the longest break leave for good;
     /// newcomers join active projects; funded effort nobody covers hires; an abandoned
     /// project may be revived.
-    pub(crate) fn people(
+    #[inline(always)]
+    pub(crate) fn people<L: DrawLog>(
         &mut self,
         constants: &ProjectConstants,
         rates: &SharedRates,
         effort: &Effort,
         month: u32,
+        log: &mut L,
     ) {
         let model = &rates.params;
-        let departures = &mut month_stream(self.departures_key, month);
-        let returns = &mut month_stream(self.returns_key, month);
-        let joins = &mut month_stream(self.joins_key, month);
         let maintainers = self.maintainers();
         let mut leavers = 0;
         if maintainers > 0 {
-            let capacity_pm_year = 12.0 * f64::from(maintainers) * constants.volunteer_pm;
-            let burnout = if model.burnout_slope == 0.0 || self.backlog <= 0.0 {
-                1.0
-            } else if capacity_pm_year <= 0.0 {
-                // A team without volunteer time is overloaded by any backlog.
-                model.burnout_cap
-            } else {
-                (model.burnout_slope * self.backlog / capacity_pm_year)
-                    .exp()
-                    .min(model.burnout_cap)
+            log.drew(Purpose::Departures, self.index, month, maintainers);
+            let mut departures = month_stream(self.departures_key, month);
+            let mut attrition = Attrition {
+                top_hazard: rates.top_hazard
+                    [usize::from(model.burnout_slope != 0.0 && self.backlog > 0.0)]
+                    [usize::from(self.cliff_total > 0)],
+                hazard: None,
+                model,
+                backlog: self.backlog,
+                maintainers,
+                volunteer_pm: constants.volunteer_pm,
             };
-            let hazard = model.attrition_hazard * burnout;
             // Paid maintainers, in full then the partly paid one.
-            let paid_hazard = hazard * model.paid_attrition_multiplier;
-            let paid_leavers = hazard_count(departures, effort.paid_full, paid_hazard);
+            let paid_leavers = attrition.count(&mut departures, effort.paid_full, || {
+                model.paid_attrition_multiplier
+            });
             let partial = self.paid - effort.paid_full;
-            let partial_leavers = if partial > 0 {
-                let multiplier = model
+            let partial_leavers = attrition.count(&mut departures, partial, || {
+                model
                     .paid_attrition_multiplier
-                    .powf(effort.paid_partial_share);
-                hazard_count(departures, partial, hazard * multiplier)
-            } else {
-                0
-            };
+                    .powf(effort.paid_partial_share)
+            });
             self.paid -= paid_leavers + partial_leavers;
             leavers += paid_leavers + partial_leavers;
             if self.cliff_total > 0 {
-                let cliff_hazard = hazard * model.cliff_multiplier;
                 for cohort in self.cliff.iter_mut() {
-                    let gone = hazard_count(departures, *cohort, cliff_hazard);
+                    let gone = attrition.count(&mut departures, *cohort, || model.cliff_multiplier);
                     *cohort -= gone;
                     self.cliff_total -= gone;
                     leavers += gone;
                 }
             }
-            let gone = hazard_count(departures, self.volunteers, hazard);
+            let gone = attrition.count(&mut departures, self.volunteers, || 1.0);
             self.volunteers -= gone;
             leavers += gone;
         }
-        // Breaks: the longest first. Who has been away the longest break and does not
-        // come back leaves for good; its ring slot then takes this month's leavers.
+        // Breaks: the longest away first. Who has been away the longest break and does
+        // not come back leaves for good.
         let mut returners = 0;
-        let longest = self.on_break.len() as u32;
-        if self.on_break_total > 0 {
-            // Slots in order of leaving month, oldest first: one modulo, then a wrap.
-            let oldest = longest.min(month);
-            let mut slot = ((month - oldest) % longest) as usize;
-            for months_away in (1..=oldest).rev() {
-                let this = slot;
-                slot = if slot + 1 == self.on_break.len() {
-                    0
-                } else {
-                    slot + 1
-                };
-                let slot = this;
-                let away = self.on_break[slot];
-                if away == 0 {
-                    continue;
-                }
+        let longest = model.break_max_months;
+        if !self.on_break.is_empty() {
+            let mut returns = month_stream(self.returns_key, month);
+            if L::RECORDS {
+                let away = self.on_break.iter().map(|&(_, away)| away).sum();
+                log.drew(Purpose::Returns, self.index, month, away);
+            }
+            let mut kept = 0;
+            for index in 0..self.on_break.len() {
+                let (left, away) = self.on_break[index];
+                let months_away = month - left;
                 let back = bernoulli_count(
-                    returns,
+                    &mut returns,
                     away,
                     rates.return_probability[months_away as usize - 1],
                 );
                 returners += back;
-                let gone = if months_away == longest { away } else { back };
-                self.on_break[slot] -= gone;
-                self.on_break_total -= gone;
+                if months_away < longest && away > back {
+                    self.on_break[kept] = (left, away - back);
+                    kept += 1;
+                }
             }
+            self.on_break.truncate(kept);
         }
-        if longest > 0 {
-            self.on_break[(month % longest) as usize] = leavers;
-            self.on_break_total += leavers;
+        if longest > 0 && leavers > 0 {
+            self.on_break.push((month, leavers));
         }
         // The cliff ages by a month; who leaves it becomes a plain volunteer.
         if self.cliff_total > 0 {
@@ -434,10 +568,18 @@ impl ProjectState {
             };
             let share = model.newcomer_activity_share;
             let newcomer_mean = constants.newcomer_mean * ((1.0 - share) + share * activity);
-            self.volunteers += poisson(joins, newcomer_mean);
-            self.volunteers += poisson(joins, model.hire_rate * effort.uncovered_pm);
+            let hire_mean = model.hire_rate * effort.uncovered_pm;
+            if newcomer_mean != 0.0 || hire_mean != 0.0 {
+                if L::RECORDS {
+                    let uniforms = poisson_uniforms(newcomer_mean) + poisson_uniforms(hire_mean);
+                    log.drew(Purpose::Joins, self.index, month, uniforms);
+                }
+                let mut joins = month_stream(self.joins_key, month);
+                self.volunteers += poisson(&mut joins, newcomer_mean);
+                self.volunteers += poisson(&mut joins, hire_mean);
+            }
         } else if self.status == Status::Abandoned
-            && joins.random::<f64>() < constants.revival_probability
+            && month_stream(self.joins_key, month).random::<f64>() < constants.revival_probability
         {
             self.volunteers += 1;
             self.revivals += 1;
@@ -448,6 +590,7 @@ impl ProjectState {
     /// threshold (first abandonment recorded), active again when someone is there.
     /// On abandonment the people on a break are gone for good, and the held money is
     /// returned if the fund claws it back; the returned amount is the result.
+    #[inline(always)]
     pub(crate) fn update_status(
         &mut self,
         model: &ModelParams,
@@ -464,8 +607,7 @@ impl ProjectState {
             if self.dormant_months >= model.abandonment_months {
                 self.status = Status::Abandoned;
                 self.first_abandoned.get_or_insert(month_end);
-                self.on_break.iter_mut().for_each(|away| *away = 0);
-                self.on_break_total = 0;
+                self.on_break.clear();
                 if fund.clawback_on_abandonment {
                     returned = std::mem::take(&mut self.held_eur);
                     self.spend_rate_eur = 0.0;
@@ -476,6 +618,92 @@ impl ProjectState {
             self.surviving_months += 1;
         }
         returned
+    }
+}
+
+/// The departures of one project-month: one uniform per maintainer, compared with the
+/// monthly probability of the maintainer's hazard. The burnout multiplier (an
+/// exponential) and each group's probability (another) are computed only when a uniform
+/// falls below the top hazard, which most months none does. The outcome is the one of
+/// comparing every uniform with its probability.
+struct Attrition<'a> {
+    /// An upper bound of every hazard this month.
+    top_hazard: f64,
+    /// `attrition_hazard × burnout`, once computed.
+    hazard: Option<f64>,
+    model: &'a ModelParams,
+    backlog: f64,
+    maintainers: u32,
+    volunteer_pm: f64,
+}
+
+impl Attrition<'_> {
+    /// The attrition hazard times the burnout multiplier of this month's workload.
+    #[cold]
+    fn burnout_hazard(&self) -> f64 {
+        let model = self.model;
+        let capacity_pm_year = 12.0 * f64::from(self.maintainers) * self.volunteer_pm;
+        let burnout = if model.burnout_slope == 0.0 || self.backlog <= 0.0 {
+            1.0
+        } else if capacity_pm_year <= 0.0 {
+            // A team without volunteer time is overloaded by any backlog.
+            model.burnout_cap
+        } else {
+            (model.burnout_slope * self.backlog / capacity_pm_year)
+                .exp()
+                .min(model.burnout_cap)
+        };
+        model.attrition_hazard * burnout
+    }
+
+    /// How many of `trials` maintainers whose hazard is the burnout hazard times
+    /// `multiplier()` (at most 1, or the cliff multiplier) leave, one uniform each.
+    #[inline(always)]
+    fn count(
+        &mut self,
+        rng: &mut SplitMix64,
+        trials: u32,
+        multiplier: impl FnOnce() -> f64,
+    ) -> u32 {
+        let mut multiplier = Some(multiplier);
+        let mut hazard = f64::NAN;
+        let mut probability = f64::NAN;
+        let mut leavers = 0;
+        for _ in 0..trials {
+            let u: f64 = rng.random();
+            if u >= self.top_hazard + 1e-12 {
+                continue;
+            }
+            if let Some(multiplier) = multiplier.take() {
+                let base = match self.hazard {
+                    Some(base) => base,
+                    None => {
+                        let base = self.burnout_hazard();
+                        self.hazard = Some(base);
+                        base
+                    }
+                };
+                hazard = base * multiplier();
+            }
+            if u < hazard + 1e-12 {
+                if probability.is_nan() {
+                    probability = probability_of_hazard(hazard);
+                }
+                leavers += u32::from(u < probability);
+            }
+        }
+        leavers
+    }
+}
+
+/// `max(⌈x⌉, 0)` as a count, for `x` below 2³²: exact, without a call to `ceil`.
+#[inline]
+fn ceil_nonnegative(x: f64) -> u32 {
+    if x > 0.0 {
+        let whole = x as u32;
+        whole + u32::from(f64::from(whole) < x)
+    } else {
+        0
     }
 }
 
