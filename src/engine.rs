@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Trajectory, World, simulate};
+use crate::model::{Arrivals, Trajectory, World, simulate_with_arrivals};
 use crate::portfolio::Portfolio;
 use crate::scenario::{PortfolioSpec, Scenario};
 use crate::stats::RunAccumulator;
@@ -320,17 +320,25 @@ fn simulate_block(
 ) -> RunAccumulator {
     let mut acc = empty_accumulator(scenario, world.project_count());
     let mut trajectories = vec![Trajectory::default(); scenario.strategies.len()];
+    let mut arrivals = Arrivals::default();
     let mut scratch = Vec::new();
     let first = block * BLOCK_SIZE;
     let last = (first + BLOCK_SIZE).min(config.replications);
     for replication in first..last {
         let redrawn = world_for(scenario, config.seed, replication);
         let world = redrawn.as_ref().unwrap_or(world);
-        for ((strategy, rule), trajectory) in
-            scenario.strategies.iter().zip(rules).zip(&mut trajectories)
+        // Work and vulnerability arrivals do not depend on the strategy: drawn once per
+        // replication, shared by every strategy (the same draws each would make).
+        arrivals.draw(world, config.seed, replication);
+        for ((strategy, rule), trajectory) in scenario
+            .strategies
+            .iter()
+            .zip(rules)
+            .zip(&mut trajectories)
         {
-            simulate(
+            simulate_with_arrivals(
                 world,
+                &arrivals,
                 &strategy.name,
                 rule.as_ref(),
                 strategy.timing,
