@@ -330,11 +330,8 @@ fn simulate_block(
         // Work and vulnerability arrivals do not depend on the strategy: drawn once per
         // replication, shared by every strategy (the same draws each would make).
         arrivals.draw(world, config.seed, replication);
-        for ((strategy, rule), trajectory) in scenario
-            .strategies
-            .iter()
-            .zip(rules)
-            .zip(&mut trajectories)
+        for ((strategy, rule), trajectory) in
+            scenario.strategies.iter().zip(rules).zip(&mut trajectories)
         {
             simulate_with_arrivals(
                 world,
