@@ -1,13 +1,17 @@
 //! The engine: replications in parallel, streaming aggregation, a fixed reduction order.
 //!
 //! Replications are grouped in blocks of [`BLOCK_SIZE`]. Each block is simulated
-//! sequentially into its own accumulator; blocks run in parallel (rayon) a wave at a
-//! time and are merged into the running total in block order. Block boundaries do not
-//! depend on the thread count, so the result is bit-identical for any number of threads,
-//! and memory holds one wave of block accumulators, whatever the replication count.
+//! sequentially into its own accumulator; blocks run in parallel (rayon), handed out in
+//! order, and are merged as soon as the blocks before them are in, into a fixed binary
+//! tree over block indices ([`BlockTree`]). Neither the blocks nor the tree depend on the
+//! thread count (or on checkpoints and shards), so the result is bit-identical for any
+//! number of threads, and memory holds O(threads + log blocks) accumulators, whatever
+//! the replication count.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -186,7 +190,7 @@ impl BlockTree {
 ///
 /// `portfolio` is the portfolio to use (read from CSV by the caller, or drawn with
 /// [`Portfolio::synthetic`] for replication 0). `progress` is called with the number of
-/// replications completed after each wave; `cancel` stops the run between waves.
+/// replications completed as blocks finish; `cancel` stops the run between blocks.
 ///
 /// # Errors
 /// [`RunError::Cancelled`] when `cancel` was set.
@@ -232,16 +236,24 @@ pub fn resume(
             && done.replications() <= config.replications,
         "a run continues from whole blocks"
     );
-    let on_wave = |tree: &BlockTree| progress(tree.replications().min(config.replications));
+    let on_progress = |tree: &BlockTree| progress(tree.replications().min(config.replications));
     let blocks = 0..config.blocks();
-    run_blocks(scenario, portfolio, config, blocks, done, on_wave, cancel)
+    run_blocks(
+        scenario,
+        portfolio,
+        config,
+        blocks,
+        done,
+        on_progress,
+        cancel,
+    )
 }
 
 /// Simulates blocks `blocks` (a range of the block indices of the run `config`: all of
 /// them, or a shard's share) after those `done` already holds, pushing each, in order,
 /// onto `done`. `done` starts at `blocks.start`; it is empty for a fresh start, or a
-/// checkpoint to continue from. `on_wave` sees the tree after every wave of parallel
-/// blocks (for progress and checkpoints); `cancel` stops the run between waves.
+/// checkpoint to continue from. `on_progress` sees the tree each time it grows (for
+/// progress and checkpoints); `cancel` stops the run: no block starts after it is set.
 ///
 /// # Errors
 /// [`RunError::Cancelled`] when `cancel` was set.
@@ -253,8 +265,8 @@ pub fn run_blocks(
     portfolio: Portfolio,
     config: &RunConfig,
     blocks: Range<u64>,
-    mut done: BlockTree,
-    mut on_wave: impl FnMut(&BlockTree),
+    done: BlockTree,
+    on_progress: impl FnMut(&BlockTree) + Send,
     cancel: &AtomicBool,
 ) -> Result<RunResult, RunError> {
     assert!(
@@ -264,26 +276,53 @@ pub fn run_blocks(
     let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
     let rules: Vec<Box<dyn AllocationRule>> =
         scenario.strategies.iter().map(|s| s.rule.build()).collect();
-    let wave = (rayon::current_num_threads() as u64 * 4).max(1);
-    while done.end_block() < blocks.end {
+    // Blocks are handed to the workers in order (`par_bridge` pulls from the range one
+    // block at a time), and each finished block is pushed onto the tree as soon as all
+    // blocks before it are in. No barrier between groups of blocks, and only the few
+    // blocks finished ahead of a slower one wait in `ahead`: memory does not grow with
+    // the number of blocks.
+    let start = done.end_block();
+    let merging = Mutex::new(Merging {
+        done,
+        ahead: BTreeMap::new(),
+        on_progress,
+    });
+    (start..blocks.end).par_bridge().for_each(|block| {
         if cancel.load(Ordering::Relaxed) {
-            return Err(RunError::Cancelled {
-                completed: done.replications(),
-                total: config.replications,
-            });
+            return;
         }
-        let next = done.end_block();
-        let end = (next + wave).min(blocks.end);
-        let results: Vec<RunAccumulator> = (next..end)
-            .into_par_iter()
-            .map(|block| simulate_block(scenario, &world, &rules, config, block))
-            .collect();
-        for block in results {
-            done.push_block(block);
-        }
-        on_wave(&done);
+        let accumulator = simulate_block(scenario, &world, &rules, config, block);
+        let mut merging = merging.lock().unwrap_or_else(PoisonError::into_inner);
+        merging.add(block, accumulator);
+    });
+    let Merging { done, .. } = merging.into_inner().unwrap_or_else(PoisonError::into_inner);
+    if done.end_block() < blocks.end {
+        return Err(RunError::Cancelled {
+            completed: done.replications(),
+            total: config.replications,
+        });
     }
     Ok(RunResult::from_tree(scenario, world.portfolio, done))
+}
+
+/// The blocks merged so far, and those finished ahead of their turn.
+struct Merging<F> {
+    done: BlockTree,
+    ahead: BTreeMap<u64, RunAccumulator>,
+    on_progress: F,
+}
+
+impl<F: FnMut(&BlockTree)> Merging<F> {
+    fn add(&mut self, block: u64, accumulator: RunAccumulator) {
+        self.ahead.insert(block, accumulator);
+        let before = self.done.end_block();
+        while let Some(next) = self.ahead.remove(&self.done.end_block()) {
+            self.done.push_block(next);
+        }
+        if self.done.end_block() > before {
+            (self.on_progress)(&self.done);
+        }
+    }
 }
 
 impl RunResult {

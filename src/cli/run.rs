@@ -157,7 +157,7 @@ pub(super) fn execute_with(
             };
             let cancel = interrupt.cancel_flag();
             let first = blocks.start;
-            let on_wave = |tree: &BlockTree| {
+            let on_progress = |tree: &BlockTree| {
                 bar.set_position((tree.end_block() - first) * BLOCK_SIZE);
                 checkpoints.save(tree, cancel.load(Ordering::SeqCst));
             };
@@ -168,7 +168,7 @@ pub(super) fn execute_with(
                     &config,
                     blocks.clone(),
                     done,
-                    on_wave,
+                    on_progress,
                     cancel,
                 )
             })
