@@ -296,14 +296,22 @@ fn a_killed_run_resumes_from_its_checkpoint_to_the_same_files() {
 }
 
 #[test]
-fn resume_without_a_checkpoint_starts_over_and_says_so() {
+fn resume_without_a_checkpoint_starts_over_and_says_so_unless_quiet() {
     let dir = TempDir::new().unwrap();
     let small = scenario(dir.path());
     fundsim(dir.path())
-        .args(["run", small, "--no-charts", "--out", "a", "--resume", "-q"])
+        .args(["run", small, "--no-charts", "--out", "a", "--resume"])
         .assert()
         .success()
         .stderr(predicate::str::contains(
             "no checkpoint of this run was found",
         ));
+    // A first attempt of a task that always passes --resume (fundsim slurm's scripts)
+    // has nothing to resume: with --quiet, nothing is said.
+    fundsim(dir.path())
+        .args(["run", small, "--no-charts", "--out", "b", "--resume", "-q"])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+    assert_same_folder(&dir.path().join("a"), &dir.path().join("b"));
 }

@@ -263,7 +263,11 @@ fn resumed(checkpoints: &Checkpoints, blocks: &Range<u64>, quiet: bool) -> Block
             BlockTree::starting_at(blocks.start)
         }
         Err(reason) => {
-            eprintln!("warning: --resume: {reason}; starting from the beginning");
+            // A first attempt has nothing to resume (e.g. a Slurm task that always
+            // passes --resume): only worth saying when asked to talk.
+            if !quiet || checkpoints.path().exists() {
+                eprintln!("warning: --resume: {reason}; starting from the beginning");
+            }
             BlockTree::starting_at(blocks.start)
         }
     }

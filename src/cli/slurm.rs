@@ -120,6 +120,9 @@ pub struct Plan {
     /// Flags of the subcommand, added when it has them.
     pub force: bool,
     pub quiet: bool,
+    /// The subcommand can resume from a checkpoint (`run`): a requeued or re-submitted
+    /// task continues where it was stopped instead of starting over.
+    pub resume: bool,
     /// `--no-charts` was among the options: the merge writes no charts either.
     pub no_charts: bool,
 }
@@ -218,7 +221,12 @@ fn plan(args: &SlurmArgs) -> Result<Plan, CliError> {
             )));
         }
     }
-    let (force, quiet, no_charts) = subcommand_flags(command, &args.extra)?;
+    let Flags {
+        force,
+        quiet,
+        resume,
+        no_charts,
+    } = subcommand_flags(command, &args.extra)?;
     let cwd = std::env::current_dir()
         .map_err(|e| CliError::Failure(format!("cannot read the current folder: {e}")))?;
     let work_dir = match &args.work_dir {
@@ -280,15 +288,24 @@ fn plan(args: &SlurmArgs) -> Result<Plan, CliError> {
         resources,
         force,
         quiet,
+        resume,
         no_charts,
     };
     check_parses(&plan)?;
     Ok(plan)
 }
 
-/// Which of `--force`, `--quiet` the subcommand has (and that it has `--shard`), and
-/// whether the extra options ask for no charts.
-fn subcommand_flags(command: &str, extra: &[String]) -> Result<(bool, bool, bool), CliError> {
+/// Which of `--force`, `--quiet` and `--resume` the subcommand has, and whether the extra
+/// options ask for no charts.
+struct Flags {
+    force: bool,
+    quiet: bool,
+    resume: bool,
+    no_charts: bool,
+}
+
+/// The subcommand's [`Flags`] (and a check that it has `--shard`).
+fn subcommand_flags(command: &str, extra: &[String]) -> Result<Flags, CliError> {
     let cli = Cli::command();
     let has = |sub: &str, long: &str| {
         cli.find_subcommand(sub)
@@ -305,7 +322,12 @@ fn subcommand_flags(command: &str, extra: &[String]) -> Result<(bool, bool, bool
         ));
     }
     let no_charts = extra.iter().any(|a| a == "--no-charts") && has("merge", "no-charts");
-    Ok((has(command, "force"), has(command, "quiet"), no_charts))
+    Ok(Flags {
+        force: has(command, "force"),
+        quiet: has(command, "quiet"),
+        resume: has(command, "resume"),
+        no_charts,
+    })
 }
 
 /// Parses the shard and merge command lines as fundsim would on the compute node, so that
@@ -346,6 +368,9 @@ fn shard_args(plan: &Plan, task: &str, threads: &str) -> Vec<String> {
     }
     if plan.quiet {
         args.push("--quiet".into());
+    }
+    if plan.resume {
+        args.push("--resume".into());
     }
     args.push("--threads".into());
     args.push(threads.into());
@@ -430,6 +455,9 @@ pub fn shard_script(plan: &Plan) -> String {
     }
     if plan.quiet {
         words.push("--quiet".into());
+    }
+    if plan.resume {
+        words.push("--resume".into());
     }
     words.push("--threads".into());
     words.push("\"${SLURM_CPUS_PER_TASK:-1}\"".into());
@@ -679,6 +707,7 @@ mod tests {
             },
             force: true,
             quiet: true,
+            resume: true,
             no_charts: false,
         }
     }
@@ -755,7 +784,10 @@ mod tests {
             text.contains("exec '/opt/fund sim/bin/fundsim' run '/home/ann/it'\\''s here/my scenario.toml' -n 100000 --seed 7"),
             "{text}"
         );
-        assert!(text.contains(" --force --quiet --threads"), "{text}");
+        assert!(
+            text.contains(" --force --quiet --resume --threads"),
+            "{text}"
+        );
     }
 
     #[cfg(unix)]
