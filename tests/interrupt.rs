@@ -288,6 +288,50 @@ fn ctrl_c_stops_a_long_wave_within_a_second_and_keeps_nothing() {
 }
 
 /// Whether this process can write into a folder without write permission (root can).
+#[test]
+fn ctrl_c_stops_a_sweep_and_a_sensitivity_analysis_and_keeps_nothing() {
+    let _serial = one_at_a_time();
+    let dir = TempDir::new().unwrap();
+    let file = scenario(dir.path(), "small.toml", 400, 62);
+    let commands: [&[&str]; 2] = [
+        &["sweep", &file, "--param", "fund.budget_eur=1e6:50e6:40"],
+        &[
+            "sensitivity",
+            "sensitivity",
+            "--method",
+            "morris",
+            "-n",
+            "400",
+        ],
+    ];
+    for command in commands {
+        let child = fundsim(dir.path())
+            .args(command)
+            .args(["--out", "never", "--quiet"])
+            .spawn()
+            .unwrap();
+        // Wait until the points are being evaluated: the staging folder exists.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while staging_folders(dir.path()).is_empty() {
+            assert!(Instant::now() < deadline, "{command:?} never started");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        send(&child, "INT");
+        let sent = Instant::now();
+        let (status, stderr) = finish(child);
+        let stopped = sent.elapsed();
+        assert_eq!(status.code(), Some(130), "{command:?}: {stderr}");
+        assert!(
+            stopped < STOP_LIMIT,
+            "{command:?}: stopped after {stopped:?}"
+        );
+        assert!(stderr.contains("nothing was kept"), "{command:?}: {stderr}");
+        assert!(!dir.path().join("never").exists());
+        assert!(staging_folders(dir.path()).is_empty(), "{command:?}");
+    }
+}
+
 fn permissions_bind() -> bool {
     let dir = TempDir::new().unwrap();
     let locked = dir.path().join("locked");

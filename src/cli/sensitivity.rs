@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
 use super::common::SimulationArgs;
+use super::interrupt::{Interrupt, Writing};
 use super::merge::Merged;
 use super::shard::{self, ShardArg, ShardSpec};
 use crate::input::{LoadedScenario, load_scenario};
@@ -373,7 +374,8 @@ impl Share {
     /// The estimates of this process's points of a design of `points` points, with
     /// `outputs` estimates each, in point order: `evaluate` (given the range of points,
     /// a progress callback and a cancel flag) runs in `pool` behind a progress bar of
-    /// `what`; merged estimates are checked to cover the design and simulate nothing.
+    /// `what`, stopped by Ctrl-C or a termination signal (`interrupt`); merged estimates
+    /// are checked to cover the design and simulate nothing.
     ///
     /// # Errors
     /// [`CliError::Usage`] when merged estimates do not fit the design,
@@ -382,6 +384,7 @@ impl Share {
         self,
         (points, outputs): (usize, usize),
         pool: &rayon::ThreadPool,
+        interrupt: &Interrupt,
         quiet: bool,
         what: &str,
         evaluate: impl FnOnce(
@@ -414,10 +417,10 @@ impl Share {
             }
         };
         let bar = progress_bar(range.len() as u64, quiet, what);
-        let cancel = AtomicBool::new(false);
+        let cancel = interrupt.cancel_flag();
         let estimates = pool
-            .install(|| evaluate(range, &|done| bar.set_position(done), &cancel))
-            .map_err(|e| CliError::Failure(e.to_string()))?;
+            .install(|| evaluate(range, &|done| bar.set_position(done), cancel))
+            .map_err(|e| interrupt.failed(e))?;
         bar.finish_and_clear();
         Ok(estimates)
     }
@@ -445,7 +448,7 @@ pub(super) fn design_job(command: &str, setup: &Setup) -> Result<Job, CliError> 
 /// # Errors
 /// [`CliError::Failure`] when the folder cannot be written.
 pub(super) fn write_design_shard(
-    staged: StagedRun,
+    (staged, writing): (StagedRun, Writing),
     job: Job,
     spec: ShardSpec,
     points: usize,
@@ -453,7 +456,9 @@ pub(super) fn write_design_shard(
     quiet: bool,
     started: Instant,
 ) -> Result<(), CliError> {
+    writing.check()?;
     let folder = shard::write(staged, job, spec, "points", points as u64, &estimates)?;
+    writing.finished(&folder)?;
     if !quiet {
         let share = spec.share(points as u64);
         println!(
@@ -626,10 +631,12 @@ pub(super) fn execute_with(
             Method::Sobol => "sobol",
         },
     )?;
-    let staged = StagedRun::prepare(destination)?;
+    let interrupt = Interrupt::install()?;
+    let staged = interrupt.stage(|| StagedRun::prepare(destination))?;
     let estimates = Share::new(args.shard.shard, merged.map(|m| m.state)).estimates(
         (unit_points.len(), outputs.len()),
         &setup.pool,
+        &interrupt,
         args.quiet,
         "design points",
         |range, progress, cancel| {
@@ -644,9 +651,10 @@ pub(super) fn execute_with(
             )
         },
     )?;
+    let writing = interrupt.writing()?; // a stop signal now waits for the folder
     if let (Some(spec), Some(job)) = (args.shard.shard, job) {
         return write_design_shard(
-            staged,
+            (staged, writing),
             job,
             spec,
             unit_points.len(),
@@ -1024,7 +1032,9 @@ pub(super) fn execute_with(
     let report = crate::report::sensitivity::render_folder(staged.staging_path(), &manifest)
         .map_err(|e| CliError::Failure(format!("cannot write the report: {e}")))?;
     staged.write(crate::report::FILE, report.as_bytes())?;
+    writing.check()?;
     let folder = staged.finish(&manifest)?;
+    writing.finished(&folder)?;
     if !args.quiet {
         println!(
             "{} of {} over {k} uncertain parameters: {} design points × {} inner replications (same seed at every point)",

@@ -9,6 +9,7 @@ use clap::Args;
 
 use super::CliError;
 use super::common::SimulationArgs;
+use super::interrupt::Interrupt;
 use super::merge::Merged;
 use super::sensitivity::{
     Share, design_destination, design_job, file_safe, resolve_outputs, setup, strategy_filter,
@@ -113,25 +114,29 @@ pub(super) fn execute_with(
         Some(_) => Some(design_job("sweep", &setup)?),
         None => None,
     };
-    let staged = StagedRun::prepare(design_destination(
+    let destination = design_destination(
         args.shard.shard,
         args.out.clone(),
         args.force,
         &setup.loaded.scenario.name,
         "sweep",
-    )?)?;
+    )?;
+    let interrupt = Interrupt::install()?;
+    let staged = interrupt.stage(|| StagedRun::prepare(destination))?;
     let estimates = Share::new(args.shard.shard, merged.map(|m| m.state)).estimates(
         (points.len(), outputs.len()),
         &setup.pool,
+        &interrupt,
         args.quiet,
         "sweep points",
         |range, progress, cancel| {
             sweep::evaluate(model, &axes, &points[range], &outputs, progress, cancel)
         },
     )?;
+    let writing = interrupt.writing()?; // a stop signal now waits for the folder
     if let (Some(spec), Some(job)) = (args.shard.shard, job) {
         return write_design_shard(
-            staged,
+            (staged, writing),
             job,
             spec,
             points.len(),
@@ -237,7 +242,9 @@ pub(super) fn execute_with(
     });
     let manifest =
         serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    writing.check()?;
     let folder = staged.finish(&manifest)?;
+    writing.finished(&folder)?;
     if !args.quiet {
         let metric = &metrics[0];
         println!(
