@@ -117,14 +117,7 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
             run.quiet = args.quiet;
             run.no_charts = args.no_charts;
             let state = combined_tree(&shards)?;
-            super::run::execute_with(
-                run,
-                Some(Merged {
-                    state,
-                    scenario_hash,
-                }),
-                "run",
-            )
+            super::run::execute_with(run, merged(state, &scenario_hash), "run")
         }
         Command::Compare(compare) => {
             if out.is_some() {
@@ -133,13 +126,7 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
                 ));
             }
             let state = combined_tree(&shards)?;
-            super::compare::execute_with(
-                compare,
-                Some(Merged {
-                    state,
-                    scenario_hash,
-                }),
-            )
+            super::compare::execute_with(compare, merged(state, &scenario_hash))
         }
         Command::Sweep(mut sweep) => {
             sweep.out = Some(require_out()?);
@@ -147,13 +134,7 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
             sweep.quiet = args.quiet;
             sweep.no_charts = args.no_charts;
             let state = combined_points(&shards)?;
-            super::sweep::execute_with(
-                sweep,
-                Some(Merged {
-                    state,
-                    scenario_hash,
-                }),
-            )
+            super::sweep::execute_with(sweep, merged(state, &scenario_hash))
         }
         Command::Sensitivity(mut sensitivity) => {
             sensitivity.out = Some(require_out()?);
@@ -161,19 +142,21 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
             sensitivity.quiet = args.quiet;
             sensitivity.no_charts = args.no_charts;
             let state = combined_points(&shards)?;
-            super::sensitivity::execute_with(
-                sensitivity,
-                Some(Merged {
-                    state,
-                    scenario_hash,
-                }),
-            )
+            super::sensitivity::execute_with(sensitivity, merged(state, &scenario_hash))
         }
         other => Err(CliError::Usage(format!(
             "shards of `{}` cannot be merged by this fundsim ({other:?})",
             job.command
         ))),
     }
+}
+
+/// The combined state, for the command that finishes the job.
+fn merged<T>(state: T, scenario_hash: &str) -> Option<Merged<T>> {
+    Some(Merged {
+        state,
+        scenario_hash: scenario_hash.to_string(),
+    })
 }
 
 /// The block trees of the shards, decoded and combined in shard order.
