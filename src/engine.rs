@@ -11,7 +11,8 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -287,13 +288,32 @@ pub fn run_blocks(
         ahead: BTreeMap::new(),
         on_progress,
     });
+    // A worker does not start a block more than `window` blocks past the first unmerged
+    // one (it waits for the slower block instead), so `ahead` stays small even when a
+    // thread is descheduled for a while on a busy machine.
+    let window = 4 * rayon::current_num_threads().max(1) as u64;
+    let merged = Condvar::new();
+    let lock = || merging.lock().unwrap_or_else(PoisonError::into_inner);
     (start..blocks.end).par_bridge().for_each(|block| {
+        let mut state = lock();
+        while block >= state.done.end_block() + window {
+            // The block being waited for was handed out earlier and is running, unless
+            // the run was cancelled: then nothing is waited for.
+            if cancel.load(Ordering::Relaxed) {
+                return;
+            }
+            state = merged
+                .wait_timeout(state, Duration::from_millis(50))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        drop(state);
         if cancel.load(Ordering::Relaxed) {
             return;
         }
         let accumulator = simulate_block(scenario, &world, &rules, config, block);
-        let mut merging = merging.lock().unwrap_or_else(PoisonError::into_inner);
-        merging.add(block, accumulator);
+        lock().add(block, accumulator);
+        merged.notify_all();
     });
     let Merging { done, .. } = merging.into_inner().unwrap_or_else(PoisonError::into_inner);
     if done.end_block() < blocks.end {

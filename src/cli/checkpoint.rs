@@ -22,11 +22,20 @@ use crate::output::shard::hex;
 /// The version of the checkpoint layout; a checkpoint of another version is ignored.
 const FORMAT_VERSION: u32 = 1;
 
-#[derive(Serialize, Deserialize)]
+/// What a checkpoint holds, as read back.
+#[derive(Deserialize)]
 struct Body {
     format_version: u32,
     job_id: String,
     tree: BlockTree,
+}
+
+/// The same, as written: borrowed, so saving does not copy the tree (the same bytes).
+#[derive(Serialize)]
+struct BodyRef<'a> {
+    format_version: u32,
+    job_id: &'a str,
+    tree: &'a BlockTree,
 }
 
 /// The checkpoints of one job written to one destination.
@@ -106,10 +115,10 @@ impl Checkpoints {
     }
 
     fn write(&self, tree: &BlockTree) -> std::io::Result<()> {
-        let body = postcard::to_stdvec(&Body {
+        let body = postcard::to_stdvec(&BodyRef {
             format_version: FORMAT_VERSION,
-            job_id: self.job_id.clone(),
-            tree: tree.clone(),
+            job_id: &self.job_id,
+            tree,
         })
         .map_err(std::io::Error::other)?;
         let temporary = self
