@@ -132,16 +132,7 @@ pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
         },
     };
     let staged = StagedRun::prepare(destination)?;
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(threads) = args.threads {
-        if threads == 0 {
-            return Err(CliError::Usage("--threads must be at least 1".into()));
-        }
-        pool = pool.num_threads(threads);
-    }
-    let pool = pool
-        .build()
-        .map_err(|e| CliError::Failure(format!("cannot start worker threads: {e}")))?;
+    let pool = super::common::worker_pool(args.threads)?;
     let bar = progress_bar(args.bootstrap as u64, args.quiet);
     let result = pool
         .install(|| {

@@ -70,16 +70,7 @@ impl SimulationArgs {
         limits(None)?; // before a synthetic portfolio is drawn
         let portfolio = load_portfolio(&loaded, scenario.run.seed)?;
         limits(Some(&portfolio))?;
-        let mut pool = rayon::ThreadPoolBuilder::new();
-        if let Some(threads) = self.threads {
-            if threads == 0 {
-                return Err(CliError::Usage("--threads must be at least 1".into()));
-            }
-            pool = pool.num_threads(threads);
-        }
-        let pool = pool
-            .build()
-            .map_err(|e| CliError::Failure(format!("cannot start worker threads: {e}")))?;
+        let pool = worker_pool(self.threads)?;
         Ok(Prepared {
             loaded,
             scenario,
@@ -87,4 +78,21 @@ impl SimulationArgs {
             pool,
         })
     }
+}
+
+/// The worker pool: `threads` threads, or rayon's default (RAYON_NUM_THREADS, or all
+/// cores).
+///
+/// # Errors
+/// [`CliError::Usage`] for `--threads 0`, [`CliError::Failure`] if no threads start.
+pub fn worker_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, CliError> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(threads) = threads {
+        if threads == 0 {
+            return Err(CliError::Usage("--threads must be at least 1".into()));
+        }
+        pool = pool.num_threads(threads);
+    }
+    pool.build()
+        .map_err(|e| CliError::Failure(format!("cannot start worker threads: {e}")))
 }

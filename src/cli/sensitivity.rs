@@ -163,16 +163,7 @@ pub(super) fn setup(
         replications,
         strategies,
     };
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(threads) = simulation.threads {
-        if threads == 0 {
-            return Err(CliError::Usage("--threads must be at least 1".into()));
-        }
-        pool = pool.num_threads(threads);
-    }
-    let pool = pool
-        .build()
-        .map_err(|e| CliError::Failure(format!("cannot start worker threads: {e}")))?;
+    let pool = super::common::worker_pool(simulation.threads)?;
     Ok(Setup {
         loaded,
         model,
