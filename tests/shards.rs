@@ -4,13 +4,16 @@
 //! files of an uninterrupted run.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
+
+mod folders;
+use folders::assert_same_folder;
 
 fn fundsim(dir: &Path) -> Command {
     let mut command = Command::cargo_bin("fundsim").unwrap();
@@ -25,36 +28,6 @@ fn scenario(dir: &Path) -> &'static str {
         .replace("replications = 1000", "replications = 120");
     fs::write(dir.join("small.toml"), text).unwrap();
     "small.toml"
-}
-
-/// Every file under `root`, relative, sorted, with its bytes.
-fn files(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut found = Vec::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let bytes = fs::read(&path).unwrap();
-                found.push((path.strip_prefix(root).unwrap().to_path_buf(), bytes));
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-fn assert_same_folder(expected: &Path, actual: &Path) {
-    let (expected, actual) = (files(expected), files(actual));
-    let names = |files: &[(PathBuf, Vec<u8>)]| -> Vec<PathBuf> {
-        files.iter().map(|(name, _)| name.clone()).collect()
-    };
-    assert_eq!(names(&expected), names(&actual), "the same files");
-    for ((name, a), (_, b)) in expected.iter().zip(&actual) {
-        assert!(a == b, "{} differs", name.display());
-    }
 }
 
 fn shards(dir: &Path, scenario: &str, count: u64, extra: &[&str]) -> Vec<String> {
