@@ -483,44 +483,12 @@ impl ProjectState {
     ) {
         let model = &rates.params;
         let maintainers = self.maintainers();
-        let mut leavers = 0;
-        if maintainers > 0 {
+        let leavers = if maintainers > 0 {
             log.drew(Purpose::Departures, self.index, month, maintainers);
-            let mut departures = month_stream(self.departures_key, month);
-            let mut attrition = Attrition {
-                top_hazard: rates.top_hazard
-                    [usize::from(model.burnout_slope != 0.0 && self.backlog > 0.0)]
-                    [usize::from(self.cliff_total > 0)],
-                hazard: None,
-                model,
-                backlog: self.backlog,
-                maintainers,
-                volunteer_pm: constants.volunteer_pm,
-            };
-            // Paid maintainers, in full then the partly paid one.
-            let paid_leavers = attrition.count(&mut departures, effort.paid_full, || {
-                model.paid_attrition_multiplier
-            });
-            let partial = self.paid - effort.paid_full;
-            let partial_leavers = attrition.count(&mut departures, partial, || {
-                model
-                    .paid_attrition_multiplier
-                    .powf(effort.paid_partial_share)
-            });
-            self.paid -= paid_leavers + partial_leavers;
-            leavers += paid_leavers + partial_leavers;
-            if self.cliff_total > 0 {
-                for cohort in self.cliff.iter_mut() {
-                    let gone = attrition.count(&mut departures, *cohort, || model.cliff_multiplier);
-                    *cohort -= gone;
-                    self.cliff_total -= gone;
-                    leavers += gone;
-                }
-            }
-            let gone = attrition.count(&mut departures, self.volunteers, || 1.0);
-            self.volunteers -= gone;
-            leavers += gone;
-        }
+            self.departures(constants, rates, effort, month, maintainers)
+        } else {
+            0
+        };
         // Breaks: the longest away first. Who has been away the longest break and does
         // not come back leaves for good.
         let mut returners = 0;
@@ -584,6 +552,63 @@ impl ProjectState {
             self.volunteers += 1;
             self.revivals += 1;
         }
+    }
+
+    /// Step 5's departures (burnout, paid retention, the cliff): one uniform per active
+    /// maintainer, paid in full first, then the partly paid one, the cliff cohorts and the
+    /// volunteers. Returns how many left.
+    #[inline(always)]
+    fn departures(
+        &mut self,
+        constants: &ProjectConstants,
+        rates: &SharedRates,
+        effort: &Effort,
+        month: u32,
+        maintainers: u32,
+    ) -> u32 {
+        let model = &rates.params;
+        let top_hazard = rates.top_hazard
+            [usize::from(model.burnout_slope != 0.0 && self.backlog > 0.0)]
+            [usize::from(self.cliff_total > 0)];
+        // Most months no uniform falls below the top hazard and nobody leaves, whatever
+        // group each maintainer belongs to. Only otherwise are the same uniforms (the
+        // month stream restarted) compared group by group.
+        let mut departures = month_stream(self.departures_key, month);
+        if (0..maintainers).all(|_| departures.random::<f64>() >= top_hazard + 1e-12) {
+            return 0;
+        }
+        let mut departures = month_stream(self.departures_key, month);
+        let mut attrition = Attrition {
+            top_hazard,
+            hazard: None,
+            model,
+            backlog: self.backlog,
+            maintainers,
+            volunteer_pm: constants.volunteer_pm,
+        };
+        // Paid maintainers, in full then the partly paid one.
+        let paid_leavers = attrition.count(&mut departures, effort.paid_full, || {
+            model.paid_attrition_multiplier
+        });
+        let partial = self.paid - effort.paid_full;
+        let partial_leavers = attrition.count(&mut departures, partial, || {
+            model
+                .paid_attrition_multiplier
+                .powf(effort.paid_partial_share)
+        });
+        self.paid -= paid_leavers + partial_leavers;
+        let mut leavers = paid_leavers + partial_leavers;
+        if self.cliff_total > 0 {
+            for cohort in self.cliff.iter_mut() {
+                let gone = attrition.count(&mut departures, *cohort, || model.cliff_multiplier);
+                *cohort -= gone;
+                self.cliff_total -= gone;
+                leavers += gone;
+            }
+        }
+        let gone = attrition.count(&mut departures, self.volunteers, || 1.0);
+        self.volunteers -= gone;
+        leavers + gone
     }
 
     /// Step 6: status. Dormant after the last maintainer leaves, abandoned after the
