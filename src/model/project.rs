@@ -372,6 +372,14 @@ impl ProjectState {
             self.repay(0);
             return Effort::default();
         }
+        if self.held_eur == 0.0 && self.paid == 0 && constants.baseline_pm == 0.0 {
+            // No money and nobody paid (every month under `none`, and most months before
+            // a first grant): all effort is volunteered. What the general case gives then.
+            return Effort {
+                total_pm: f64::from(maintainers) * constants.volunteer_pm,
+                ..Effort::default()
+            };
+        }
         let capacity_pm = constants.absorption_per_maintainer * f64::from(maintainers);
         let planned_eur = self.held_eur.min(self.spend_rate_eur);
         let wanted_pm = constants.baseline_pm + planned_eur / fund.person_month_eur;
