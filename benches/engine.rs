@@ -1,4 +1,5 @@
-//! Engine benchmarks (criterion): one replication of each strategy, a whole STF run and
+//! Engine benchmarks (criterion): one replication of each strategy (arrivals drawn in the
+//! simulation, or beforehand as the engine draws them), a whole STF run and
 //! the merge of two run accumulators. Throughputs are in project-months, so criterion
 //! reports project-months per second (`elem/s`). Seeds are fixed; see docs/performance.md
 //! for what each benchmark measures and the figures measured.
@@ -110,6 +111,70 @@ fn replication_shared(c: &mut Criterion) {
                 );
             }
             black_box(&trajectories);
+        });
+    });
+    group.finish();
+}
+
+/// Replications whose arrivals the `replication-tabled` benchmarks draw beforehand and
+/// use in turn.
+const TABLED_REPLICATIONS: u64 = 64;
+
+/// `replication-tabled/<strategy>`: one replication of one strategy with its arrivals
+/// drawn beforehand, as the engine runs each strategy ([`simulate_with_arrivals`]), and
+/// `arrivals/draw`: drawing one replication's arrivals ([`Arrivals::draw`]), which the
+/// engine does once for all the strategies. A strategy's share of an engine run is its
+/// `replication-tabled` time plus `arrivals/draw` ÷ the number of strategies.
+fn replication_tabled(c: &mut Criterion) {
+    let (scenario, portfolio) = stf();
+    let months = project_months(&scenario, &portfolio);
+    let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
+    let tables: Vec<Arrivals> = (0..TABLED_REPLICATIONS)
+        .map(|replication| {
+            let mut arrivals = Arrivals::default();
+            arrivals.draw(&world, SEED, replication);
+            arrivals
+        })
+        .collect();
+    let mut group = c.benchmark_group("replication-tabled");
+    group
+        .throughput(Throughput::Elements(months))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    for strategy in &scenario.strategies {
+        let rule = strategy.rule.build();
+        let mut trajectory = Trajectory::default();
+        let mut index = 0u64;
+        group.bench_function(strategy.name.as_str(), |b| {
+            b.iter(|| {
+                index = (index + 1) % TABLED_REPLICATIONS;
+                simulate_with_arrivals(
+                    &world,
+                    &tables[index as usize],
+                    &strategy.name,
+                    rule.as_ref(),
+                    strategy.timing,
+                    SEED,
+                    black_box(index),
+                    &mut trajectory,
+                );
+                black_box(&trajectory);
+            });
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("arrivals");
+    group
+        .throughput(Throughput::Elements(months))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    let mut arrivals = Arrivals::default();
+    let mut index = 0u64;
+    group.bench_function("draw", |b| {
+        b.iter(|| {
+            index = (index + 1) % 1_000;
+            arrivals.draw(&world, SEED, black_box(index));
+            black_box(&arrivals);
         });
     });
     group.finish();
@@ -242,6 +307,6 @@ criterion_group! {
     // No plots: criterion's plotters backend panics (FontUnavailable) on machines
     // without system fonts, such as CI containers; the figures are in the text output.
     config = Criterion::default().without_plots();
-    targets = replication, replication_shared, floor, whole_run, merge
+    targets = replication, replication_shared, replication_tabled, floor, whole_run, merge
 }
 criterion_main!(benches);
