@@ -22,8 +22,9 @@ use fundsim::stats::RunAccumulator;
 
 /// Master seed of every benchmark (the STF scenario's own seed).
 const SEED: u64 = 20_261_128;
-/// Replications of the `run` benchmarks.
-const RUN_REPLICATIONS: u64 = 64;
+/// Replications of the `run` benchmarks: 16 blocks of 16, so that two threads share the
+/// blocks evenly and the 1 → 2-thread speed-up is not decided by a straggling block.
+const RUN_REPLICATIONS: u64 = 256;
 /// Replications whose draws the `floor` benchmarks record and replay in turn.
 const FLOOR_REPLICATIONS: u64 = 64;
 /// Replications folded into each accumulator of the `merge` benchmark (one engine block).
@@ -250,7 +251,7 @@ fn whole_run(c: &mut Criterion) {
         .throughput(Throughput::Elements(elements))
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(8));
+        .measurement_time(Duration::from_secs(12));
     let once =
         || run(&scenario, portfolio.clone(), &config, &|_| {}, &cancel).expect("not cancelled");
     group.bench_function("stf", |b| b.iter(|| black_box(once())));
