@@ -10,7 +10,10 @@ use std::hint::black_box;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
+};
 use fundsim::engine::{RunConfig, run};
 use fundsim::model::{
     Arrivals, DrawTape, Trajectory, World, replay_draws, simulate, simulate_logged,
@@ -41,6 +44,21 @@ fn project_months(scenario: &Scenario, portfolio: &Portfolio) -> u64 {
     portfolio.projects.len() as u64 * u64::from(scenario.fund.horizon_months)
 }
 
+/// A benchmark group of short iterations, each simulating `elements` project-months, so
+/// that criterion reports project-months per second.
+fn timed_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    elements: u64,
+) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .throughput(Throughput::Elements(elements))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    group
+}
+
 /// `replication/<strategy>`: `simulate` for one replication of one strategy, buffers
 /// reused between iterations as the engine reuses them. The replication index cycles so
 /// the figure is an average over draws, not one lucky draw.
@@ -48,11 +66,7 @@ fn replication(c: &mut Criterion) {
     let (scenario, portfolio) = stf();
     let months = project_months(&scenario, &portfolio);
     let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
-    let mut group = c.benchmark_group("replication");
-    group
-        .throughput(Throughput::Elements(months))
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut group = timed_group(c, "replication", months);
     for strategy in &scenario.strategies {
         let rule = strategy.rule.build();
         let mut trajectory = Trajectory::default();
@@ -87,11 +101,7 @@ fn replication_shared(c: &mut Criterion) {
     let rules: Vec<_> = strategies.iter().map(|s| s.rule.build()).collect();
     let mut trajectories = vec![Trajectory::default(); strategies.len()];
     let mut arrivals = Arrivals::default();
-    let mut group = c.benchmark_group("replication-shared");
-    group
-        .throughput(Throughput::Elements(months * strategies.len() as u64))
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut group = timed_group(c, "replication-shared", months * strategies.len() as u64);
     let mut index = 0u64;
     group.bench_function("all", |b| {
         b.iter(|| {
@@ -137,11 +147,7 @@ fn replication_tabled(c: &mut Criterion) {
             arrivals
         })
         .collect();
-    let mut group = c.benchmark_group("replication-tabled");
-    group
-        .throughput(Throughput::Elements(months))
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut group = timed_group(c, "replication-tabled", months);
     for strategy in &scenario.strategies {
         let rule = strategy.rule.build();
         let mut trajectory = Trajectory::default();
@@ -164,11 +170,7 @@ fn replication_tabled(c: &mut Criterion) {
         });
     }
     group.finish();
-    let mut group = c.benchmark_group("arrivals");
-    group
-        .throughput(Throughput::Elements(months))
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut group = timed_group(c, "arrivals", months);
     let mut arrivals = Arrivals::default();
     let mut index = 0u64;
     group.bench_function("draw", |b| {
@@ -190,11 +192,7 @@ fn floor(c: &mut Criterion) {
     let (scenario, portfolio) = stf();
     let months = project_months(&scenario, &portfolio);
     let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
-    let mut group = c.benchmark_group("floor");
-    group
-        .throughput(Throughput::Elements(months))
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut group = timed_group(c, "floor", months);
     for strategy in &scenario.strategies {
         let rule = strategy.rule.build();
         let mut trajectory = Trajectory::default();
