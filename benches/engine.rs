@@ -20,8 +20,9 @@ use fundsim::model::{
     simulate_with_arrivals,
 };
 use fundsim::portfolio::Portfolio;
-use fundsim::scenario::{Scenario, builtin, parse_str};
+use fundsim::scenario::{Scenario, StrategySpec, builtin, parse_str};
 use fundsim::stats::RunAccumulator;
+use fundsim::strategy::AllocationRule;
 
 /// Master seed of every benchmark (the STF scenario's own seed).
 const SEED: u64 = 20_261_128;
@@ -67,27 +68,46 @@ fn replication(c: &mut Criterion) {
     let months = project_months(&scenario, &portfolio);
     let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
     let mut group = timed_group(c, "replication", months);
+    per_strategy(
+        &mut group,
+        &scenario,
+        1_000,
+        |strategy, rule, index, trajectory| {
+            simulate(
+                &world,
+                &strategy.name,
+                rule,
+                strategy.timing,
+                SEED,
+                index,
+                trajectory,
+            );
+        },
+    );
+    group.finish();
+}
+
+/// One benchmark per strategy of `scenario` in `group`: each iteration simulates the
+/// next replication (cycling through `0..cycle`) with `simulate_one`, into a trajectory
+/// reused between iterations as the engine reuses it.
+fn per_strategy(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    scenario: &Scenario,
+    cycle: u64,
+    simulate_one: impl Fn(&StrategySpec, &dyn AllocationRule, u64, &mut Trajectory),
+) {
     for strategy in &scenario.strategies {
         let rule = strategy.rule.build();
         let mut trajectory = Trajectory::default();
         let mut index = 0u64;
         group.bench_function(strategy.name.as_str(), |b| {
             b.iter(|| {
-                index = (index + 1) % 1_000;
-                simulate(
-                    &world,
-                    &strategy.name,
-                    rule.as_ref(),
-                    strategy.timing,
-                    SEED,
-                    black_box(index),
-                    &mut trajectory,
-                );
+                index = (index + 1) % cycle;
+                simulate_one(strategy, rule.as_ref(), black_box(index), &mut trajectory);
                 black_box(&trajectory);
             });
         });
     }
-    group.finish();
 }
 
 /// `replication-shared/all`: one replication of every strategy, the arrivals drawn once
@@ -148,27 +168,23 @@ fn replication_tabled(c: &mut Criterion) {
         })
         .collect();
     let mut group = timed_group(c, "replication-tabled", months);
-    for strategy in &scenario.strategies {
-        let rule = strategy.rule.build();
-        let mut trajectory = Trajectory::default();
-        let mut index = 0u64;
-        group.bench_function(strategy.name.as_str(), |b| {
-            b.iter(|| {
-                index = (index + 1) % TABLED_REPLICATIONS;
-                simulate_with_arrivals(
-                    &world,
-                    &tables[index as usize],
-                    &strategy.name,
-                    rule.as_ref(),
-                    strategy.timing,
-                    SEED,
-                    black_box(index),
-                    &mut trajectory,
-                );
-                black_box(&trajectory);
-            });
-        });
-    }
+    per_strategy(
+        &mut group,
+        &scenario,
+        TABLED_REPLICATIONS,
+        |strategy, rule, index, trajectory| {
+            simulate_with_arrivals(
+                &world,
+                &tables[index as usize],
+                &strategy.name,
+                rule,
+                strategy.timing,
+                SEED,
+                index,
+                trajectory,
+            );
+        },
+    );
     group.finish();
     let mut group = timed_group(c, "arrivals", months);
     let mut arrivals = Arrivals::default();
