@@ -5,7 +5,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Gamma};
 
 use super::ModelParams;
-use super::sampling::{bernoulli_count, poisson, probability_of_hazard};
+use super::sampling::{HAZARD_BOUND_MARGIN, bernoulli_count, poisson, probability_of_hazard};
 use crate::portfolio::{Portfolio, Project};
 use crate::rng::{Purpose, SimRng, month_stream, stream_seed};
 use crate::scenario::FundParams;
@@ -593,7 +593,8 @@ impl ProjectState {
         // group each maintainer belongs to. Only otherwise are the same uniforms (the
         // month stream restarted) compared group by group.
         let mut departures = month_stream(self.departures_key, month);
-        if (0..maintainers).all(|_| departures.random::<f64>() >= top_hazard + 1e-12) {
+        if (0..maintainers).all(|_| departures.random::<f64>() >= top_hazard + HAZARD_BOUND_MARGIN)
+        {
             return 0;
         }
         let mut departures = month_stream(self.departures_key, month);
@@ -715,7 +716,7 @@ impl Attrition<'_> {
         let mut leavers = 0;
         for _ in 0..trials {
             let u: f64 = rng.random();
-            if u >= self.top_hazard + 1e-12 {
+            if u >= self.top_hazard + HAZARD_BOUND_MARGIN {
                 continue;
             }
             if let Some(multiplier) = multiplier.take() {
@@ -729,7 +730,7 @@ impl Attrition<'_> {
                 };
                 hazard = base * multiplier();
             }
-            if u < hazard + 1e-12 {
+            if u < hazard + HAZARD_BOUND_MARGIN {
                 if probability.is_nan() {
                     probability = probability_of_hazard(hazard);
                 }

@@ -55,6 +55,11 @@ pub fn bernoulli_count<R: Rng>(rng: &mut R, trials: u32, probability: f64) -> u3
         .count() as u32
 }
 
+/// Added to a hazard used as an upper bound of its probability: `1 − e^−h ≤ h` holds
+/// exactly, and the margin covers the rounding of the computed probability, so a uniform
+/// at or above `hazard + HAZARD_BOUND_MARGIN` is never an event.
+pub const HAZARD_BOUND_MARGIN: f64 = 1e-12;
+
 /// How many of `trials` independent events, each with monthly hazard rate `hazard`
 /// (probability `1 − e^−hazard`), happen: one uniform per trial. The same outcome as
 /// comparing each uniform with [`probability_of_hazard`], but the exponential is only
@@ -64,7 +69,7 @@ pub fn hazard_count<R: Rng>(rng: &mut R, trials: u32, hazard: f64) -> u32 {
     (0..trials)
         .filter(|_| {
             let u: f64 = rng.random();
-            u < hazard + 1e-12
+            u < hazard + HAZARD_BOUND_MARGIN
                 && u < *probability.get_or_insert_with(|| probability_of_hazard(hazard))
         })
         .count() as u32
