@@ -9,6 +9,8 @@
 //! all the strategies (`model::Arrivals`, `model::simulate_with_arrivals`): the same
 //! fingerprint.
 //!
+//! `arrivals` draws only the arrivals of `shared` (their cost, to subtract from it).
+//!
 //! `portfolio` prints the scenario's portfolio with every attribute as CSV (the input of
 //! benches/numpy).
 //!
@@ -85,6 +87,14 @@ fn main() {
                 }
             }
         }
+        "arrivals" => {
+            // Only the arrivals draw of `shared`: its cost, to subtract from `shared`.
+            let mut arrivals = Arrivals::default();
+            for replication in 0..replications {
+                arrivals.draw(&world, SEED, black_box(replication));
+                black_box(&arrivals);
+            }
+        }
         "tape" | "floor" => {
             // Record the month-stream draws of every simulation, then (floor) replay them.
             let mut tapes = Vec::new();
@@ -156,6 +166,9 @@ fn main() {
 /// Folds every output of a trajectory, bit for bit, into a running FNV-1a digest: two
 /// builds that print the same fingerprint simulated the same trajectories.
 fn fingerprint(digest: u64, t: &Trajectory) -> u64 {
+    // The fix times are a multiset (their order is not part of the result).
+    let mut fix_times = t.fix_times.clone();
+    fix_times.sort_unstable();
     let floats = [
         &t.weighted_surviving,
         &t.maintainers,
@@ -174,7 +187,7 @@ fn fingerprint(digest: u64, t: &Trajectory) -> u64 {
                 &t.alive,
                 &t.surviving_months,
                 &t.maintainers_end,
-                &t.fix_times,
+                &fix_times,
             ]
             .into_iter()
             .flat_map(|series| series.iter().map(|&x| u64::from(x))),
