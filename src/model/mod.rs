@@ -16,6 +16,8 @@ pub use review::Review;
 
 use project::{Arrived, ProjectConstants, ProjectState, SharedRates};
 
+use std::ops::Range;
+
 use crate::portfolio::Portfolio;
 use crate::rng::{Purpose, SimRng, month_stream, name_hash, stream, stream_seed};
 use crate::scenario::FundParams;
@@ -532,17 +534,23 @@ fn run_simulation(
             .copied()
             .filter(|&m| m > month)
             .fold(fund.horizon_months, u32::min);
-        let stretch = Stretch {
-            first: month,
-            end: next_action,
-        };
-        run_stretch(world, stretch, states, arrivals, totals, returns, out, log);
-        for (month, total) in (stretch.first..stretch.end).zip(totals.iter()) {
+        let stretch = month..next_action;
+        run_stretch(
+            world,
+            stretch.clone(),
+            states,
+            arrivals,
+            totals,
+            returns,
+            out,
+            log,
+        );
+        for (stretch_month, total) in stretch.zip(totals.iter()) {
             out.spent_total_eur += total.spent_eur;
             out.record_month(total, projects);
             // Money returned in a month goes back to the pool in portfolio order.
-            let calls_remain = last_call.is_some_and(|last| month <= last);
-            for &(_, _, returned) in returns.iter().filter(|r| r.0 == month) {
+            let calls_remain = last_call.is_some_and(|last| stretch_month <= last);
+            for &(_, _, returned) in returns.iter().filter(|r| r.0 == stretch_month) {
                 out.returned_eur += returned;
                 ledger.recycle(returned, calls_remain);
             }
@@ -567,14 +575,7 @@ fn run_simulation(
     out.scratch = scratch;
 }
 
-/// Months `first..end` in which the fund takes no decision.
-#[derive(Debug, Clone, Copy)]
-struct Stretch {
-    first: u32,
-    end: u32,
-}
-
-/// Steps 2–6 of every month of a stretch between two fund decisions. Between decisions
+/// Steps 2–6 of every month of a stretch of months between two fund decisions. Between decisions
 /// the projects do not interact, so each project runs through the whole stretch before
 /// the next one starts: its state-dependent branches (anyone on a break? in the cliff?
 /// any money held?) then follow one project, whose state changes slowly, rather than 62
@@ -587,7 +588,7 @@ struct Stretch {
 #[inline(always)]
 fn run_stretch(
     world: &World,
-    stretch: Stretch,
+    stretch: Range<u32>,
     states: &mut [ProjectState],
     arrivals: &mut impl ArrivalSource,
     totals: &mut Vec<MonthTotals>,
@@ -597,10 +598,7 @@ fn run_stretch(
 ) {
     let (fund, model) = (&world.fund, &world.model);
     totals.clear();
-    totals.resize(
-        (stretch.end - stretch.first) as usize,
-        MonthTotals::default(),
-    );
+    totals.resize(stretch.len(), MonthTotals::default());
     returns.clear();
     for (index, ((state, constants), &weight)) in states
         .iter_mut()
@@ -608,7 +606,7 @@ fn run_stretch(
         .zip(&world.usage_weights)
         .enumerate()
     {
-        for (month, totals) in (stretch.first..stretch.end).zip(totals.iter_mut()) {
+        for (month, totals) in stretch.clone().zip(totals.iter_mut()) {
             let arrived = arrivals.next(index, month, constants);
             // 2. Effort.
             let effort = state.effort(constants, fund);
