@@ -575,11 +575,12 @@ fn run_simulation(
     out.scratch = scratch;
 }
 
-/// Steps 2–6 of every month of a stretch of months between two fund decisions. Between decisions
-/// the projects do not interact, so each project runs through the whole stretch before
-/// the next one starts: its state-dependent branches (anyone on a break? in the cliff?
-/// any money held?) then follow one project, whose state changes slowly, rather than 62
-/// in turn, and the processor predicts them far better. Every draw comes from the
+/// Steps 2–6 of every month of a stretch of months between two fund decisions. Between
+/// decisions the projects do not interact, so each project runs through the whole
+/// stretch before the next one starts: its state-dependent branches (anyone on a break?
+/// in the cliff? any money held?) then follow one project, whose state changes slowly,
+/// rather than 62 in turn, and the processor predicts them better (docs/performance.md,
+/// "Branch prediction"). Every draw comes from the
 /// project's own streams, keyed by project and month, so the order changes no random
 /// number; the month totals are still added up in portfolio order, and the money of
 /// abandoned projects (`returns`, by month then project) is left to the caller to return
@@ -606,11 +607,11 @@ fn run_stretch(
         .zip(&world.usage_weights)
         .enumerate()
     {
-        for (month, totals) in stretch.clone().zip(totals.iter_mut()) {
+        for (month, month_totals) in stretch.clone().zip(totals.iter_mut()) {
             let arrived = arrivals.next(index, month, constants);
             // 2. Effort.
             let effort = state.effort(constants, fund);
-            totals.spent_eur += effort.spent_eur;
+            month_totals.spent_eur += effort.spent_eur;
             // 3 and 4. Work arrives and is done.
             state.work(
                 model,
@@ -623,11 +624,12 @@ fn run_stretch(
             // 5. People move.
             state.people(constants, &world.rates, &effort, month, log);
             // 6. Status.
+            // Nothing returned adds nothing to the fund's sums: only amounts are kept.
             let returned = state.update_status(model, fund, month + 1);
             if returned != 0.0 {
                 returns.push((month, index, returned));
             }
-            totals.add(state, weight);
+            month_totals.add(state, weight);
         }
     }
     // Pushed by project then month: by month then project, as the months are summed.
