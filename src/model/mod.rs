@@ -490,9 +490,11 @@ fn run_simulation(
     }
     out.record_month(&start, projects);
 
+    // Money coming back in a month can be granted again only while calls remain.
+    let calls_remain_in = |month: u32| last_call.is_some_and(|last| month <= last);
     let mut month = 0;
     while month < fund.horizon_months {
-        let calls_remain = last_call.is_some_and(|last| month <= last);
+        let calls_remain = calls_remain_in(month);
         // 1. Fund decisions: tranches falling due, then the call.
         pay_due_tranches(month, states, &mut ledger, out, calls_remain);
         if let Some(call_index) = call_months.iter().position(|&m| m == month) {
@@ -549,10 +551,9 @@ fn run_simulation(
             out.spent_total_eur += total.spent_eur;
             out.record_month(total, projects);
             // Money returned in a month goes back to the pool in portfolio order.
-            let calls_remain = last_call.is_some_and(|last| stretch_month <= last);
             for &(_, _, returned) in returns.iter().filter(|r| r.0 == stretch_month) {
                 out.returned_eur += returned;
-                ledger.recycle(returned, calls_remain);
+                ledger.recycle(returned, calls_remain_in(stretch_month));
             }
         }
         month = next_action;

@@ -854,9 +854,7 @@ mod tests {
             let mut leave = |trials: u32, multiplier: f64| {
                 let probability =
                     probability_of_hazard(model.attrition_hazard * burnout * multiplier);
-                (0..trials)
-                    .filter(|_| uniforms.random::<f64>() < probability)
-                    .count() as u32
+                bernoulli_count(&mut uniforms, trials, probability)
             };
             let paid_left = leave(1, model.paid_attrition_multiplier)
                 + leave(1, model.paid_attrition_multiplier.powf(0.4));
