@@ -5,7 +5,9 @@ use rand::RngExt;
 use rand_distr::{Distribution, Gamma};
 
 use super::ModelParams;
-use super::sampling::{HAZARD_BOUND_MARGIN, bernoulli_count, poisson, probability_of_hazard};
+use super::sampling::{
+    HAZARD_BOUND_MARGIN, UniformBelow, bernoulli_count, poisson, probability_of_hazard,
+};
 use crate::portfolio::{Portfolio, Project};
 use crate::rng::{Purpose, SimRng, month_stream, stream_seed};
 use crate::scenario::FundParams;
@@ -126,11 +128,12 @@ pub(crate) struct SharedRates {
     /// `return_probability[s]`: probability of coming back in the month after `s + 1`
     /// months away.
     return_probability: Vec<f64>,
-    /// `top_hazard[burnout][cliff]`: upper bounds of every maintainer's monthly hazard,
-    /// without burnout (no backlog, or no slope) or at the largest burnout multiplier,
-    /// without anyone in the cliff or with, so that a departure uniform above the bound
-    /// needs no exponential.
-    top_hazard: [[f64; 2]; 2],
+    /// `top_hazard[backlog][cliff]`: upper bounds of every maintainer's monthly hazard,
+    /// without a backlog or with one (at the largest burnout multiplier, 1 without a
+    /// burnout slope), without anyone in the cliff or with, so that a departure uniform above the bound
+    /// needs no exponential. Kept as the test `u < bound + HAZARD_BOUND_MARGIN`, made on
+    /// the integer a uniform comes from: one per maintainer and month.
+    top_hazard: [[UniformBelow; 2]; 2],
     params: ModelParams,
 }
 
@@ -145,13 +148,19 @@ impl SharedRates {
         // A paid maintainer's multiplier is `paid^φ` with φ in [0, 1]: at most max(1, paid).
         let paid = params.paid_attrition_multiplier.max(1.0);
         let cliff = paid.max(params.cliff_multiplier);
+        // Burnout needs a backlog and a slope: without a slope a backlog changes nothing.
+        let burnout_top = if params.burnout_slope != 0.0 {
+            params.burnout_cap.max(1.0)
+        } else {
+            1.0
+        };
         let top = |burnout: f64| {
             let hazard = params.attrition_hazard * burnout;
-            [hazard * paid, hazard * cliff]
+            [hazard * paid, hazard * cliff].map(|top| UniformBelow::new(top + HAZARD_BOUND_MARGIN))
         };
         Self {
             return_probability,
-            top_hazard: [top(1.0), top(params.burnout_cap.max(1.0))],
+            top_hazard: [top(1.0), top(burnout_top)],
             params: params.clone(),
         }
     }
@@ -189,6 +198,9 @@ pub(crate) struct Effort {
     pub spent_eur: f64,
     /// Funded effort not covered by current maintainers (PM): drives hires.
     uncovered_pm: f64,
+    /// Active maintainers: the pay assignment moves people between groups, not in or
+    /// out, so step 5 starts from this many.
+    maintainers: u32,
     /// Maintainers paid in full, and the pay share of one more (0 if none).
     paid_full: u32,
     paid_partial_share: f64,
@@ -377,6 +389,7 @@ impl ProjectState {
             // a first grant): all effort is volunteered. What the general case gives then.
             return Effort {
                 total_pm: f64::from(maintainers) * constants.volunteer_pm,
+                maintainers,
                 ..Effort::default()
             };
         }
@@ -408,6 +421,7 @@ impl ProjectState {
             total_pm: (f64::from(maintainers) - covered_pm) * constants.volunteer_pm + funded_pm,
             spent_eur,
             uncovered_pm: funded_pm - covered_pm,
+            maintainers,
             paid_full,
             paid_partial_share: if touched > paid_full {
                 covered_pm - f64::from(paid_full)
@@ -501,7 +515,8 @@ impl ProjectState {
         log: &mut L,
     ) {
         let model = &rates.params;
-        let maintainers = self.maintainers();
+        let maintainers = effort.maintainers;
+        debug_assert_eq!(maintainers, self.maintainers());
         let leavers = if maintainers > 0 {
             log.drew(Purpose::Departures, self.index, month, maintainers);
             self.departures(constants, rates, effort, month, maintainers)
@@ -586,15 +601,13 @@ impl ProjectState {
         maintainers: u32,
     ) -> u32 {
         let model = &rates.params;
-        let top_hazard = rates.top_hazard
-            [usize::from(model.burnout_slope != 0.0 && self.backlog > 0.0)]
-            [usize::from(self.cliff_total > 0)];
+        let top_hazard =
+            rates.top_hazard[usize::from(self.backlog > 0.0)][usize::from(self.cliff_total > 0)];
         // Most months no uniform falls below the top hazard and nobody leaves, whatever
         // group each maintainer belongs to. Only otherwise are the same uniforms (the
         // month stream restarted) compared group by group.
         let mut departures = month_stream(self.departures_key, month);
-        if (0..maintainers).all(|_| departures.random::<f64>() >= top_hazard + HAZARD_BOUND_MARGIN)
-        {
+        if (0..maintainers).all(|_| !top_hazard.draw(&mut departures).0) {
             return 0;
         }
         let mut departures = month_stream(self.departures_key, month);
@@ -672,8 +685,8 @@ impl ProjectState {
 /// falls below the top hazard, which most months none does. The outcome is the one of
 /// comparing every uniform with its probability.
 struct Attrition<'a> {
-    /// An upper bound of every hazard this month.
-    top_hazard: f64,
+    /// Whether a uniform is below an upper bound of every hazard this month.
+    top_hazard: UniformBelow,
     /// `attrition_hazard × burnout`, once computed.
     hazard: Option<f64>,
     model: &'a ModelParams,
@@ -715,10 +728,11 @@ impl Attrition<'_> {
         let mut probability = f64::NAN;
         let mut leavers = 0;
         for _ in 0..trials {
-            let u: f64 = rng.random();
-            if u >= self.top_hazard + HAZARD_BOUND_MARGIN {
+            let (below_top, k) = self.top_hazard.draw(rng);
+            if !below_top {
                 continue;
             }
+            let u = UniformBelow::uniform(k);
             if let Some(multiplier) = multiplier.take() {
                 let base = match self.hazard {
                     Some(base) => base,

@@ -55,6 +55,38 @@ pub fn bernoulli_count<R: Rng>(rng: &mut R, trials: u32, probability: f64) -> u3
         .count() as u32
 }
 
+/// The test `u < threshold` for a uniform `u` drawn as `rng.random::<f64>()`, made on
+/// the generator's integer output. That uniform is k·2⁻⁵³ with k = `next_u64() >> 11`,
+/// so `u < t` holds exactly when k < ⌈t·2⁵³⌉ (scaling by a power of two is exact): the
+/// same outcome bit for bit, without converting k to a float. Worth it for a threshold
+/// tested many times (one per maintainer); `new` rounds up, which costs a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UniformBelow(u64);
+
+impl UniformBelow {
+    /// The uniform's scale, 2⁻⁵³, as `rand` applies it.
+    const SCALE: f64 = 1.0 / (1u64 << 53) as f64;
+
+    /// The test `u < threshold`; a NaN threshold is never met (the cast saturates).
+    pub fn new(threshold: f64) -> Self {
+        Self((threshold * (1u64 << 53) as f64).ceil() as u64)
+    }
+
+    /// Draws the next uniform's integer k from `rng`: whether k·2⁻⁵³ is below the
+    /// threshold, and k for [`UniformBelow::uniform`].
+    #[inline(always)]
+    pub fn draw<R: Rng>(self, rng: &mut R) -> (bool, u64) {
+        let k = rng.next_u64() >> 11;
+        (k < self.0, k)
+    }
+
+    /// The uniform `rng.random::<f64>()` would have returned for the integer k.
+    #[inline(always)]
+    pub fn uniform(k: u64) -> f64 {
+        k as f64 * Self::SCALE
+    }
+}
+
 /// Added to a hazard used as an upper bound of its probability: `1 − e^−h ≤ h` holds
 /// exactly, and the margin covers the rounding of the computed probability, so a uniform
 /// at or above `hazard + HAZARD_BOUND_MARGIN` is never an event.
@@ -112,6 +144,41 @@ mod tests {
                 assert_eq!(
                     hazard_count(&mut fast, 3, hazard),
                     bernoulli_count(&mut plain, 3, probability_of_hazard(hazard))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn uniform_below_decides_as_the_float_comparison_does() {
+        let step = UniformBelow::SCALE;
+        // Thresholds on the uniforms' grid, a hair off it, and out of range.
+        let mut thresholds = vec![f64::NAN, -1.0, -0.0, 0.0, step, 2.0, f64::INFINITY];
+        for t in [1e-9, 0.003, 0.02, 0.5, 0.999_999] {
+            let on_grid = (t / step).round() * step;
+            thresholds.extend([t, on_grid, on_grid - step / 2.0, on_grid + step / 2.0]);
+        }
+        for threshold in thresholds {
+            let test = UniformBelow::new(threshold);
+            let mut ints = stream(6, 0, 0, Purpose::Departures);
+            let mut floats = stream(6, 0, 0, Purpose::Departures);
+            for _ in 0..5_000 {
+                let u: f64 = floats.random();
+                let (below, k) = test.draw(&mut ints);
+                assert_eq!(below, u < threshold, "threshold {threshold}, u {u}");
+                assert_eq!(UniformBelow::uniform(k).to_bits(), u.to_bits());
+            }
+            // The grid points either side of the threshold, where rounding would show.
+            let k = (threshold / step).floor();
+            for k in [k - 1.0, k, k + 1.0]
+                .into_iter()
+                .filter(|k| (0.0..9e15).contains(k))
+            {
+                let u = UniformBelow::uniform(k as u64);
+                assert_eq!(
+                    (k as u64) < test.0,
+                    u < threshold,
+                    "threshold {threshold}, k {k}"
                 );
             }
         }

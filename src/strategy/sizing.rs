@@ -2,6 +2,8 @@
 //! proportion to weights, net of the fund's overhead, within the minimum and maximum
 //! grant size.
 
+use std::cmp::Reverse;
+
 use super::{Call, Grant, ProjectView};
 
 /// Splits `call.budget_eur` over the projects in proportion to their weights.
@@ -18,16 +20,22 @@ pub fn split_by_weights<'a>(
     grants: &mut Vec<Grant>,
 ) {
     let fund = call.fund;
-    let mut candidates: Vec<(&ProjectView, f64)> = weighted
-        .filter(|(_, w)| w.is_finite() && *w > 0.0)
-        .collect();
     // Largest weight first; ties by criticality, then portfolio order, so the result
-    // never depends on how the caller ordered the projects.
-    candidates.sort_by(|(a, wa), (b, wb)| {
-        wb.total_cmp(wa)
-            .then(b.criticality.total_cmp(&a.criticality))
-            .then(a.index.cmp(&b.index))
-    });
+    // never depends on how the caller ordered the projects. The order is strict (indices
+    // differ), so an unstable sort gives it too, on integer keys computed once.
+    let mut keyed: Vec<_> = weighted
+        .filter(|(_, w)| w.is_finite() && *w > 0.0)
+        .map(|(p, w)| {
+            let key = (
+                Reverse(total_order_key(w)),
+                Reverse(total_order_key(p.criticality)),
+                p.index,
+            );
+            (key, (p, w))
+        })
+        .collect();
+    keyed.sort_unstable_by_key(|&(key, _)| key);
+    let candidates: Vec<(&ProjectView, f64)> = keyed.into_iter().map(|(_, c)| c).collect();
     let capped_cost = fund.max_grant_eur * (1.0 + fund.overhead_share) + fund.overhead_fixed_eur;
     let mut capped = 0usize;
     let mut end = candidates.len();
@@ -61,6 +69,13 @@ pub fn split_by_weights<'a>(
     grants.sort_by_key(|g| g.project);
 }
 
+/// An integer ordered as `f64::total_cmp` orders floats: the sign bit flips the order
+/// of the other bits of a negative number.
+fn total_order_key(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +101,32 @@ mod tests {
 
     fn cost(fund: &FundParams, grants: &[Grant]) -> f64 {
         grants.iter().map(|g| g.cost_eur(fund)).sum()
+    }
+
+    #[test]
+    fn total_order_key_orders_as_total_cmp() {
+        let values = [
+            f64::NEG_INFINITY,
+            -2.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            1e-300,
+            1.0,
+            1.0 + f64::EPSILON,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for a in values {
+            for b in values {
+                assert_eq!(
+                    total_order_key(a).cmp(&total_order_key(b)),
+                    a.total_cmp(&b),
+                    "{a} against {b}"
+                );
+            }
+        }
     }
 
     #[test]
