@@ -5,9 +5,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Gamma};
 
 use super::ModelParams;
-use super::sampling::{
-    HAZARD_BOUND_MARGIN, UniformBelow, bernoulli_count, poisson, probability_of_hazard,
-};
+use super::sampling::{HAZARD_BOUND_MARGIN, UniformBelow, poisson, probability_of_hazard};
 use crate::portfolio::{Portfolio, Project};
 use crate::rng::{Purpose, SimRng, month_stream, stream_seed};
 use crate::scenario::FundParams;
@@ -126,8 +124,8 @@ impl ProjectConstants {
 #[derive(Debug, Clone)]
 pub(crate) struct SharedRates {
     /// `return_probability[s]`: probability of coming back in the month after `s + 1`
-    /// months away.
-    return_probability: Vec<f64>,
+    /// months away, as the test of a uniform against it.
+    return_probability: Vec<UniformBelow>,
     /// `top_hazard[backlog][cliff]`: upper bounds of every maintainer's monthly hazard,
     /// without a backlog or with one (at the largest burnout multiplier, 1 without a
     /// burnout slope), without anyone in the cliff or with, so that a departure uniform above the bound
@@ -144,6 +142,7 @@ impl SharedRates {
                 params.break_return_hazard
                     * (-f64::from(months) / params.break_return_decay_months).exp()
             })
+            .map(UniformBelow::new)
             .collect();
         // A paid maintainer's multiplier is `paid^φ` with φ in [0, 1]: at most max(1, paid).
         let paid = params.paid_attrition_multiplier.max(1.0);
@@ -537,11 +536,8 @@ impl ProjectState {
             for index in 0..self.on_break.len() {
                 let (left, away) = self.on_break[index];
                 let months_away = month - left;
-                let back = bernoulli_count(
-                    &mut returns,
-                    away,
-                    rates.return_probability[months_away as usize - 1],
-                );
+                let back =
+                    rates.return_probability[months_away as usize - 1].count(&mut returns, away);
                 returners += back;
                 if months_away < longest && away > back {
                     self.on_break[kept] = (left, away - back);
@@ -769,6 +765,7 @@ fn ceil_nonnegative(x: f64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::sampling::bernoulli_count;
     use crate::scenario::SyntheticPortfolio;
 
     fn setup() -> (Portfolio, ModelParams, FundParams) {

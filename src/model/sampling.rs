@@ -80,6 +80,13 @@ impl UniformBelow {
         (k < self.0, k)
     }
 
+    /// How many of `trials` uniforms drawn from `rng` are below the threshold: what
+    /// [`bernoulli_count`] returns for it as a probability.
+    #[inline(always)]
+    pub fn count<R: Rng>(self, rng: &mut R, trials: u32) -> u32 {
+        (0..trials).map(|_| u32::from(self.draw(rng).0)).sum()
+    }
+
     /// The uniform `rng.random::<f64>()` would have returned for the integer k.
     #[inline(always)]
     pub fn uniform(k: u64) -> f64 {
@@ -168,6 +175,10 @@ mod tests {
                 assert_eq!(below, u < threshold, "threshold {threshold}, u {u}");
                 assert_eq!(UniformBelow::uniform(k).to_bits(), u.to_bits());
             }
+            assert_eq!(
+                test.count(&mut ints, 40),
+                bernoulli_count(&mut floats, 40, threshold)
+            );
             // The grid points either side of the threshold, where rounding would show.
             let k = (threshold / step).floor();
             for k in [k - 1.0, k, k + 1.0]
