@@ -128,9 +128,10 @@ pub(crate) struct SharedRates {
     return_probability: Vec<UniformBelow>,
     /// `top_hazard[backlog][cliff]`: upper bounds of every maintainer's monthly hazard,
     /// without a backlog or with one (at the largest burnout multiplier, 1 without a
-    /// burnout slope), without anyone in the cliff or with, so that a departure uniform above the bound
-    /// needs no exponential. Kept as the test `u < bound + HAZARD_BOUND_MARGIN`, made on
-    /// the integer a uniform comes from: one per maintainer and month.
+    /// burnout slope), without anyone in the cliff or with, so that a departure uniform
+    /// above the bound needs no exponential. Kept as the test
+    /// `u < bound + HAZARD_BOUND_MARGIN`, made on the integer a uniform comes from: one
+    /// per maintainer and month.
     top_hazard: [[UniformBelow; 2]; 2],
     params: ModelParams,
 }
