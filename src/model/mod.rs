@@ -581,11 +581,11 @@ fn run_simulation(
 /// stretch before the next one starts: its state-dependent branches (anyone on a break?
 /// in the cliff? any money held?) then follow one project, whose state changes slowly,
 /// rather than 62 in turn, and the processor predicts them better (docs/performance.md,
-/// "Branch prediction"). Every draw comes from the
-/// project's own streams, keyed by project and month, so the order changes no random
-/// number; the month totals are still added up in portfolio order, and the money of
-/// abandoned projects (`returns`, by month then project) is left to the caller to return
-/// to the fund in that order. Only the order of `out.fix_times` differs.
+/// "Branch prediction"). Every draw comes from the project's own streams, keyed by
+/// project and month, so the order changes no random number; the month totals are still
+/// added up in portfolio order, and the money of abandoned projects (`returns`, by month
+/// then project) is left to the caller to return to the fund in that order. Only the
+/// order of `out.fix_times` differs.
 ///
 /// Never inlined: on its own, away from the fund's decisions, the monthly step keeps
 /// more of its values in registers (13–14 instructions fewer per project-month than

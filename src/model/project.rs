@@ -156,7 +156,8 @@ impl SharedRates {
         };
         let top = |burnout: f64| {
             let hazard = params.attrition_hazard * burnout;
-            [hazard * paid, hazard * cliff].map(|top| UniformBelow::new(top + HAZARD_BOUND_MARGIN))
+            [hazard * paid, hazard * cliff]
+                .map(|bound| UniformBelow::new(bound + HAZARD_BOUND_MARGIN))
         };
         Self {
             return_probability,
