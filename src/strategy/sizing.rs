@@ -66,7 +66,8 @@ pub fn split_by_weights<'a>(
     }
     let capped_projects = candidates[..capped].iter();
     grants.extend(capped_projects.map(|(p, _)| Grant::upfront(p.index, fund.max_grant_eur)));
-    grants.sort_by_key(|g| g.project);
+    // A project gets at most one grant per call, so the order is strict either way.
+    grants.sort_unstable_by_key(|g| g.project);
 }
 
 /// An integer ordered as `f64::total_cmp` orders floats: the sign bit flips the order
