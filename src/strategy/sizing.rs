@@ -19,12 +19,47 @@ pub fn split_by_weights<'a>(
     weighted: impl Iterator<Item = (&'a ProjectView, f64)>,
     grants: &mut Vec<Grant>,
 ) {
-    let fund = call.fund;
-    // Largest weight first; ties by criticality, then portfolio order, so the result
-    // never depends on how the caller ordered the projects. The order is strict (indices
-    // differ), so an unstable sort gives it too, on integer keys computed once.
-    let mut keyed: Vec<_> = weighted
+    let mut candidates: Vec<(&ProjectView, f64)> = weighted
         .filter(|(_, w)| w.is_finite() && *w > 0.0)
+        .collect();
+    // The order decides who is capped first and who is left out. With equal weights
+    // (every call of `equal`) and nobody capped or left out, every candidate gets the
+    // same share in any order, and the sums are of equal terms: the sort, most of the
+    // cost of an equal split, is skipped and the grants are the same.
+    let equal_weights = candidates.windows(2).all(|pair| pair[0].1 == pair[1].1);
+    if equal_weights
+        && !candidates.is_empty()
+        && let Fill::Grant(per_weight) = fill_step(call, 0, &candidates)
+    {
+        grants.extend(share(&candidates, per_weight));
+    } else {
+        sort_by_weight(&mut candidates);
+        let mut capped = 0usize;
+        let mut end = candidates.len();
+        while capped < end {
+            match fill_step(call, capped, &candidates[capped..end]) {
+                Fill::Cap => capped += 1,
+                Fill::LeaveOut => end -= 1,
+                Fill::Grant(per_weight) => {
+                    grants.extend(share(&candidates[capped..end], per_weight));
+                    break;
+                }
+            }
+        }
+        let capped_projects = candidates[..capped].iter();
+        let max_grant_eur = call.fund.max_grant_eur;
+        grants.extend(capped_projects.map(|(p, _)| Grant::upfront(p.index, max_grant_eur)));
+    }
+    // A project gets at most one grant per call, so the order is strict either way.
+    grants.sort_unstable_by_key(|g| g.project);
+}
+
+/// Largest weight first; ties by criticality, then portfolio order, so the result never
+/// depends on how the caller ordered the projects. The order is strict (indices differ),
+/// so an unstable sort gives it too, on integer keys computed once.
+fn sort_by_weight(candidates: &mut Vec<(&ProjectView, f64)>) {
+    let mut keyed: Vec<_> = candidates
+        .drain(..)
         .map(|(p, w)| {
             let key = (
                 Reverse(total_order_key(w)),
@@ -35,39 +70,43 @@ pub fn split_by_weights<'a>(
         })
         .collect();
     keyed.sort_unstable_by_key(|&(key, _)| key);
-    let candidates: Vec<(&ProjectView, f64)> = keyed.into_iter().map(|(_, c)| c).collect();
+    candidates.extend(keyed.into_iter().map(|(_, c)| c));
+}
+
+/// One step of the water filling.
+enum Fill {
+    /// The largest share is above the maximum grant: cap it.
+    Cap,
+    /// Nothing is left to share, or the smallest share is below the minimum grant.
+    LeaveOut,
+    /// Every `open` project gets its weight times this.
+    Grant(f64),
+}
+
+/// The next step when the `capped` largest candidates get the maximum grant and the
+/// `open` ones (largest weight first, at least one) share the rest of the budget.
+fn fill_step(call: &Call, capped: usize, open: &[(&ProjectView, f64)]) -> Fill {
+    let fund = call.fund;
     let capped_cost = fund.max_grant_eur * (1.0 + fund.overhead_share) + fund.overhead_fixed_eur;
-    let mut capped = 0usize;
-    let mut end = candidates.len();
-    while capped < end {
-        let open = &candidates[capped..end];
-        let net = call.budget_eur
-            - capped as f64 * capped_cost
-            - open.len() as f64 * fund.overhead_fixed_eur;
-        if net <= 0.0 {
-            end -= 1;
-            continue;
-        }
-        let total_weight: f64 = open.iter().map(|(_, w)| w).sum();
-        let per_weight = net / (1.0 + fund.overhead_share) / total_weight;
-        if open[0].1 * per_weight > fund.max_grant_eur {
-            capped += 1;
-            continue;
-        }
-        if open[open.len() - 1].1 * per_weight < fund.min_grant_eur {
-            end -= 1;
-            continue;
-        }
-        grants.extend(
-            open.iter()
-                .map(|(p, w)| Grant::upfront(p.index, w * per_weight)),
-        );
-        break;
+    let net =
+        call.budget_eur - capped as f64 * capped_cost - open.len() as f64 * fund.overhead_fixed_eur;
+    if net <= 0.0 {
+        return Fill::LeaveOut;
     }
-    let capped_projects = candidates[..capped].iter();
-    grants.extend(capped_projects.map(|(p, _)| Grant::upfront(p.index, fund.max_grant_eur)));
-    // A project gets at most one grant per call, so the order is strict either way.
-    grants.sort_unstable_by_key(|g| g.project);
+    let total_weight: f64 = open.iter().map(|(_, w)| w).sum();
+    let per_weight = net / (1.0 + fund.overhead_share) / total_weight;
+    if open[0].1 * per_weight > fund.max_grant_eur {
+        Fill::Cap
+    } else if open[open.len() - 1].1 * per_weight < fund.min_grant_eur {
+        Fill::LeaveOut
+    } else {
+        Fill::Grant(per_weight)
+    }
+}
+
+fn share<'a>(open: &'a [(&ProjectView, f64)], per_weight: f64) -> impl Iterator<Item = Grant> + 'a {
+    open.iter()
+        .map(move |(p, w)| Grant::upfront(p.index, w * per_weight))
 }
 
 /// An integer ordered as `f64::total_cmp` orders floats: the sign bit flips the order
@@ -146,6 +185,31 @@ mod tests {
             vec![Grant::upfront(0, 2_000.0), Grant::upfront(1, 6_000.0)]
         );
         assert!((cost(&fund, &grants) - 10_200.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn equal_weights_share_alike_whatever_the_order_of_the_projects() {
+        let fund = FundParams {
+            overhead_fixed_eur: 250.0,
+            overhead_share: 0.1,
+            min_grant_eur: 1_000.0,
+            max_grant_eur: 1e9,
+            ..FundParams::default()
+        };
+        let call = Call {
+            index: 0,
+            month: 0,
+            budget_eur: 1_000_003.0,
+            fund: &fund,
+        };
+        let views: Vec<_> = (0..7).map(|i| view(i, 1.0 + i as f64)).collect();
+        let each = (1_000_003.0 - 7.0 * 250.0) / 1.1 / 7.0;
+        let expected: Vec<_> = (0..7).map(|i| Grant::upfront(i, each)).collect();
+        for order in [views.clone(), views.iter().rev().cloned().collect()] {
+            let mut grants = Vec::new();
+            split_by_weights(&call, order.iter().map(|p| (p, 1.0)), &mut grants);
+            assert_eq!(grants, expected);
+        }
     }
 
     #[test]
