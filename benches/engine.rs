@@ -20,9 +20,9 @@ use fundsim::model::{
     simulate_with_arrivals,
 };
 use fundsim::portfolio::Portfolio;
-use fundsim::scenario::{Scenario, StrategySpec, builtin, parse_str};
+use fundsim::scenario::{Scenario, builtin, parse_str};
 use fundsim::stats::RunAccumulator;
-use fundsim::strategy::AllocationRule;
+use fundsim::strategy::{AllocationRule, StrategySpec};
 
 /// Master seed of every benchmark (the STF scenario's own seed).
 const SEED: u64 = 20_261_128;

@@ -30,8 +30,9 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 
 use fundsim::model::{Trajectory, World, simulate};
+use fundsim::params::PortfolioSpec;
 use fundsim::portfolio::Portfolio;
-use fundsim::scenario::{PortfolioSpec, parse_with_overrides};
+use fundsim::scenario::parse_with_overrides;
 use fundsim::stats::{CoMoments, KaplanMeier, MeanVar, Z95};
 
 const DEFAULT_SCENARIO: &str = include_str!("../scenarios/popular-baseline.toml");

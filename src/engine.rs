@@ -18,8 +18,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Arrivals, Trajectory, World, simulate_with_arrivals};
+use crate::params::PortfolioSpec;
 use crate::portfolio::Portfolio;
-use crate::scenario::{PortfolioSpec, Scenario};
+use crate::scenario::Scenario;
 use crate::stats::RunAccumulator;
 use crate::strategy::AllocationRule;
 

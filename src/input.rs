@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::params::{PortfolioSpec, ScenarioError};
 use crate::portfolio::{Portfolio, PortfolioError};
-use crate::scenario::{self, BUILTIN_SCENARIOS, PortfolioSpec, Scenario, ScenarioError};
+use crate::scenario::{self, BUILTIN_SCENARIOS, Scenario};
 
 /// A scenario and where it came from.
 #[derive(Debug, Clone)]

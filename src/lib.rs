@@ -22,21 +22,22 @@
 //! assert_eq!(result.accumulator.replications(), 16);
 //! ```
 
-pub mod calibrate;
+// The layers, from the top: each module imports only modules listed below it.
+pub mod analysis;
 pub mod cli;
 pub mod engine;
+pub mod fund;
 pub mod input;
 pub mod model;
 pub mod output;
+pub mod params;
 pub mod plot;
 pub mod portfolio;
 pub mod report;
 pub mod rng;
 pub mod scenario;
-pub mod sensitivity;
 pub mod stats;
 pub mod strategy;
-pub mod sweep;
 
 /// The fundsim version, recorded in every manifest.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

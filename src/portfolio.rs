@@ -10,9 +10,9 @@ use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
 use serde::Serialize;
 
-use crate::model::ModelParams;
+use crate::params::ModelParams;
+use crate::params::SyntheticPortfolio;
 use crate::rng::{Purpose, stream};
-use crate::scenario::SyntheticPortfolio;
 
 /// One project's fixed attributes (MODEL.md, "The portfolio").
 #[derive(Debug, Clone, PartialEq, Serialize)]

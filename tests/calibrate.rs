@@ -2,10 +2,11 @@
 //! reported uncertainty; `fundsim calibrate` writes its fit and rejects bad input.
 
 use assert_cmd::Command;
-use fundsim::calibrate::{Options, ParamRange, Problem, calibrate};
+use fundsim::analysis::calibrate::{Options, ParamRange, Problem, calibrate};
 use fundsim::model::{Trajectory, World, simulate};
+use fundsim::params::PortfolioSpec;
 use fundsim::portfolio::Portfolio;
-use fundsim::scenario::{PortfolioSpec, parse_with_overrides};
+use fundsim::scenario::parse_with_overrides;
 use fundsim::stats::{Lifetime, lifetimes_of};
 use predicates::prelude::*;
 

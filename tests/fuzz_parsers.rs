@@ -15,11 +15,9 @@ use std::sync::atomic::AtomicBool;
 
 use fundsim::engine::{RunConfig, run};
 use fundsim::input::synthetic_portfolio;
-use fundsim::model::ModelParams;
+use fundsim::params::{ModelParams, PortfolioSpec};
 use fundsim::portfolio::Portfolio;
-use fundsim::scenario::{
-    BUILTIN_SCENARIOS, PortfolioSpec, Scenario, parse_str, parse_with_overrides,
-};
+use fundsim::scenario::{BUILTIN_SCENARIOS, Scenario, parse_str, parse_with_overrides};
 use proptest::prelude::*;
 use proptest::sample::Index;
 

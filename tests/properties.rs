@@ -22,9 +22,9 @@ use std::sync::atomic::AtomicBool;
 use fundsim::engine::{RunConfig, run};
 use fundsim::input::synthetic_portfolio;
 use fundsim::model::{Trajectory, World, simulate};
+use fundsim::params::Timing;
 use fundsim::scenario::{BUILTIN_SCENARIOS, Scenario, parse_with_overrides};
 use fundsim::stats::RunAccumulator;
-use fundsim::strategy::Timing;
 use proptest::prelude::*;
 use serde_json::Value;
 

@@ -9,15 +9,16 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use assert_cmd::Command;
-use fundsim::engine::{self, RunConfig};
-use fundsim::scenario::{builtin, parse_str};
-use fundsim::sensitivity::precision::{PrecisionRule, Target, run_to_precision};
-use fundsim::sensitivity::sobol::{self, Interval};
-use fundsim::sensitivity::target::{Direction, TargetProblem, search};
-use fundsim::sensitivity::{
-    self, Distribution, MorrisDesign, PortfolioSource, SaltelliDesign, SaltelliOutputs,
-    ScenarioModel, UncertainParameter, morris, to_values,
+use fundsim::analysis::precision::{PrecisionRule, Target, run_to_precision};
+use fundsim::analysis::sobol::{self, Interval};
+use fundsim::analysis::target::{Direction, TargetProblem, search};
+use fundsim::analysis::{
+    self as sensitivity, MorrisDesign, PortfolioSource, SaltelliDesign, SaltelliOutputs,
+    ScenarioModel, morris, to_values,
 };
+use fundsim::engine::{self, RunConfig};
+use fundsim::scenario::{Distribution, UncertainParameter};
+use fundsim::scenario::{builtin, parse_str};
 use fundsim::stats::{Estimate, Z95};
 use tempfile::TempDir;
 
@@ -190,9 +191,11 @@ fn on_the_model_parameters_a_strategy_never_reads_get_zero_total_indices() {
     let spec = scenario.sensitivity.clone().unwrap();
     let integer = sensitivity::check_parameters(&model, &spec.parameters).unwrap();
     assert_eq!(integer, [false, false, false]);
-    let outputs: Vec<sensitivity::Output> = (0..3)
-        .map(|strategy| sensitivity::Output {
-            quantity: sensitivity::Quantity::Metric(fundsim::stats::Metric::ProjectYearsSurvived),
+    let outputs: Vec<fundsim::stats::Output> = (0..3)
+        .map(|strategy| fundsim::stats::Output {
+            quantity: fundsim::stats::Quantity::Metric(
+                fundsim::stats::Metric::ProjectYearsSurvived,
+            ),
             strategy,
             versus: None,
         })

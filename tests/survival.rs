@@ -248,8 +248,9 @@ fn tied_data_match_lifelines() {
 #[test]
 fn simulated_survival_is_a_kaplan_meier_curve() {
     use fundsim::model::{Trajectory, World, simulate};
+    use fundsim::params::PortfolioSpec;
     use fundsim::portfolio::Portfolio;
-    use fundsim::scenario::{PortfolioSpec, parse_str};
+    use fundsim::scenario::parse_str;
     use fundsim::stats::lifetimes_of;
 
     let scenario = parse_str(fundsim::scenario::builtin("stf").unwrap(), "built-in:stf").unwrap();

@@ -12,12 +12,12 @@ use sha2::{Digest, Sha256};
 
 use super::CliError;
 use super::survival::read_observed;
-use crate::calibrate::{self, Calibration, Options, ParamRange, Problem};
+use crate::analysis::calibrate::{self, Calibration, Options, ParamRange, Problem};
 use crate::input::load_scenario;
 use crate::output::tables::number;
 use crate::output::{Destination, StagedRun};
+use crate::params::PortfolioSpec;
 use crate::plot::observed_survival::{self, ChartCurve, CurveKind, ObservedChart};
-use crate::scenario::PortfolioSpec;
 
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {

@@ -118,7 +118,7 @@ pub(super) fn execute_with(
         args.precision.as_deref(),
         args.max_replications,
         scenario,
-        crate::sensitivity::precision::Target::DifferencesToBest,
+        crate::analysis::precision::Target::DifferencesToBest,
     )?;
     let (result, precision) = match merged {
         Some(merged) => {

@@ -9,8 +9,9 @@
 //! portfolio). It is meant to be right within a factor of about two.
 
 use super::CliError;
+use crate::params::PortfolioSpec;
 use crate::portfolio::Portfolio;
-use crate::scenario::{PortfolioSpec, Scenario};
+use crate::scenario::Scenario;
 
 /// Project-months one worker thread simulates per second, measured on the default
 /// scenario and on portfolios of 2,000 and 20,000 projects (3 to 5.6 million on the

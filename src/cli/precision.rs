@@ -4,12 +4,12 @@
 use std::sync::atomic::AtomicBool;
 
 use super::CliError;
+use crate::analysis::precision::{
+    DEFAULT_MAX_REPLICATIONS, PrecisionOutcome, PrecisionRule, Target, run_to_precision,
+};
 use crate::engine::{self, RunConfig, RunError, RunResult};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
-use crate::sensitivity::precision::{
-    DEFAULT_MAX_REPLICATIONS, PrecisionOutcome, PrecisionRule, Target, run_to_precision,
-};
 
 /// Parses the options; `None` when `--precision` is not given.
 ///

@@ -85,7 +85,7 @@ pub(super) fn execute_with(
         args.precision.as_deref(),
         args.max_replications,
         &scenario,
-        crate::sensitivity::precision::Target::EveryStrategy,
+        crate::analysis::precision::Target::EveryStrategy,
     )?;
     if rule.is_some() && (args.shard.shard.is_some() || args.resume) {
         return Err(CliError::Usage(

@@ -17,16 +17,19 @@ use super::common::SimulationArgs;
 use super::interrupt::{Interrupt, Writing};
 use super::merge::Merged;
 use super::shard::{self, ShardArg, ShardSpec};
+use crate::analysis::{
+    self as sensitivity, Method, ModelError, MonteCarloNoise, MorrisDesign, PortfolioSource,
+    SaltelliDesign, ScenarioModel, sobol,
+};
 use crate::input::{LoadedScenario, load_scenario};
 use crate::output::shard::Job;
 use crate::output::{Destination, StagedRun, tables::number};
+use crate::params::PortfolioSpec;
 use crate::plot::sensitivity::{BarChart, BarKind, BarSeries, Heading, Whisker, render};
-use crate::scenario::{self, PortfolioSpec, Scenario};
-use crate::sensitivity::{
-    self, Method, ModelError, MonteCarloNoise, MorrisDesign, Output, PortfolioSource, Quantity,
-    SaltelliDesign, ScenarioModel, UncertainParameter, sobol,
-};
+use crate::scenario::UncertainParameter;
+use crate::scenario::{self, Scenario};
 use crate::stats::Estimate;
+use crate::stats::{Output, Quantity};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum MethodArg {
@@ -539,7 +542,9 @@ pub(super) fn execute_with(
             scenario
                 .sensitivity
                 .as_ref()
-                .map_or(sensitivity::spec::DEFAULT_REPLICATIONS, |s| s.replications)
+                .map_or(crate::scenario::sensitivity::DEFAULT_REPLICATIONS, |s| {
+                    s.replications
+                })
         },
         None,
     )?;
@@ -585,11 +590,12 @@ pub(super) fn execute_with(
     let k = parameters.len();
     let samples = args.samples.unwrap_or(spec.samples);
     if method == Method::Sobol
-        && (!samples.is_power_of_two() || !(4..=sensitivity::spec::MAX_SAMPLES).contains(&samples))
+        && (!samples.is_power_of_two()
+            || !(4..=crate::scenario::sensitivity::MAX_SAMPLES).contains(&samples))
     {
         return Err(CliError::Usage(format!(
             "--samples must be a power of two from 4 to {}",
-            sensitivity::spec::MAX_SAMPLES
+            crate::scenario::sensitivity::MAX_SAMPLES
         )));
     }
     let trajectories = args.trajectories.unwrap_or(spec.trajectories);

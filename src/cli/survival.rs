@@ -8,7 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::CliError;
-use crate::calibrate::observed::ObservedLifetimes;
+use crate::analysis::calibrate::observed::ObservedLifetimes;
 use crate::output::tables::number;
 use crate::output::{Destination, StagedRun};
 use crate::plot::observed_survival::{self, ChartCurve, CurveKind, ObservedChart};

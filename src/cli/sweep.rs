@@ -16,11 +16,11 @@ use super::sensitivity::{
     write_csv, write_design_shard,
 };
 use super::shard::ShardArg;
+use crate::analysis::sweep::{self, Axis, SweepResult};
 use crate::output::{StagedRun, tables::number};
 use crate::plot::sensitivity::{Heading, Whisker, render};
 use crate::plot::sweep::{SweepChart, SweepSeries, compact};
 use crate::stats::Estimate;
-use crate::sweep::{self, Axis, SweepResult};
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {

@@ -10,9 +10,10 @@ use clap::{Args, ValueEnum};
 use super::CliError;
 use super::common::SimulationArgs;
 use super::sensitivity::setup;
+use crate::analysis::ModelError;
+use crate::analysis::target::{self, Bound, Direction, TargetError, TargetProblem};
 use crate::plot::sweep::compact;
-use crate::sensitivity::target::{self, Bound, Direction, TargetError, TargetProblem};
-use crate::sensitivity::{ModelError, Output, Quantity};
+use crate::stats::{Output, Quantity};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {

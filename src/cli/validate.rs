@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::CliError;
 use crate::input::{load_portfolio, load_scenario};
-use crate::scenario::PortfolioSpec;
+use crate::params::PortfolioSpec;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -24,7 +24,7 @@ pub fn execute(args: ValidateArgs) -> Result<(), CliError> {
     println!(
         "fund: EUR {:.0} budget, {} calls every {} months during {} months, horizon {} months",
         fund.budget_eur,
-        crate::strategy::Timing::Even.call_months(fund).len(),
+        crate::params::Timing::Even.call_months(fund).len(),
         fund.call_interval_months,
         fund.programme_months,
         fund.horizon_months

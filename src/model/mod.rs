@@ -5,23 +5,18 @@
 //! 1. fund decisions (at call months), 2. effort, 3. work and vulnerabilities arrive,
 //! 4. work is done, 5. people move, 6. status.
 
-mod params;
 mod project;
-mod review;
-pub mod sampling;
 
-pub use params::ModelParams;
-pub use project::{DrawLog, DrawTape, MonthDraws, NoDrawLog, Status};
-pub use review::Review;
+pub use project::{DrawLog, DrawTape, MonthDraws, NoDrawLog};
 
 use project::{Arrived, ProjectConstants, ProjectState, SharedRates};
 
 use std::ops::Range;
 
+use crate::fund::{AllocationRule, Call, Decision, Grant, ProjectView, Review, Status};
+use crate::params::{FundParams, ModelParams, Timing};
 use crate::portfolio::Portfolio;
 use crate::rng::{Purpose, SimRng, month_stream, name_hash, stream, stream_seed};
-use crate::scenario::FundParams;
-use crate::strategy::{AllocationRule, Call, Decision, Grant, Timing};
 
 /// Everything about a portfolio and its parameters that stays fixed during a run.
 #[derive(Debug, Clone)]
@@ -57,7 +52,7 @@ impl World {
             })
             .collect();
         let rates = SharedRates::new(&model);
-        let merit = review::hidden_merit(&portfolio, model.hours_per_person_month);
+        let merit = hidden_merit(&portfolio, model.hours_per_person_month);
         Self {
             portfolio,
             model,
@@ -205,7 +200,7 @@ impl ArrivalSource for TabledArrivals<'_> {
 #[derive(Debug, Clone, Default)]
 struct Scratch {
     states: Vec<ProjectState>,
-    views: Vec<crate::strategy::ProjectView>,
+    views: Vec<ProjectView>,
     decision: Decision,
     call_months: Vec<u32>,
     /// Each project's arrivals stream, when [`simulate`] draws the arrivals itself.
@@ -762,10 +757,35 @@ fn award_grants(
     }
 }
 
+/// Hidden merit of every project: criticality × under-supply, where under-supply is the
+/// share of arriving work the initial volunteers cannot cover; standardised.
+fn hidden_merit(portfolio: &Portfolio, hours_per_person_month: f64) -> Vec<f64> {
+    let raw: Vec<f64> = portfolio
+        .projects
+        .iter()
+        .map(|p| {
+            let capacity = f64::from(p.maintainers) * p.volunteer_hours / hours_per_person_month;
+            let under_supply = if p.work_rate > 0.0 {
+                (1.0 - capacity / p.work_rate).max(0.0)
+            } else {
+                0.0
+            };
+            p.criticality * (0.5 + under_supply)
+        })
+        .collect();
+    let n = raw.len().max(1) as f64;
+    let mean = raw.iter().sum::<f64>() / n;
+    let sd = (raw.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / n).sqrt();
+    raw.iter()
+        .map(|m| if sd > 0.0 { (m - mean) / sd } else { 0.0 })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{BUILTIN_SCENARIOS, Scenario, SyntheticPortfolio, parse_str};
+    use crate::params::SyntheticPortfolio;
+    use crate::scenario::{BUILTIN_SCENARIOS, Scenario, parse_str};
 
     fn builtin(name: &str) -> Scenario {
         parse_str(crate::scenario::builtin(name).unwrap(), name).unwrap()

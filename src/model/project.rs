@@ -4,25 +4,13 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Gamma};
 
-use super::ModelParams;
-use super::sampling::{HAZARD_BOUND_MARGIN, UniformBelow, poisson, probability_of_hazard};
+use crate::fund::{ProjectView, Status};
+use crate::params::FundParams;
+use crate::params::ModelParams;
 use crate::portfolio::{Portfolio, Project};
+use crate::rng::sampling::{HAZARD_BOUND_MARGIN, UniformBelow, poisson, probability_of_hazard};
 use crate::rng::{Purpose, SimRng, month_stream, stream_seed};
-use crate::scenario::FundParams;
-use crate::strategy::ProjectView;
 use rand_xoshiro::SplitMix64;
-
-/// Project status (MODEL.md, "The state of a project").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// At least one active maintainer.
-    Active,
-    /// No maintainer, for fewer months than the abandonment threshold.
-    Dormant,
-    /// Dormant for the threshold; may still be revived.
-    Abandoned,
-}
 
 /// Where a simulation reports the draws it makes from month streams: how many uniforms
 /// of which purpose, for which project and month. The engine reports nowhere
@@ -767,8 +755,8 @@ fn ceil_nonnegative(x: f64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::sampling::bernoulli_count;
-    use crate::scenario::SyntheticPortfolio;
+    use crate::params::SyntheticPortfolio;
+    use crate::rng::sampling::bernoulli_count;
 
     fn setup() -> (Portfolio, ModelParams, FundParams) {
         let model = ModelParams::default();

@@ -4,6 +4,7 @@
 mod gini;
 mod online;
 mod paired;
+mod quantity;
 mod run;
 mod sketch;
 mod survival;
@@ -11,6 +12,7 @@ mod survival;
 pub use gini::gini;
 pub use online::{MeanVar, Z95};
 pub use paired::{CoMoments, Estimate};
+pub use quantity::{Output, Quantity};
 pub use run::{
     Metric, Paired, RATIOS, RunAccumulator, SERIES, StrategyAccumulator, SurvivalSeries,
 };

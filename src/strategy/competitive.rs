@@ -9,8 +9,8 @@ use rand_distr::{Distribution, LogNormal};
 use serde::{Deserialize, Serialize};
 
 use super::{AllocationRule, Call, Decision, Grant, ProjectView, Review};
+use crate::params::Checker;
 use crate::rng::SimRng;
-use crate::scenario::validate::Checker;
 
 /// Parameters of `rule = "competitive"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ impl AllocationRule for OpenCall {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::FundParams;
+    use crate::params::FundParams;
     use crate::strategy::test_support::{decide_with, view};
 
     #[test]

@@ -25,7 +25,7 @@ impl AllocationRule for EqualSplit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::FundParams;
+    use crate::params::FundParams;
     use crate::strategy::test_support::{decide, view};
 
     #[test]
@@ -43,7 +43,7 @@ mod tests {
             fund: &fund,
         };
         let mut projects: Vec<_> = (0..4).map(|i| view(i, 100.0)).collect();
-        projects[2].status = crate::model::Status::Dormant;
+        projects[2].status = crate::fund::Status::Dormant;
         let grants = decide(&EqualSplit, &call, &projects);
         assert_eq!(grants.len(), 3);
         assert!(grants.iter().all(|g| g.project != 2));

@@ -11,8 +11,8 @@ use rand_distr::{Distribution, LogNormal};
 use serde::{Deserialize, Serialize};
 
 use super::{AllocationRule, Call, Decision, Grant, ProjectView, Review, split_by_weights};
+use crate::params::Checker;
 use crate::rng::SimRng;
-use crate::scenario::validate::Checker;
 
 /// Parameters of `rule = "fixed"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,7 +109,7 @@ impl AllocationRule for FixedGrants {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::FundParams;
+    use crate::params::FundParams;
     use crate::strategy::test_support::{decide, view};
 
     #[test]

@@ -7,8 +7,8 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use super::{AllocationRule, Call, Decision, Grant, ProjectView, Review};
+use crate::params::Checker;
 use crate::rng::SimRng;
-use crate::scenario::validate::Checker;
 
 /// Parameters of `rule = "lottery"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,7 +100,7 @@ impl AllocationRule for Lottery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::FundParams;
+    use crate::params::FundParams;
     use crate::strategy::test_support::{decide_with, view};
 
     /// With everyone qualified, every eligible project wins equally often: k grants among
@@ -120,7 +120,7 @@ mod tests {
             fund: &fund,
         };
         let mut projects: Vec<_> = (0..10).map(|i| view(i, 1.0)).collect();
-        projects[9].status = crate::model::Status::Abandoned;
+        projects[9].status = crate::fund::Status::Abandoned;
         let merit: Vec<f64> = (0..10).map(f64::from).collect();
         let rule = Lottery(LotteryParams {
             threshold: 0.0,

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{AllocationRule, Call, Decision, ProjectView, Review, Score, split_by_weights};
+use crate::params::Checker;
 use crate::rng::SimRng;
-use crate::scenario::validate::Checker;
 
 /// Parameters of `rule = "milestone"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,11 +1,6 @@
 //! Strategies: an allocation rule (one file each), a timing profile and the grant-size
-//! policy shared by all rules.
-//!
-//! **Information discipline.** A rule receives only [`ProjectView`]s: what a real fund
-//! could observe at a call (attributes, current maintainers, backlog, open
-//! vulnerabilities, status, past grants). The simulation state itself is private to
-//! `crate::model`, so a rule cannot read the future, hidden merit or another
-//! replication: the type it receives does not contain them.
+//! policy shared by all rules. A rule sees only what `crate::fund` gives it (see there for
+//! the information discipline).
 
 mod competitive;
 mod equal;
@@ -17,7 +12,6 @@ mod proportional;
 mod quadratic;
 mod risk_targeted;
 mod sizing;
-mod timing;
 
 pub use competitive::CompetitiveParams;
 pub use fixed::FixedParams;
@@ -27,115 +21,30 @@ pub use proportional::{ProportionalParams, Score};
 pub use quadratic::{QuadraticParams, quadratic_match};
 pub use risk_targeted::RiskTargetedParams;
 pub use sizing::split_by_weights;
-pub use timing::Timing;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub use crate::model::Review;
-use crate::model::Status;
-use crate::rng::SimRng;
-use crate::scenario::validate::Checker;
-use crate::scenario::{FundParams, StrategyEntry, StrategySpec};
+pub use crate::fund::{AllocationRule, Call, Decision, Grant, ProjectView, Review, Status};
+use crate::params::{Checker, Timing};
 
-/// What the fund can observe about one project at a call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProjectView {
-    /// Position in the portfolio.
-    pub index: usize,
-    pub dependents: f64,
-    pub criticality: f64,
-    /// Active maintainers now.
-    pub maintainers: u32,
-    /// Outstanding maintenance work (person-months).
-    pub backlog: f64,
-    pub open_vulnerabilities: u32,
-    pub status: Status,
-    /// Money the fund has paid this project so far (EUR).
-    pub received_eur: f64,
-    /// Grants the fund has made to this project so far.
-    pub grants: u32,
+/// One `[[strategies]]` entry as written: common keys plus the rule's own parameters.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StrategyEntry {
+    pub name: Option<String>,
+    pub rule: Option<String>,
+    pub timing: Option<String>,
+    /// Everything else: the rule's parameters, checked by the rule itself.
+    #[serde(flatten)]
+    pub params: toml::Table,
 }
 
-impl ProjectView {
-    /// Only active projects can take a grant: a dormant or abandoned one has nobody to
-    /// spend it.
-    pub fn eligible(&self) -> bool {
-        self.status == Status::Active
-    }
-}
-
-/// The call being decided.
-#[derive(Debug, Clone, Copy)]
-pub struct Call<'a> {
-    /// 0-based number of the call.
-    pub index: usize,
-    /// Month of the call.
-    pub month: u32,
-    /// Money available in this call, overheads included (EUR).
-    pub budget_eur: f64,
-    pub fund: &'a FundParams,
-}
-
-/// One grant decided at a call.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Grant {
-    pub project: usize,
-    /// Money granted to the project (EUR), overhead not included.
-    pub amount_eur: f64,
-    /// Number of equal tranches it is paid in (1: all at once). Later tranches are paid
-    /// only to a project that is active when they fall due.
-    pub tranches: u32,
-}
-
-impl Grant {
-    /// A grant paid in full at the call.
-    pub fn upfront(project: usize, amount_eur: f64) -> Self {
-        Self {
-            project,
-            amount_eur,
-            tranches: 1,
-        }
-    }
-
-    /// What the grant costs the fund: the amount plus overhead.
-    pub fn cost_eur(&self, fund: &FundParams) -> f64 {
-        self.amount_eur * (1.0 + fund.overhead_share) + fund.overhead_fixed_eur
-    }
-}
-
-/// What a rule decides at a call.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Decision {
-    pub grants: Vec<Grant>,
-    /// Effort projects spent applying (project, person-months): it adds to their backlog.
-    pub application_effort: Vec<(usize, f64)>,
-}
-
-impl Decision {
-    pub fn clear(&mut self) {
-        self.grants.clear();
-        self.application_effort.clear();
-    }
-}
-
-/// An allocation rule: decides the grants of one call from what the fund observes.
-///
-/// The rule sees [`ProjectView`]s and, through [`Review`], noisy reviews of the
-/// projects' hidden merit; nothing else of the simulation. Implementations must keep the
-/// total cost of their grants (amount plus overhead) within `call.budget_eur`;
-/// [`split_by_weights`] does this for weight-based rules (the model scales down any
-/// excess, so the budget holds whatever a rule does).
-pub trait AllocationRule: Send + Sync {
-    /// Fills `decision` (which arrives empty) for this call.
-    fn allocate(
-        &self,
-        call: &Call,
-        projects: &[ProjectView],
-        review: &Review,
-        rng: &mut SimRng,
-        decision: &mut Decision,
-    );
+/// A validated strategy: a named allocation rule with its timing profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StrategySpec {
+    pub name: String,
+    pub timing: Timing,
+    pub rule: RuleSpec,
 }
 
 /// A validated allocation rule with its parameters, as a scenario names it.
@@ -409,6 +318,7 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::{decide_with, view};
     use super::*;
+    use crate::params::FundParams;
 
     /// Every rule with its default parameters, as a scenario would give it.
     fn every_rule() -> Vec<RuleSpec> {

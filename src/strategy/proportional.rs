@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{AllocationRule, Call, Decision, ProjectView, Review, split_by_weights};
+use crate::params::Checker;
 use crate::rng::SimRng;
-use crate::scenario::validate::Checker;
 
 /// The observable a proportional split is based on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,7 +109,7 @@ impl AllocationRule for ProportionalSplit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::FundParams;
+    use crate::params::FundParams;
     use crate::strategy::test_support::{decide, view};
 
     #[test]

@@ -9,9 +9,9 @@ use rand_distr::{Distribution, LogNormal};
 use serde::{Deserialize, Serialize};
 
 use super::{AllocationRule, Call, Decision, ProjectView, Review, split_by_weights};
-use crate::model::sampling::poisson;
+use crate::params::Checker;
 use crate::rng::SimRng;
-use crate::scenario::validate::Checker;
+use crate::rng::sampling::poisson;
 
 /// Parameters of `rule = "quadratic"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ impl AllocationRule for QuadraticFunding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::FundParams;
+    use crate::params::FundParams;
     use crate::strategy::Grant;
     use crate::strategy::test_support::view;
 

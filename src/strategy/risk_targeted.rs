@@ -14,8 +14,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{AllocationRule, Call, Decision, Grant, ProjectView, Review};
+use crate::params::Checker;
 use crate::rng::SimRng;
-use crate::scenario::validate::Checker;
 
 /// Parameters of `rule = "risk_targeted"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,7 +132,7 @@ impl AllocationRule for RiskTargeted {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::FundParams;
+    use crate::params::FundParams;
     use crate::strategy::test_support::{decide, view};
 
     #[test]

@@ -119,7 +119,7 @@ fn total_order_key(x: f64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::FundParams;
+    use crate::params::FundParams;
     use crate::strategy::test_support::view;
 
     fn split(fund: &FundParams, budget: f64, weights: &[f64]) -> Vec<Grant> {

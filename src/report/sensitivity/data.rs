@@ -11,7 +11,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::sensitivity::{Quantity, UncertainParameter};
+use crate::scenario::UncertainParameter;
+
+use crate::stats::Quantity;
 
 /// Why a sensitivity folder could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -4,8 +4,8 @@
 
 use rand::{RngExt, SeedableRng};
 
-use super::spec::UncertainParameter;
 use crate::rng::SimRng;
+use crate::scenario::UncertainParameter;
 
 /// The first `n` points of an Owen-scrambled Sobol sequence in `dims` dimensions
 /// (`sobol_burley`: Burley 2020's hash-based scrambling), each coordinate moved to the

@@ -5,8 +5,9 @@
 
 use std::sync::atomic::AtomicBool;
 
-use crate::sensitivity::{ModelError, Output, ScenarioModel};
+use super::model::{ModelError, ScenarioModel};
 use crate::stats::Estimate;
+use crate::stats::Output;
 
 /// The most points on one axis, and in a whole grid.
 pub const MAX_STEPS: usize = 1_000;

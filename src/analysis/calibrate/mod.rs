@@ -49,11 +49,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::model::{Trajectory, World, simulate};
+use crate::params::{PortfolioSpec, ScenarioError};
 use crate::portfolio::{Portfolio, PortfolioError};
 use crate::rng::{Purpose, stream, stream_seed};
-use crate::scenario::{PortfolioSpec, Scenario, ScenarioError, StrategySpec, parse_with_overrides};
+use crate::scenario::{Scenario, parse_with_overrides};
 use crate::stats::{KaplanMeier, Lifetime, SurvivalError, Z95};
 use crate::strategy::RuleSpec;
+use crate::strategy::StrategySpec;
 
 /// A parameter to fit: a numeric field of the scenario by its dotted path, and its box.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -4,17 +4,16 @@
 //! its own volunteers fall short of its workload (both partly hidden from the fund: it
 //! sees neither the volunteers' hours nor the true rate of arriving work). A strategy
 //! gets a [`Review`] and can only ask for noisy scores; the field holding merit is
-//! private to `crate::model`, so no strategy can read it. This does not compile:
+//! private to this module, so no strategy can read it. This does not compile:
 //!
 //! ```compile_fail
-//! fn peek(review: &fundsim::model::Review) -> f64 {
+//! fn peek(review: &fundsim::fund::Review) -> f64 {
 //!     review.merit[0]
 //! }
 //! ```
 
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::portfolio::Portfolio;
 use crate::rng::SimRng;
 
 /// Noisy access to hidden merit (standardised: mean 0, standard deviation 1 over the
@@ -35,28 +34,4 @@ impl<'a> Review<'a> {
         let error: f64 = StandardNormal.sample(rng);
         self.merit.get(project).copied().unwrap_or(0.0) + noise * error
     }
-}
-
-/// Hidden merit of every project: criticality × under-supply, where under-supply is the
-/// share of arriving work the initial volunteers cannot cover; standardised.
-pub(crate) fn hidden_merit(portfolio: &Portfolio, hours_per_person_month: f64) -> Vec<f64> {
-    let raw: Vec<f64> = portfolio
-        .projects
-        .iter()
-        .map(|p| {
-            let capacity = f64::from(p.maintainers) * p.volunteer_hours / hours_per_person_month;
-            let under_supply = if p.work_rate > 0.0 {
-                (1.0 - capacity / p.work_rate).max(0.0)
-            } else {
-                0.0
-            };
-            p.criticality * (0.5 + under_supply)
-        })
-        .collect();
-    let n = raw.len().max(1) as f64;
-    let mean = raw.iter().sum::<f64>() / n;
-    let sd = (raw.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / n).sqrt();
-    raw.iter()
-        .map(|m| if sd > 0.0 { (m - mean) / sd } else { 0.0 })
-        .collect()
 }

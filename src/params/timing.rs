@@ -46,7 +46,7 @@ impl Timing {
 
     /// The months in which the fund makes calls: during the programme, or for an
     /// endowment until the horizon.
-    pub fn call_months(self, fund: &crate::scenario::FundParams) -> Vec<u32> {
+    pub fn call_months(self, fund: &super::FundParams) -> Vec<u32> {
         let end = match self {
             Self::Endowment => fund.horizon_months,
             Self::FrontLoaded | Self::Even => fund.programme_months.min(fund.horizon_months),

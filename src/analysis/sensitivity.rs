@@ -1,7 +1,5 @@
-//! Analyses beyond a single run: global sensitivity analysis (Morris screening, Sobol
-//! indices), target search and precision-driven runs. The pure logic (designs,
-//! estimators, bisection) is here without I/O; `fundsim sensitivity`, `target` and the
-//! `--precision` option of `run` and `compare` drive it.
+//! Global sensitivity analysis: Morris screening and Sobol indices over the uncertain
+//! inputs of a scenario's `[sensitivity]` table.
 //!
 //! The model is stochastic, and that is handled explicitly. Each design point is the
 //! mean of R inner replications, all design points use the same seed (common random
@@ -9,23 +7,13 @@
 //! at all), and [`MonteCarloNoise`] says how much of the variance of the design-point
 //! means could be Monte Carlo error rather than the parameters' effect.
 
-pub mod design;
-pub mod model;
-pub mod morris;
-pub mod output;
-pub mod precision;
-pub mod sobol;
-pub mod spec;
-pub mod target;
-
 use std::sync::atomic::AtomicBool;
 
-pub use design::{MorrisDesign, SaltelliDesign, SaltelliOutputs, to_values};
-pub use model::{ModelError, PortfolioSource, ScenarioModel};
-pub use output::{Output, Quantity};
-pub use spec::{Distribution, SensitivitySpec, UncertainParameter};
-
-use crate::stats::Estimate;
+use super::design::{MorrisDesign, SaltelliOutputs, to_values};
+use super::model::{ModelError, ScenarioModel};
+use super::{morris, sobol};
+use crate::scenario::UncertainParameter;
+use crate::stats::{Estimate, Output};
 
 /// The two methods of `fundsim sensitivity`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

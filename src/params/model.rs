@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Checker;
+
 /// Parameters of the monthly project dynamics (MODEL.md, "Suggested functional forms").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -92,5 +94,94 @@ impl Default for ModelParams {
             abandonment_months: 12,
             reference_dependents: 1000.0,
         }
+    }
+}
+
+impl ModelParams {
+    /// Checks every field's range; problems go to `check`.
+    pub fn check(&self, check: &mut Checker) {
+        let model = self;
+        check.positive(
+            "model.hours_per_person_month",
+            model.hours_per_person_month,
+            744.0,
+        );
+        check.range("model.work_base_pm", model.work_base_pm, 0.0, 1e4);
+        check.range(
+            "model.work_usage_exponent",
+            model.work_usage_exponent,
+            -2.0,
+            2.0,
+        );
+        check.range("model.work_cv", model.work_cv, 0.0, 10.0);
+        check.range(
+            "model.backlog_obsolescence",
+            model.backlog_obsolescence,
+            0.0,
+            1.0,
+        );
+        check.range("model.vuln_base_rate", model.vuln_base_rate, 0.0, 100.0);
+        check.range(
+            "model.vuln_usage_exponent",
+            model.vuln_usage_exponent,
+            -2.0,
+            2.0,
+        );
+        check.positive("model.vuln_effort_pm", model.vuln_effort_pm, 1e3);
+        check.range("model.attrition_hazard", model.attrition_hazard, 0.0, 5.0);
+        check.range("model.burnout_slope", model.burnout_slope, 0.0, 20.0);
+        check.range("model.burnout_cap", model.burnout_cap, 1.0, 100.0);
+        check.range(
+            "model.paid_attrition_multiplier",
+            model.paid_attrition_multiplier,
+            0.0,
+            1.0,
+        );
+        check.range("model.cliff_multiplier", model.cliff_multiplier, 1.0, 20.0);
+        check.count("model.cliff_months", model.cliff_months.into(), 0, 120);
+        check.probability("model.break_return_hazard", model.break_return_hazard);
+        check.positive(
+            "model.break_return_decay_months",
+            model.break_return_decay_months,
+            1e4,
+        );
+        check.count(
+            "model.break_max_months",
+            model.break_max_months.into(),
+            0,
+            240,
+        );
+        check.range("model.newcomer_rate", model.newcomer_rate, 0.0, 100.0);
+        check.range(
+            "model.newcomer_usage_exponent",
+            model.newcomer_usage_exponent,
+            -2.0,
+            2.0,
+        );
+        check.probability(
+            "model.newcomer_activity_share",
+            model.newcomer_activity_share,
+        );
+        check.range("model.hire_rate", model.hire_rate, 0.0, 100.0);
+        check.probability("model.revival_hazard", model.revival_hazard);
+        check.range(
+            "model.revival_usage_exponent",
+            model.revival_usage_exponent,
+            -2.0,
+            2.0,
+        );
+        check.count(
+            "model.abandonment_months",
+            model.abandonment_months.into(),
+            1,
+            240,
+        );
+        // Usage is dependents over this reference; below one dependent it would blow up.
+        check.range(
+            "model.reference_dependents",
+            model.reference_dependents,
+            1.0,
+            1e12,
+        );
     }
 }

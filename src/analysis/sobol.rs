@@ -174,7 +174,7 @@ pub fn convergence_sizes(samples: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sensitivity::design::SaltelliDesign;
+    use crate::analysis::design::SaltelliDesign;
 
     #[test]
     fn an_additive_function_has_equal_first_and_total_indices() {

@@ -1,5 +1,6 @@
-//! Errors of scenario parsing and validation: each names the file, the field (with its
-//! line where it can be found), the value and what is allowed.
+//! Checking parameters: a [`Checker`] collects every problem, each located in the
+//! scenario text by its field, into one [`ScenarioError`] that names the file, the
+//! field (with its line where it can be found), the value and what is allowed.
 
 use std::fmt;
 
@@ -59,8 +60,88 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// Collects problems, each located in the scenario text.
+pub struct Checker<'a> {
+    text: &'a str,
+    issues: Vec<Issue>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            issues: Vec::new(),
+        }
+    }
+
+    /// Records a problem with `field`.
+    pub fn fail(&mut self, field: &str, value: Option<String>, problem: impl Into<String>) {
+        self.issues.push(Issue {
+            field: field.to_string(),
+            line: locate_field(self.text, field),
+            value,
+            problem: problem.into(),
+        });
+    }
+
+    /// `value` must be finite and within `[low, high]`.
+    pub fn range(&mut self, field: &str, value: f64, low: f64, high: f64) {
+        if !value.is_finite() || value < low || value > high {
+            self.fail(
+                field,
+                Some(value.to_string()),
+                format!("must be a number from {low} to {high}"),
+            );
+        }
+    }
+
+    /// `value` must be finite, above zero and at most `high`.
+    pub fn positive(&mut self, field: &str, value: f64, high: f64) {
+        if !value.is_finite() || value <= 0.0 || value > high {
+            self.fail(
+                field,
+                Some(value.to_string()),
+                format!("must be above 0 and at most {high}"),
+            );
+        }
+    }
+
+    /// `value` must be a probability.
+    pub fn probability(&mut self, field: &str, value: f64) {
+        if !(0.0..=1.0).contains(&value) {
+            self.fail(
+                field,
+                Some(value.to_string()),
+                "must be a probability from 0 to 1",
+            );
+        }
+    }
+
+    /// An integer within `[low, high]`.
+    pub fn count(&mut self, field: &str, value: u64, low: u64, high: u64) {
+        if value < low || value > high {
+            self.fail(
+                field,
+                Some(value.to_string()),
+                format!("must be a whole number from {low} to {high}"),
+            );
+        }
+    }
+
+    pub fn into_result<T>(self, origin: &str, value: T) -> Result<T, ScenarioError> {
+        if self.issues.is_empty() {
+            Ok(value)
+        } else {
+            Err(ScenarioError {
+                origin: origin.to_string(),
+                issues: self.issues,
+            })
+        }
+    }
+}
+
 /// The 1-based line on which a byte offset falls.
-pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {
+pub fn line_of_offset(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()
@@ -72,7 +153,7 @@ pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {
 /// Finds the line of a dotted field path (`fund.budget_eur`, `strategies[1].power`,
 /// `portfolio`) by scanning the TOML text: the parser keeps no spans once values are
 /// deserialized, and a scan is enough for the plain layout scenario files use.
-pub(crate) fn locate_field(text: &str, path: &str) -> Option<usize> {
+pub fn locate_field(text: &str, path: &str) -> Option<usize> {
     let (table, key) = match path.rsplit_once('.') {
         Some((table, key)) => (table, Some(key)),
         None => (path, None),

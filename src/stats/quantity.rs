@@ -2,7 +2,7 @@
 //! outcomes against the baseline, and time-resolved survival (at each year), for one
 //! strategy or as a difference between two strategies in the same replications.
 
-use crate::stats::{Estimate, Metric, Paired, RunAccumulator};
+use super::{Estimate, Metric, Paired, RunAccumulator};
 
 /// One scalar read from a run's accumulator for a strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

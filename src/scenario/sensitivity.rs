@@ -17,8 +17,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::output::Quantity;
-use crate::scenario::validate::Checker;
+use crate::params::Checker;
+use crate::stats::Quantity;
 
 /// How an uncertain input is distributed. Every distribution has a finite range, so the
 /// ends of a Morris grid map to finite values.

@@ -6,6 +6,8 @@
 //! purposes keep, for example, the state-independent work arrivals in step even when a
 //! strategy changes how many maintainers draw departure events.
 
+pub mod sampling;
+
 use rand::SeedableRng;
 use rand_xoshiro::{SplitMix64, Xoshiro256PlusPlus};
 

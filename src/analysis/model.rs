@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use super::output::Output;
 use crate::engine::{self, RunConfig, RunError};
+use crate::params::{PortfolioSpec, ScenarioError};
 use crate::portfolio::{Portfolio, PortfolioError};
-use crate::scenario::{self, PortfolioSpec, Scenario, ScenarioError};
+use crate::scenario::{self, Scenario};
+use crate::stats::Output;
 use crate::stats::{Estimate, RunAccumulator};
 
 /// Where the projects of each evaluation come from.

@@ -10,10 +10,10 @@
 
 use std::sync::atomic::AtomicBool;
 
-use super::output::Quantity;
 use crate::engine::{self, BLOCK_SIZE, RunConfig, RunError, RunResult};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
+use crate::stats::Quantity;
 use crate::stats::{RunAccumulator, Z95};
 
 /// Which intervals must be narrow.

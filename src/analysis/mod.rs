@@ -1,0 +1,21 @@
+//! Analyses beyond a single run, built on the engine: sweeps, global sensitivity
+//! (Morris, Sobol), target search, precision-driven runs and calibration. The pure logic
+//! (designs, estimators, bisection, fitting) is here without I/O; the commands in `cli`
+//! drive it and `output` writes what it returns.
+
+pub mod calibrate;
+pub mod design;
+pub mod model;
+pub mod morris;
+pub mod precision;
+pub mod sensitivity;
+pub mod sobol;
+pub mod sweep;
+pub mod target;
+
+pub use design::{MorrisDesign, SaltelliDesign, SaltelliOutputs, to_values};
+pub use model::{ModelError, PortfolioSource, ScenarioModel};
+pub use sensitivity::{
+    Method, MonteCarloNoise, MorrisReport, SobolReport, check_parameters, evaluate_design,
+    morris_reports, sobol_reports,
+};

@@ -1,0 +1,130 @@
+//! What a rule and the model both see: the fund's view of a project at a call, the call
+//! itself, the grants a rule decides and the [`AllocationRule`] trait that decides them.
+//!
+//! These types sit below both `model` (which builds the views and pays the grants) and
+//! `strategy` (whose rules decide them), so neither imports the other.
+//!
+//! **Information discipline.** A rule receives only [`ProjectView`]s: what a real fund
+//! could observe at a call (attributes, current maintainers, backlog, open
+//! vulnerabilities, status, past grants). The simulation state itself is private to
+//! `crate::model`, so a rule cannot read the future, hidden merit or another
+//! replication: the type it receives does not contain them.
+
+mod review;
+
+pub use review::Review;
+
+use crate::params::FundParams;
+use crate::rng::SimRng;
+
+/// Project status (MODEL.md, "The state of a project").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// At least one active maintainer.
+    Active,
+    /// No maintainer, for fewer months than the abandonment threshold.
+    Dormant,
+    /// Dormant for the threshold; may still be revived.
+    Abandoned,
+}
+
+/// What the fund can observe about one project at a call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectView {
+    /// Position in the portfolio.
+    pub index: usize,
+    pub dependents: f64,
+    pub criticality: f64,
+    /// Active maintainers now.
+    pub maintainers: u32,
+    /// Outstanding maintenance work (person-months).
+    pub backlog: f64,
+    pub open_vulnerabilities: u32,
+    pub status: Status,
+    /// Money the fund has paid this project so far (EUR).
+    pub received_eur: f64,
+    /// Grants the fund has made to this project so far.
+    pub grants: u32,
+}
+
+impl ProjectView {
+    /// Only active projects can take a grant: a dormant or abandoned one has nobody to
+    /// spend it.
+    pub fn eligible(&self) -> bool {
+        self.status == Status::Active
+    }
+}
+
+/// The call being decided.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// 0-based number of the call.
+    pub index: usize,
+    /// Month of the call.
+    pub month: u32,
+    /// Money available in this call, overheads included (EUR).
+    pub budget_eur: f64,
+    pub fund: &'a FundParams,
+}
+
+/// One grant decided at a call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grant {
+    pub project: usize,
+    /// Money granted to the project (EUR), overhead not included.
+    pub amount_eur: f64,
+    /// Number of equal tranches it is paid in (1: all at once). Later tranches are paid
+    /// only to a project that is active when they fall due.
+    pub tranches: u32,
+}
+
+impl Grant {
+    /// A grant paid in full at the call.
+    pub fn upfront(project: usize, amount_eur: f64) -> Self {
+        Self {
+            project,
+            amount_eur,
+            tranches: 1,
+        }
+    }
+
+    /// What the grant costs the fund: the amount plus overhead.
+    pub fn cost_eur(&self, fund: &FundParams) -> f64 {
+        self.amount_eur * (1.0 + fund.overhead_share) + fund.overhead_fixed_eur
+    }
+}
+
+/// What a rule decides at a call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    pub grants: Vec<Grant>,
+    /// Effort projects spent applying (project, person-months): it adds to their backlog.
+    pub application_effort: Vec<(usize, f64)>,
+}
+
+impl Decision {
+    pub fn clear(&mut self) {
+        self.grants.clear();
+        self.application_effort.clear();
+    }
+}
+
+/// An allocation rule: decides the grants of one call from what the fund observes.
+///
+/// The rule sees [`ProjectView`]s and, through [`Review`], noisy reviews of the
+/// projects' hidden merit; nothing else of the simulation. Implementations must keep the
+/// total cost of their grants (amount plus overhead) within `call.budget_eur`;
+/// [`split_by_weights`] does this for weight-based rules (the model scales down any
+/// excess, so the budget holds whatever a rule does).
+pub trait AllocationRule: Send + Sync {
+    /// Fills `decision` (which arrives empty) for this call.
+    fn allocate(
+        &self,
+        call: &Call,
+        projects: &[ProjectView],
+        review: &Review,
+        rng: &mut SimRng,
+        decision: &mut Decision,
+    );
+}
