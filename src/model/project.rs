@@ -1,182 +1,23 @@
 //! One project's state and its monthly step (MODEL.md steps 2–6; step 1, the fund's
 //! decision, is in `super::simulate`).
+//!
+//! What never changes during a run (`ProjectConstants`, `SharedRates`) is in
+//! `super::constants`, the draw log in `super::draws`, and the departures of step 5 (the
+//! shortcut against the top hazard and the group-by-group attrition) in [`departures`]:
+//! this file keeps the state and the order of its step.
+
+mod departures;
 
 use rand::RngExt;
-use rand_distr::{Distribution, Gamma};
 
+use super::constants::{Arrived, ProjectConstants, SharedRates};
+use super::draws::{DrawLog, poisson_uniforms};
 use crate::fund::{ProjectView, Status};
 use crate::params::FundParams;
 use crate::params::ModelParams;
-use crate::portfolio::{Portfolio, Project};
-use crate::rng::sampling::{HAZARD_BOUND_MARGIN, UniformBelow, poisson, probability_of_hazard};
-use crate::rng::{Purpose, SimRng, month_stream, stream_seed};
-use rand_xoshiro::SplitMix64;
-
-/// Where a simulation reports the draws it makes from month streams: how many uniforms
-/// of which purpose, for which project and month. The engine reports nowhere
-/// ([`NoDrawLog`], compiled away); the floor benchmark records a [`DrawTape`] to replay the
-/// same random numbers without the model (docs/performance.md).
-pub trait DrawLog {
-    /// False for a log that records nothing: the counting is then compiled away.
-    const RECORDS: bool = true;
-    fn drew(&mut self, purpose: Purpose, project: u32, month: u32, uniforms: u32);
-}
-
-/// Reports nothing.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoDrawLog;
-
-impl DrawLog for NoDrawLog {
-    const RECORDS: bool = false;
-    #[inline(always)]
-    fn drew(&mut self, _: Purpose, _: u32, _: u32, _: u32) {}
-}
-
-/// One keyed month stream a simulation drew from, and how many uniforms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MonthDraws {
-    pub purpose: Purpose,
-    pub project: u32,
-    pub month: u32,
-    pub uniforms: u32,
-}
-
-/// Every month stream a simulation drew from, in order.
-#[derive(Debug, Clone, Default)]
-pub struct DrawTape {
-    pub draws: Vec<MonthDraws>,
-}
-
-impl DrawLog for DrawTape {
-    fn drew(&mut self, purpose: Purpose, project: u32, month: u32, uniforms: u32) {
-        if uniforms > 0 {
-            self.draws.push(MonthDraws {
-                purpose,
-                project,
-                month,
-                uniforms,
-            });
-        }
-    }
-}
-
-/// Uniforms a Poisson draw of this mean takes from its stream: one by inversion, none for
-/// a zero mean (a large mean, drawn by `rand_distr`, counted as one).
-fn poisson_uniforms(mean: f64) -> u32 {
-    u32::from(mean > 0.0 && mean.is_finite())
-}
-
-/// Per-project quantities that never change during a run, computed once.
-#[derive(Debug, Clone)]
-pub(crate) struct ProjectConstants {
-    /// Work arriving each month (PM), `None` when the project gets no work.
-    pub(crate) work: Option<Gamma<f64>>,
-    pub(crate) work_rate: f64,
-    pub(crate) vuln_rate: f64,
-    /// Volunteer effort of one unpaid maintainer (PM/month).
-    volunteer_pm: f64,
-    /// Absorption per active maintainer (PM/month): the initial absorption scales with
-    /// the team.
-    absorption_per_maintainer: f64,
-    /// Baseline funding converted to effort (PM/month).
-    baseline_pm: f64,
-    newcomer_mean: f64,
-    revival_probability: f64,
-}
-
-impl ProjectConstants {
-    pub(crate) fn new(project: &Project, model: &ModelParams, fund: &FundParams) -> Self {
-        // At least one dependent, as for the work and vulnerability rates of a CSV portfolio.
-        let usage = Portfolio::relative_usage(project.dependents.max(1.0), model);
-        let work = if project.work_rate > 0.0 && model.work_cv > 0.0 {
-            let shape = 1.0 / (model.work_cv * model.work_cv);
-            Gamma::new(shape, project.work_rate / shape).ok()
-        } else {
-            None
-        };
-        Self {
-            volunteer_pm: project.volunteer_hours / model.hours_per_person_month,
-            work,
-            work_rate: project.work_rate,
-            vuln_rate: project.vuln_rate,
-            absorption_per_maintainer: project.absorption / f64::from(project.maintainers.max(1)),
-            baseline_pm: project.baseline_funding / fund.person_month_eur,
-            newcomer_mean: model.newcomer_rate * usage.powf(model.newcomer_usage_exponent),
-            revival_probability: (model.revival_hazard * usage.powf(model.revival_usage_exponent))
-                .min(1.0),
-        }
-    }
-}
-
-/// Rates shared by all projects, derived once from the parameters.
-#[derive(Debug, Clone)]
-pub(crate) struct SharedRates {
-    /// `return_probability[s]`: probability of coming back in the month after `s + 1`
-    /// months away, as the test of a uniform against it.
-    return_probability: Vec<UniformBelow>,
-    /// `top_hazard[backlog][cliff]`: upper bounds of every maintainer's monthly hazard,
-    /// without a backlog or with one (at the largest burnout multiplier, 1 without a
-    /// burnout slope), without anyone in the cliff or with, so that a departure uniform
-    /// above the bound needs no exponential. Kept as the test
-    /// `u < bound + HAZARD_BOUND_MARGIN`, made on the integer a uniform comes from: one
-    /// per maintainer and month.
-    top_hazard: [[UniformBelow; 2]; 2],
-    params: ModelParams,
-}
-
-impl SharedRates {
-    pub(crate) fn new(params: &ModelParams) -> Self {
-        let return_probability = (1..=params.break_max_months)
-            .map(|months| {
-                params.break_return_hazard
-                    * (-f64::from(months) / params.break_return_decay_months).exp()
-            })
-            .map(UniformBelow::new)
-            .collect();
-        // A paid maintainer's multiplier is `paid^φ` with φ in [0, 1]: at most max(1, paid).
-        let paid = params.paid_attrition_multiplier.max(1.0);
-        let cliff = paid.max(params.cliff_multiplier);
-        // Burnout needs a backlog and a slope: without a slope a backlog changes nothing.
-        let burnout_top = if params.burnout_slope != 0.0 {
-            params.burnout_cap.max(1.0)
-        } else {
-            1.0
-        };
-        let top = |burnout: f64| {
-            let hazard = params.attrition_hazard * burnout;
-            [hazard * paid, hazard * cliff]
-                .map(|bound| UniformBelow::new(bound + HAZARD_BOUND_MARGIN))
-        };
-        Self {
-            return_probability,
-            top_hazard: [top(1.0), top(burnout_top)],
-            params: params.clone(),
-        }
-    }
-}
-
-/// The work and vulnerabilities arriving at one project in one month (steps 3–4).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub(crate) struct Arrived {
-    pub work_pm: f64,
-    pub vulnerabilities: u32,
-}
-
-impl ProjectConstants {
-    /// Draws one month's arrivals from the project's arrivals stream: the work (Gamma),
-    /// then the vulnerability count (Poisson).
-    #[inline]
-    pub(crate) fn draw_arrivals(&self, arrivals: &mut SimRng) -> Arrived {
-        let work_pm = match &self.work {
-            Some(law) => law.sample(arrivals),
-            None => self.work_rate,
-        };
-        Arrived {
-            work_pm,
-            vulnerabilities: poisson(arrivals, self.vuln_rate),
-        }
-    }
-}
+use crate::portfolio::Project;
+use crate::rng::sampling::{poisson, probability_of_hazard};
+use crate::rng::{Purpose, month_stream, stream_seed};
 
 /// Effort available in a month, after the fund's money was turned into person-months.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -574,62 +415,6 @@ impl ProjectState {
         }
     }
 
-    /// Step 5's departures (burnout, paid retention, the cliff): one uniform per active
-    /// maintainer, paid in full first, then the partly paid one, the cliff cohorts and the
-    /// volunteers. Returns how many left.
-    #[inline(always)]
-    fn departures(
-        &mut self,
-        constants: &ProjectConstants,
-        rates: &SharedRates,
-        effort: &Effort,
-        month: u32,
-        maintainers: u32,
-    ) -> u32 {
-        let model = &rates.params;
-        let top_hazard =
-            rates.top_hazard[usize::from(self.backlog > 0.0)][usize::from(self.cliff_total > 0)];
-        // Most months no uniform falls below the top hazard and nobody leaves, whatever
-        // group each maintainer belongs to. Only otherwise are the same uniforms (the
-        // month stream restarted) compared group by group.
-        let mut departures = month_stream(self.departures_key, month);
-        if (0..maintainers).all(|_| !top_hazard.draw(&mut departures).0) {
-            return 0;
-        }
-        let mut departures = month_stream(self.departures_key, month);
-        let mut attrition = Attrition {
-            top_hazard,
-            hazard: None,
-            model,
-            backlog: self.backlog,
-            maintainers,
-            volunteer_pm: constants.volunteer_pm,
-        };
-        // Paid maintainers, in full then the partly paid one.
-        let paid_leavers = attrition.count(&mut departures, effort.paid_full, || {
-            model.paid_attrition_multiplier
-        });
-        let partial = self.paid - effort.paid_full;
-        let partial_leavers = attrition.count(&mut departures, partial, || {
-            model
-                .paid_attrition_multiplier
-                .powf(effort.paid_partial_share)
-        });
-        self.paid -= paid_leavers + partial_leavers;
-        let mut leavers = paid_leavers + partial_leavers;
-        if self.cliff_total > 0 {
-            for cohort in self.cliff.iter_mut() {
-                let gone = attrition.count(&mut departures, *cohort, || model.cliff_multiplier);
-                *cohort -= gone;
-                self.cliff_total -= gone;
-                leavers += gone;
-            }
-        }
-        let gone = attrition.count(&mut departures, self.volunteers, || 1.0);
-        self.volunteers -= gone;
-        leavers + gone
-    }
-
     /// Step 6: status. Dormant after the last maintainer leaves, abandoned after the
     /// threshold (first abandonment recorded), active again when someone is there.
     /// On abandonment the people on a break are gone for good, and the held money is
@@ -665,82 +450,6 @@ impl ProjectState {
     }
 }
 
-/// The departures of one project-month: one uniform per maintainer, compared with the
-/// monthly probability of the maintainer's hazard. The burnout multiplier (an
-/// exponential) and each group's probability (another) are computed only when a uniform
-/// falls below the top hazard, which most months none does. The outcome is the one of
-/// comparing every uniform with its probability.
-struct Attrition<'a> {
-    /// Whether a uniform is below an upper bound of every hazard this month.
-    top_hazard: UniformBelow,
-    /// `attrition_hazard × burnout`, once computed.
-    hazard: Option<f64>,
-    model: &'a ModelParams,
-    backlog: f64,
-    maintainers: u32,
-    volunteer_pm: f64,
-}
-
-impl Attrition<'_> {
-    /// The attrition hazard times the burnout multiplier of this month's workload.
-    #[cold]
-    fn burnout_hazard(&self) -> f64 {
-        let model = self.model;
-        let capacity_pm_year = 12.0 * f64::from(self.maintainers) * self.volunteer_pm;
-        let burnout = if model.burnout_slope == 0.0 || self.backlog <= 0.0 {
-            1.0
-        } else if capacity_pm_year <= 0.0 {
-            // A team without volunteer time is overloaded by any backlog.
-            model.burnout_cap
-        } else {
-            (model.burnout_slope * self.backlog / capacity_pm_year)
-                .exp()
-                .min(model.burnout_cap)
-        };
-        model.attrition_hazard * burnout
-    }
-
-    /// How many of `trials` maintainers whose hazard is the burnout hazard times
-    /// `multiplier()` (at most 1, or the cliff multiplier) leave, one uniform each.
-    #[inline(always)]
-    fn count(
-        &mut self,
-        rng: &mut SplitMix64,
-        trials: u32,
-        multiplier: impl FnOnce() -> f64,
-    ) -> u32 {
-        let mut multiplier = Some(multiplier);
-        let mut hazard = f64::NAN;
-        let mut probability = f64::NAN;
-        let mut leavers = 0;
-        for _ in 0..trials {
-            let (below_top, k) = self.top_hazard.draw(rng);
-            if !below_top {
-                continue;
-            }
-            let u = UniformBelow::uniform(k);
-            if let Some(multiplier) = multiplier.take() {
-                let base = match self.hazard {
-                    Some(base) => base,
-                    None => {
-                        let base = self.burnout_hazard();
-                        self.hazard = Some(base);
-                        base
-                    }
-                };
-                hazard = base * multiplier();
-            }
-            if u < hazard + HAZARD_BOUND_MARGIN {
-                if probability.is_nan() {
-                    probability = probability_of_hazard(hazard);
-                }
-                leavers += u32::from(u < probability);
-            }
-        }
-        leavers
-    }
-}
-
 /// `max(⌈x⌉, 0)` as a count, for `x` below 2³²: exact, without a call to `ceil`.
 #[inline]
 fn ceil_nonnegative(x: f64) -> u32 {
@@ -756,6 +465,7 @@ fn ceil_nonnegative(x: f64) -> u32 {
 mod tests {
     use super::*;
     use crate::params::SyntheticPortfolio;
+    use crate::portfolio::Portfolio;
     use crate::rng::sampling::bernoulli_count;
 
     fn setup() -> (Portfolio, ModelParams, FundParams) {
