@@ -15,6 +15,7 @@ use rand::{RngExt, SeedableRng};
 
 use super::design::SaltelliOutputs;
 use crate::rng::SimRng;
+use crate::stats::{Interpolation, percentile};
 
 /// A point estimate with a bootstrap interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -147,13 +148,10 @@ pub fn percentile_interval(values: &mut [f64]) -> (f64, f64) {
         return (f64::NAN, f64::NAN);
     }
     values.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        let position = q * (values.len() - 1) as f64;
-        let (below, above) = (position.floor() as usize, position.ceil() as usize);
-        let weight = position - below as f64;
-        values[below] * (1.0 - weight) + values[above] * weight
-    };
-    (at(0.025), at(0.975))
+    (
+        percentile(values, 0.025, Interpolation::Weighted),
+        percentile(values, 0.975, Interpolation::Weighted),
+    )
 }
 
 /// Sample sizes of the convergence table: N, N/2, N/4, … down to 16 (or N/8, whichever

@@ -24,18 +24,10 @@ impl Allocation {
     /// Gini coefficient of the expected amounts (0 = equal shares).
     pub fn gini(&self) -> f64 {
         let mut sorted = self.amounts.clone();
+        // Smallest first: `stats::gini` adds the total in the order it is given, and the
+        // label has always added it smallest first (the same bits).
         sorted.sort_by(f64::total_cmp);
-        let n = sorted.len() as f64;
-        let total: f64 = sorted.iter().sum();
-        if sorted.len() < 2 || total <= 0.0 {
-            return 0.0;
-        }
-        let weighted: f64 = sorted
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| (2.0 * (i as f64 + 1.0) - n - 1.0) * x)
-            .sum();
-        weighted / (n * total)
+        crate::stats::gini(&sorted)
     }
 
     /// The Lorenz curve in percent: cumulative share of projects (poorest first) against

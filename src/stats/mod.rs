@@ -1,9 +1,11 @@
 //! Statistics: streaming accumulators with exact, order-fixed merges, quantile sketches,
-//! the Gini coefficient and the run-level accumulators built from them.
+//! percentiles of a sample, the Gini coefficient and the run-level accumulators built
+//! from them.
 
 mod gini;
 mod online;
 mod paired;
+mod quantile;
 mod quantity;
 mod run;
 mod sketch;
@@ -12,6 +14,7 @@ mod survival;
 pub use gini::gini;
 pub use online::{MeanVar, Z95};
 pub use paired::{CoMoments, Estimate};
+pub use quantile::{Interpolation, percentile};
 pub use quantity::{Output, Quantity};
 pub use run::{
     Metric, Paired, RATIOS, RunAccumulator, SERIES, StrategyAccumulator, SurvivalSeries,

@@ -62,7 +62,7 @@ use serde::Serialize;
 
 use crate::params::ScenarioError;
 use crate::portfolio::PortfolioError;
-use crate::stats::{KaplanMeier, Lifetime, SurvivalError, Z95};
+use crate::stats::{Interpolation, KaplanMeier, Lifetime, SurvivalError, Z95, percentile};
 use bootstrap::{CensoringLaw, simulated_data};
 
 /// A parameter to fit: a numeric field of the scenario by its dotted path, and its box.
@@ -329,8 +329,8 @@ fn summarise(range: &ParamRange, start: f64, estimate: f64, refits: &[f64]) -> F
         sorted.sort_by(f64::total_cmp);
         (
             variance.sqrt(),
-            percentile(&sorted, 0.025),
-            percentile(&sorted, 0.975),
+            percentile(&sorted, 0.025, Interpolation::Offset),
+            percentile(&sorted, 0.975, Interpolation::Offset),
         )
     } else {
         (f64::NAN, f64::NAN, f64::NAN)
@@ -355,14 +355,6 @@ fn summarise(range: &ParamRange, start: f64, estimate: f64, refits: &[f64]) -> F
         percentile_low,
         percentile_high,
     }
-}
-
-/// The `q` quantile of sorted values, linear between order statistics (type 7).
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let position = q * (sorted.len() - 1) as f64;
-    let below = position.floor() as usize;
-    let above = position.ceil() as usize;
-    sorted[below] + (position - below as f64) * (sorted[above] - sorted[below])
 }
 
 #[cfg(test)]
@@ -391,12 +383,5 @@ mod tests {
             assert!((to_box(&range, from_box(&range, theta)) - theta).abs() < 1e-12);
         }
         assert!(to_box(&range, 50.0) <= 0.2 && to_box(&range, -50.0) >= 0.01);
-    }
-
-    #[test]
-    fn percentiles_interpolate() {
-        let sorted = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert_eq!(percentile(&sorted, 0.5), 3.0);
-        assert!((percentile(&sorted, 0.025) - 1.1).abs() < 1e-12);
     }
 }
