@@ -9,13 +9,15 @@
 //! (a replication, and the fund's decisions), `ledger` (the fund's money), `stretch` (the
 //! hot loop of steps 2–6 between decisions), `arrivals` (step 3's common random numbers),
 //! `project` (one project's state and step), `constants` (what each project keeps fixed),
-//! `trajectory` (what a simulation produces) and `draws` (the draw log, for measuring).
+//! `trajectory` (what a simulation produces), `scratch` (the working space it carries
+//! between replications) and `draws` (the draw log, for measuring).
 
 mod arrivals;
 mod constants;
 mod draws;
 mod ledger;
 mod project;
+mod scratch;
 mod simulate;
 mod stretch;
 mod trajectory;

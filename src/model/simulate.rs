@@ -8,27 +8,12 @@ use super::arrivals::{ArrivalSource, DrawnArrivals, TabledArrivals};
 use super::draws::{DrawLog, NoDrawLog};
 use super::ledger::{Ledger, award_grants, pay_due_tranches};
 use super::project::ProjectState;
-use super::stretch::{MonthTotals, run_stretch};
+use super::scratch::{MonthTotals, Scratch};
+use super::stretch::run_stretch;
 use super::{Arrivals, Trajectory, World};
-use crate::fund::{AllocationRule, Call, Decision, ProjectView, Review};
+use crate::fund::{AllocationRule, Call, Review};
 use crate::params::Timing;
-use crate::rng::{Purpose, SimRng, name_hash, stream};
-
-/// The working state of a simulation: project states, the fund's views and decisions.
-/// Every field is overwritten at the start of [`simulate`]; only the buffers survive.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Scratch {
-    states: Vec<ProjectState>,
-    views: Vec<ProjectView>,
-    decision: Decision,
-    call_months: Vec<u32>,
-    /// Each project's arrivals stream, when [`simulate`] draws the arrivals itself.
-    arrival_streams: Vec<SimRng>,
-    /// The month totals of a stretch of months between fund decisions (see [`run_stretch`]).
-    totals: Vec<MonthTotals>,
-    /// Money returned by abandoned projects during a stretch: (month, project, EUR).
-    returns: Vec<(u32, usize, f64)>,
-}
+use crate::rng::{Purpose, name_hash, stream};
 
 /// Simulates one replication of one strategy over the horizon, into `out`.
 ///

@@ -1,5 +1,5 @@
 //! The hot loop: MODEL.md steps 2–6 for every project over a stretch of months between
-//! two fund decisions ([`run_stretch`]), and the month totals it adds up. Apart because
+//! two fund decisions ([`run_stretch`]). Apart because
 //! it is where nearly all of a run's time goes (docs/performance.md): what is here is
 //! tuned instruction by instruction, and the rest of the model can change without
 //! touching it.
@@ -9,35 +9,8 @@ use std::ops::Range;
 use super::arrivals::ArrivalSource;
 use super::draws::DrawLog;
 use super::project::ProjectState;
+use super::scratch::MonthTotals;
 use super::{Trajectory, World};
-use crate::fund::Status;
-
-/// Sums over the projects of their state at a month-end, added in portfolio order.
-#[derive(Debug, Clone, Default)]
-pub(super) struct MonthTotals {
-    pub(super) surviving: u32,
-    pub(super) alive: u32,
-    pub(super) weighted_surviving: f64,
-    pub(super) maintainers: u64,
-    pub(super) backlog: f64,
-    pub(super) open_vulnerabilities: u64,
-    /// Fund money the projects spent in the month (EUR).
-    pub(super) spent_eur: f64,
-}
-
-impl MonthTotals {
-    #[inline(always)]
-    pub(super) fn add(&mut self, state: &ProjectState, usage_weight: f64) {
-        if state.first_abandoned.is_none() {
-            self.surviving += 1;
-            self.weighted_surviving += usage_weight;
-        }
-        self.alive += u32::from(state.status != Status::Abandoned);
-        self.maintainers += u64::from(state.maintainers());
-        self.backlog += state.backlog;
-        self.open_vulnerabilities += u64::from(state.open_vulnerabilities());
-    }
-}
 
 /// Steps 2–6 of every month of a stretch of months between two fund decisions. Between
 /// decisions the projects do not interact, so each project runs through the whole

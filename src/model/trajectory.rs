@@ -4,8 +4,7 @@
 //! fields are read by the statistics, its reuse between replications is the
 //! simulation's business (the working space it carries along).
 
-use super::simulate::Scratch;
-use super::stretch::MonthTotals;
+use super::scratch::{MonthTotals, Scratch};
 
 /// What one replication of one strategy produced: the raw material of every outcome.
 /// Buffers are reused between simulations; [`simulate`] overwrites all of them.

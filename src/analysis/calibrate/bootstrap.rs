@@ -5,7 +5,8 @@
 
 use rand::RngExt;
 
-use super::{CalibrationError, Model};
+use super::model::Model;
+use super::problem::CalibrationError;
 use crate::rng::{Purpose, stream, stream_seed};
 use crate::stats::{KaplanMeier, Lifetime, SurvivalError};
 

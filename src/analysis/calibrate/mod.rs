@@ -41,7 +41,8 @@
 //!
 //! # The files
 //!
-//! This file holds the problem, the fit and the summary; [`Model`] (`model.rs`) simulates
+//! This file holds the fit and the summary; [`Problem`] (`problem.rs`) is what is asked,
+//! with its parameter boxes and errors; [`Model`] (`model.rs`) simulates
 //! the baseline at any θ, [`Target`] (`target.rs`) is the observed curve and the distance,
 //! `bootstrap.rs` draws the bootstrap's data sets and seeds, `nelder_mead.rs` the search
 //! and [`observed`] reads the observed lifetimes.
@@ -50,89 +51,20 @@ mod bootstrap;
 mod model;
 mod nelder_mead;
 pub mod observed;
+mod problem;
 mod target;
 
 pub use bootstrap::{bootstrap_seed, refit_seed};
 pub use model::Model;
 pub use nelder_mead::{Minimum, Settings as OptimiserSettings, minimise};
+pub use problem::{CalibrationError, ParamRange, Problem};
 pub use target::Target;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::params::ScenarioError;
-use crate::portfolio::PortfolioError;
-use crate::stats::{Interpolation, KaplanMeier, Lifetime, SurvivalError, Z95, percentile};
+use crate::stats::{Interpolation, KaplanMeier, Lifetime, Z95, percentile};
 use bootstrap::{CensoringLaw, simulated_data};
-
-/// A parameter to fit: a numeric field of the scenario by its dotted path, and its box.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ParamRange {
-    pub path: String,
-    pub low: f64,
-    pub high: f64,
-}
-
-impl std::str::FromStr for ParamRange {
-    type Err = String;
-
-    /// Parses `PATH=LO:HI`, e.g. `model.attrition_hazard=0.005:0.06`.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let expected = "expected PATH=LO:HI, e.g. model.attrition_hazard=0.005:0.06";
-        let (path, range) = text
-            .split_once('=')
-            .ok_or_else(|| format!("{text:?}: {expected}"))?;
-        let (low, high) = range
-            .split_once(':')
-            .ok_or_else(|| format!("{text:?}: {expected}"))?;
-        let number = |s: &str| {
-            s.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| format!("{text:?}: {s:?} is not a number; {expected}"))
-        };
-        let (low, high) = (number(low)?, number(high)?);
-        let path = path.trim();
-        if path.is_empty() {
-            return Err(format!("{text:?}: empty path; {expected}"));
-        }
-        if low >= high {
-            return Err(format!("{text:?}: LO must be below HI"));
-        }
-        Ok(Self {
-            path: path.to_string(),
-            low,
-            high,
-        })
-    }
-}
-
-/// Why a calibration cannot run.
-#[derive(Debug, thiserror::Error)]
-pub enum CalibrationError {
-    #[error("{0}")]
-    Scenario(#[from] ScenarioError),
-    #[error("invalid portfolio {0}")]
-    Portfolio(#[from] PortfolioError),
-    #[error("--param {path}: {problem}")]
-    Param { path: String, problem: String },
-    #[error("the observed data cannot be fitted: {0}")]
-    Observed(String),
-    #[error("{0}")]
-    Survival(#[from] SurvivalError),
-}
-
-/// The model side of a calibration: a scenario text whose parameters are varied.
-#[derive(Debug, Clone)]
-pub struct Problem {
-    /// The scenario file's text, and its name in messages.
-    pub scenario_text: String,
-    pub origin: String,
-    /// The portfolio CSV's text and name, when the scenario names one.
-    pub portfolio_csv: Option<(String, String)>,
-    pub params: Vec<ParamRange>,
-}
 
 /// How hard to work.
 #[derive(Debug, Clone, PartialEq)]

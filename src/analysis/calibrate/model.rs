@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::{CalibrationError, ParamRange, Problem};
+use super::problem::{CalibrationError, ParamRange, Problem};
 use crate::model::{Trajectory, World, simulate};
 use crate::params::PortfolioSpec;
 use crate::portfolio::Portfolio;

@@ -3,7 +3,7 @@
 //! ([`Target`], see the parent module's documentation). Apart because it is pure
 //! statistics on the data, with no simulation in it.
 
-use super::CalibrationError;
+use super::problem::CalibrationError;
 use crate::stats::{KaplanMeier, Lifetime};
 
 /// The observed curve on the monthly grid, with the weights of the distance.
