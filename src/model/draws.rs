@@ -60,7 +60,7 @@ pub(super) fn poisson_uniforms(mean: f64) -> u32 {
     u32::from(mean > 0.0 && mean.is_finite())
 }
 
-/// The floor of a replication: draws the same random numbers as [`simulate`] did when it
+/// The floor of a replication: draws the same random numbers as [`simulate`](super::simulate()) did when it
 /// recorded `tape` (the projects' work and vulnerability arrivals over the horizon, and
 /// every month stream on the tape, keyed the same way) and does nothing else with them
 /// but add them up. Its cost is the least any implementation of the model with these

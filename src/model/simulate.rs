@@ -72,7 +72,7 @@ pub fn simulate_with_arrivals(
     }
 }
 
-/// [`simulate`], reporting every month-stream draw to `log` (see [`DrawTape`]).
+/// [`simulate`], reporting every month-stream draw to `log` (see [`DrawTape`](super::DrawTape)).
 #[allow(clippy::too_many_arguments)]
 pub fn simulate_logged(
     world: &World,

@@ -17,7 +17,7 @@ pub struct World {
     pub(super) rates: SharedRates,
     /// Dependents of each project over the total: the weights of usage-weighted outcomes.
     pub usage_weights: Vec<f64>,
-    /// Hidden merit, reachable by strategies only through a noisy [`Review`].
+    /// Hidden merit, reachable by strategies only through a noisy [`Review`](crate::fund::Review).
     pub(super) merit: Vec<f64>,
 }
 

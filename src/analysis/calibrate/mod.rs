@@ -24,7 +24,7 @@
 //! Every evaluation simulates with the same seed (common random numbers), so `D` changes
 //! with θ and not with the draws. Each parameter `θᵢ ∈ [loᵢ, hiᵢ]` is searched on the logit
 //! scale, `θᵢ = loᵢ + (hiᵢ − loᵢ)/(1 + e^(−xᵢ))`, by Nelder–Mead from the scenario's value
-//! (or the middle of the box) with restarts ([`nelder_mead`]). Every varied scenario is
+//! (or the middle of the box) with restarts ([`minimise`]). Every varied scenario is
 //! built with [`crate::scenario::parse_with_overrides`], so it passes the same validation
 //! as a file; a parameter value the scenario rejects counts as an infinite distance.
 //!

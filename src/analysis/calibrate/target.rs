@@ -20,7 +20,7 @@ pub struct Target {
 impl Target {
     /// # Errors
     /// [`CalibrationError::Observed`] without any event or with less than one month of
-    /// follow-up; [`SurvivalError`] for bad lifetimes.
+    /// follow-up; [`SurvivalError`](crate::stats::SurvivalError) for bad lifetimes.
     pub fn new(lifetimes: &[Lifetime]) -> Result<Self, CalibrationError> {
         let observed = KaplanMeier::fit(lifetimes)?;
         if !lifetimes.iter().any(|l| l.event) {
@@ -62,7 +62,7 @@ impl Target {
     }
 
     /// `D` of the module's documentation for a pooled simulated curve
-    /// ([`Model::pooled_survival`]).
+    /// ([`Model::pooled_survival`](super::Model::pooled_survival)).
     pub fn distance(&self, pooled: &[u64]) -> f64 {
         let Ok(simulated) = KaplanMeier::from_pooled_months(pooled) else {
             return f64::INFINITY;
