@@ -90,7 +90,8 @@ fn the_checks_find_what_they_should_and_nothing_else() {
         // the parent: no cycle.
         (
             "src/rng/mod.rs",
-            "mod a;\nmod b;\n#[cfg(test)]\nmod fixtures;\npub use a::A;\npub use b::{B, self as bee};",
+            "mod a;\nmod b;\n#[cfg(test)]\nmod fixtures;\n\
+             pub use a::A;\npub use b::{B, self as bee};",
         ),
         (
             "src/rng/a.rs",

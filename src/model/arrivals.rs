@@ -12,8 +12,10 @@ use crate::rng::{Purpose, SimRng, stream};
 /// replication (MODEL.md step 3). They never depend on the state or the strategy (common
 /// random numbers), so every strategy of a replication meets the same arrivals: the
 /// engine can draw them once per replication with [`Arrivals::draw`] and hand them to
-/// [`simulate_with_arrivals`](super::simulate_with_arrivals) for each strategy, instead of each simulation drawing them
+/// [`simulate_with_arrivals`] for each strategy, instead of each simulation drawing them
 /// again (the Gamma draw of the work is the dearest random number of the model).
+///
+/// [`simulate_with_arrivals`]: super::simulate_with_arrivals
 #[derive(Debug, Clone, Default)]
 pub struct Arrivals {
     seed: u64,

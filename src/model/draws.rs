@@ -60,11 +60,13 @@ pub(super) fn poisson_uniforms(mean: f64) -> u32 {
     u32::from(mean > 0.0 && mean.is_finite())
 }
 
-/// The floor of a replication: draws the same random numbers as [`simulate`](super::simulate()) did when it
+/// The floor of a replication: draws the same random numbers as [`simulate`] did when it
 /// recorded `tape` (the projects' work and vulnerability arrivals over the horizon, and
 /// every month stream on the tape, keyed the same way) and does nothing else with them
 /// but add them up. Its cost is the least any implementation of the model with these
 /// streams can cost (docs/performance.md).
+///
+/// [`simulate`]: super::simulate()
 pub fn replay_draws(world: &World, seed: u64, replication: u64, tape: &DrawTape) -> f64 {
     let mut total = 0.0;
     for (index, constants) in world.constants.iter().enumerate() {

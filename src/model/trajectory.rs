@@ -7,7 +7,9 @@
 use super::scratch::{MonthTotals, Scratch};
 
 /// What one replication of one strategy produced: the raw material of every outcome.
-/// Buffers are reused between simulations; [`simulate`](super::simulate()) overwrites all of them.
+/// Buffers are reused between simulations; [`simulate`] overwrites all of them.
+///
+/// [`simulate`]: super::simulate()
 #[derive(Debug, Clone, Default)]
 pub struct Trajectory {
     /// Per month 0..=horizon (month 0 is the starting state): projects not yet abandoned.
@@ -53,8 +55,10 @@ pub struct Trajectory {
     pub income_eur: f64,
     /// Money the fund could spend: the budget, or for an endowment its return.
     pub available_eur: f64,
-    /// Working space of [`simulate`](super::simulate()), kept between simulations so that a trajectory
+    /// Working space of [`simulate`], kept between simulations so that a trajectory
     /// reused for the next replication allocates nothing.
+    ///
+    /// [`simulate`]: super::simulate()
     pub(super) scratch: Scratch,
 }
 
