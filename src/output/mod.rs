@@ -2,6 +2,7 @@
 //! with the manifest written last, so a folder that looks complete is complete.
 //! An existing folder is never overwritten without `--force`.
 
+pub mod files;
 pub mod shard;
 pub mod tables;
 
@@ -128,9 +129,9 @@ impl StagedRun {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let latest_tmp = folder.join(format!(".latest-{}", std::process::id()));
-                fs::write(&latest_tmp, format!("{name}\n")).map_err(io_error(&latest_tmp))?;
-                fs::rename(&latest_tmp, folder.join("latest")).map_err(io_error(&folder))?;
+                let latest = folder.join("latest");
+                files::write_atomic(&latest, format!("{name}\n").as_bytes())
+                    .map_err(io_error(&latest))?;
                 target
             }
         };
