@@ -1,12 +1,39 @@
-//! The small file helpers every writer of a folder shares: replacing a file atomically,
-//! rendering a CSV table to bytes, and the SHA-256 checksums manifests record. One copy
-//! of each, so every folder kind writes the same way.
+//! The small file helpers every folder kind shares: replacing a file atomically,
+//! rendering a CSV table to bytes, the SHA-256 checksums manifests record, and reading a
+//! file with an error that names it. One copy of each, so every folder kind is written
+//! and read the same way.
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+/// Why a folder could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{path}, line {line}: {reason}")]
+    Csv {
+        path: String,
+        line: u64,
+        reason: String,
+    },
+    #[error("{path}: {reason}")]
+    Manifest { path: String, reason: String },
+}
+
+/// A file's bytes, or [`ReadError::Read`] naming it.
+///
+/// # Errors
+/// [`ReadError::Read`] when the file cannot be read.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, ReadError> {
+    fs::read(path).map_err(|e| ReadError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
 
 /// Writes `bytes` to `path` so that a reader sees the old file or the new one, never
 /// half of one: see [`write_atomic_with`].

@@ -3,6 +3,8 @@
 //! An existing folder is never overwritten without `--force`.
 
 pub mod files;
+pub mod manifest;
+pub mod read;
 pub mod shard;
 pub mod tables;
 

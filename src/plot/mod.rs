@@ -26,13 +26,13 @@ pub mod weighted_survival;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use data::{DataError, RunData};
+use crate::output::read::{ReadError, RunData};
 
 /// Why a chart could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
     #[error(transparent)]
-    Data(#[from] DataError),
+    Data(#[from] ReadError),
     #[error("cannot draw the chart: {reason}")]
     Draw { reason: String },
     #[error("cannot encode the PNG: {reason}")]

@@ -10,19 +10,17 @@
 //! change which strategy is best; how much of the variance is Monte Carlo noise; for Sobol,
 //! whether the sample was large enough; then the assumptions' ranges and the method.
 
-pub mod data;
 pub mod ranking;
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-pub use data::{SensitivityData, SensitivityDataError};
-
 use super::html::{escape, signed};
 use super::{document_head, inline_svg, tables::metric_description};
+use crate::output::read::ReadError;
+use crate::output::read::sensitivity::{Indices, Interval, MethodName, OutputRow, SensitivityData};
 use crate::plot::sensitivity::chart_stem;
 use crate::plot::style::{css_colour, thousands};
-use data::{Indices, Interval, MethodName, OutputRow};
 use ranking::{Leaders, Ranking};
 
 /// Above this share of the variance, Monte Carlo noise makes weak indices untrustworthy.
@@ -36,8 +34,8 @@ const MISSING: &str = "—";
 /// Renders the report of the folder, with its manifest given as bytes.
 ///
 /// # Errors
-/// [`SensitivityDataError`] when a table or chart cannot be read.
-pub fn render_folder(folder: &Path, manifest: &[u8]) -> Result<String, SensitivityDataError> {
+/// [`ReadError`] when a table or chart cannot be read.
+pub fn render_folder(folder: &Path, manifest: &[u8]) -> Result<String, ReadError> {
     Ok(render(&SensitivityData::load_with_manifest(
         folder, manifest,
     )?))
