@@ -1,9 +1,11 @@
-//! Charts of a run, drawn with plotters from the run folder's tables ([`data::RunData`]).
+//! Charts, drawn with plotters: the charts of a run from its folder as
+//! [`crate::output::read`] reads it ([`RunData`]), and the charts of the analyses
+//! (`sensitivity`, `sweep`, `observed_survival`) from their results.
 //!
 //! Each chart kind is one file with one `draw` function from the data to a drawing area,
 //! so the same code renders the PNG (print resolution, 1600 pixels wide at 200 dpi) and
-//! the SVG (for the brief and for editing). Rendering returns bytes; the caller writes
-//! them (atomically) wherever they belong.
+//! the SVG (for the brief and for editing), both through [`canvas`]. Rendering returns
+//! bytes and touches no file; the caller writes them (atomically) wherever they belong.
 //!
 //! Every chart uses the same colour for a strategy (Okabe–Ito palette, in scenario order),
 //! the embedded DejaVu Sans font, a title, axis titles with units, a legend in its own
