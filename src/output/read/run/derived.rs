@@ -1,8 +1,8 @@
 //! What charts and the brief derive from a run folder's tables: the gain of each strategy
-//! over the no-funding baseline and what it costs, with 95% intervals. A run written by
-//! this fundsim has the paired metrics (common random numbers) and they are used as they
-//! are; older folders without them get the difference or ratio of the means, with a wider,
-//! unpaired interval, so every folder can still be drawn.
+//! over the no-funding baseline and what it costs, with 95% intervals. Where the folder
+//! has the paired metrics (common random numbers) they are used as they are; otherwise
+//! the difference or ratio of the means stands in, with a wider, unpaired interval, so a
+//! folder without them can still be drawn.
 
 use super::{Estimate, RunData};
 
@@ -18,7 +18,7 @@ pub struct Value {
 }
 
 impl Value {
-    pub(super) fn of(estimate: &Estimate, paired: bool) -> Option<Self> {
+    fn of(estimate: &Estimate, paired: bool) -> Option<Self> {
         Some(Self {
             mean: estimate.mean.filter(|m| m.is_finite())?,
             low: estimate.ci_low,
@@ -27,7 +27,7 @@ impl Value {
         })
     }
 
-    pub(super) fn normal(mean: f64, standard_error: Option<f64>, paired: bool) -> Self {
+    fn normal(mean: f64, standard_error: Option<f64>, paired: bool) -> Self {
         let half = standard_error.map(|se| Z95 * se);
         Self {
             mean,
