@@ -9,9 +9,12 @@
 //! [`portfolio::Portfolio`] → [`engine::run`] → [`engine::RunResult`] (aggregates only) →
 //! [`output`] writers.
 //!
-//! The pure core (`scenario`, `portfolio`, `model`, `strategy`, `engine`, `stats`) does no
-//! I/O; `input` and `output` are the only modules that touch the file system, and only
-//! `cli` prints.
+//! The core (`params`, `rng`, `fund`, `scenario`, `stats`, `portfolio`, `model`,
+//! `strategy`, `engine`, `analysis`) does no I/O. `input` reads scenarios and portfolios;
+//! `output` writes every result folder and reads it back, so `plot` and `report` render
+//! from what it read and touch no file themselves; `cli` adds the files that belong to a
+//! command rather than to a result (checkpoints, `init`'s template, Slurm scripts, the
+//! data an analysis is given) and is the only module that prints.
 //!
 //! ```
 //! use std::sync::atomic::AtomicBool;

@@ -1,7 +1,21 @@
-//! The run folder: created in a hidden staging folder, filled, then renamed into place
-//! with the manifest written last, so a folder that looks complete is complete.
-//! An existing folder is never overwritten without `--force`.
+//! Every folder fundsim writes, written and read back here: run folders (and `compare`'s,
+//! which are run folders), shard folders, and the folders of `sweep`, `sensitivity`,
+//! `survival` and `calibrate`.
+//!
+//! A folder is created in a hidden staging folder ([`StagedRun`]), filled, then renamed
+//! into place with the manifest written last, so a folder that looks complete is
+//! complete. An existing folder is never overwritten without `--force`.
+//!
+//! - [`tables`]: the run folder's CSV tables; [`Manifest`]: its manifest.
+//! - [`manifest`]: the typed manifests of the other folder kinds, written and parsed.
+//! - [`shard`]: shard folders (one process's share of a job) and their checks.
+//! - [`read`]: run and sensitivity folders read back, for `plot` and `report`.
+//! - [`files`]: what every writer shares: atomic replacement of a file, CSV to bytes,
+//!   SHA-256 checksums, reading a file with an error that names it.
 
+pub mod files;
+pub mod manifest;
+pub mod read;
 pub mod shard;
 pub mod tables;
 
@@ -128,9 +142,9 @@ impl StagedRun {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let latest_tmp = folder.join(format!(".latest-{}", std::process::id()));
-                fs::write(&latest_tmp, format!("{name}\n")).map_err(io_error(&latest_tmp))?;
-                fs::rename(&latest_tmp, folder.join("latest")).map_err(io_error(&folder))?;
+                let latest = folder.join("latest");
+                files::write_atomic(&latest, format!("{name}\n").as_bytes())
+                    .map_err(io_error(&latest))?;
                 target
             }
         };

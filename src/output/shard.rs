@@ -20,7 +20,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+use super::files::sha256_hex;
 
 /// The `format` field of every shard manifest.
 pub const FORMAT: &str = "fundsim-shard";
@@ -53,7 +54,7 @@ impl Job {
     pub fn id(&self, shards: u64) -> String {
         let json = serde_json::to_vec(&(crate::VERSION, FORMAT_VERSION, self, shards))
             .expect("a job always serializes");
-        hex(&Sha256::digest(json))
+        sha256_hex(json)
     }
 }
 
@@ -104,7 +105,7 @@ impl ShardManifest {
             total,
             state_file: STATE.into(),
             state_bytes: state.len() as u64,
-            state_sha256: hex(&Sha256::digest(state)),
+            state_sha256: sha256_hex(state),
             job,
         }
     }
@@ -205,7 +206,7 @@ pub fn read(path: &Path) -> Result<Shard, ShardError> {
             reason: format!("{MANIFEST} does not match the format ({e})"),
         })?;
     let state = read_file(&manifest.state_file)?;
-    let digest = hex(&Sha256::digest(&state));
+    let digest = sha256_hex(&state);
     if state.len() as u64 != manifest.state_bytes || digest != manifest.state_sha256 {
         return Err(ShardError::Damaged {
             path: name,
@@ -351,9 +352,8 @@ fn difference(shard: &ShardManifest, reference: &ShardManifest) -> String {
     }
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
+/// Kept here for the callers that still import it from this module.
+pub(crate) use super::files::hex;
 
 #[cfg(test)]
 mod tests {

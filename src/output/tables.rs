@@ -2,6 +2,7 @@
 //! Undefined values (e.g. a median time-to-fix without any fix) are empty cells, which
 //! R and pandas both read as missing.
 
+use super::files::csv_bytes;
 use crate::engine::RunResult;
 use crate::scenario::Scenario;
 use crate::stats::SERIES;
@@ -13,19 +14,6 @@ pub fn number(value: f64) -> String {
     } else {
         String::new()
     }
-}
-
-fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record(header)
-        .expect("writing to memory cannot fail");
-    for row in rows {
-        writer
-            .write_record(&row)
-            .expect("writing to memory cannot fail");
-    }
-    writer.into_inner().expect("writing to memory cannot fail")
 }
 
 /// `summary.csv`: `strategy,metric,mean,ci_low,ci_high,mcse`, one row per strategy and
@@ -44,7 +32,7 @@ pub fn summary_csv(scenario: &Scenario, result: &RunResult) -> Vec<u8> {
             row
         })
     });
-    table(
+    csv_bytes(
         &["strategy", "metric", "mean", "ci_low", "ci_high", "mcse"],
         rows,
     )
@@ -85,7 +73,7 @@ pub fn survival_csv(scenario: &Scenario, result: &RunResult) -> Vec<u8> {
                 row
             })
         });
-    table(
+    csv_bytes(
         &[
             "strategy",
             "month",
@@ -129,7 +117,7 @@ pub fn timeseries_csv(scenario: &Scenario, result: &RunResult) -> Vec<u8> {
                 })
             })
         });
-    table(
+    csv_bytes(
         &["strategy", "month", "metric", "mean", "p05", "p50", "p95"],
         rows,
     )
@@ -161,7 +149,7 @@ pub fn projects_csv(scenario: &Scenario, result: &RunResult) -> Vec<u8> {
                     ]
                 })
         });
-    table(
+    csv_bytes(
         &[
             "strategy",
             "project",
@@ -202,7 +190,7 @@ pub fn allocations_csv(scenario: &Scenario, result: &RunResult) -> Vec<u8> {
                     })
                 })
         });
-    table(
+    csv_bytes(
         &["strategy", "call", "month", "project", "mean_amount_eur"],
         rows,
     )

@@ -6,12 +6,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::PlotError;
-use super::data::RunData;
 use super::maintenance::nice_step;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, Swatch, TICK_SIZE, bold, font,
     strategy_colour,
 };
+use crate::output::read::RunData;
 
 /// A funded strategy's allocation: the expected EUR per project, largest first.
 #[derive(Debug, Clone)]

@@ -6,12 +6,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::PlotError;
-use super::data::{RunData, Value};
 use super::maintenance::nice_step;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, Swatch, TICK_SIZE, bold, font,
     strategy_colour,
 };
+use crate::output::read::{RunData, Value};
 
 /// Months after the programme's end at which survival is read.
 pub const OFFSETS: [u32; 4] = [0, 12, 36, 72];

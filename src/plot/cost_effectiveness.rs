@@ -7,11 +7,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::PlotError;
-use super::data::{RunData, Value};
 use super::maintenance::nice_step;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LegendEntry, Swatch, TICK_SIZE, anchored, font, strategy_colour,
 };
+use crate::output::read::{RunData, Value};
 
 /// One strategy's point: survival gained (percentage points) and cost (EUR million).
 #[derive(Debug, Clone, Copy)]

@@ -7,11 +7,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::PlotError;
-use super::data::{RunData, SeriesPoint};
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, Swatch, TICK_SIZE, anchored, bold, font,
     strategy_colour,
 };
+use crate::output::read::{RunData, SeriesPoint};
 
 /// The `timeseries.csv` series drawn.
 pub const SERIES: &str = "maintainers_per_project";

@@ -5,11 +5,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::PlotError;
-use super::data::RunData;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, Swatch, TICK_SIZE, bold, font,
     strategy_colour, strategy_dashed,
 };
+use crate::output::read::RunData;
 
 /// The `timeseries.csv` series drawn: (name, panel title, y axis title).
 pub const PANELS: [(&str, &str, &str); 2] = [

@@ -1,15 +1,18 @@
-//! Charts of a run, drawn with plotters from the run folder's tables ([`data::RunData`]).
+//! Charts, drawn with plotters: the charts of a run from its folder as
+//! [`crate::output::read`] reads it ([`RunData`]), and the charts of the analyses
+//! (`sensitivity`, `sweep`, `observed_survival`) from their results.
 //!
 //! Each chart kind is one file with one `draw` function from the data to a drawing area,
 //! so the same code renders the PNG (print resolution, 1600 pixels wide at 200 dpi) and
-//! the SVG (for the brief and for editing). Rendering returns bytes; the caller writes
-//! them (atomically) wherever they belong.
+//! the SVG (for the brief and for editing), both through [`canvas`]. Rendering returns
+//! bytes and touches no file; the caller writes them (atomically) wherever they belong.
 //!
 //! Every chart uses the same colour for a strategy (Okabe–Ito palette, in scenario order),
 //! the embedded DejaVu Sans font, a title, axis titles with units, a legend in its own
 //! column, and a source line naming the scenario, seed, replications and fundsim version.
 
 pub mod allocation;
+pub mod canvas;
 pub mod cliff;
 pub mod cost_effectiveness;
 pub mod data;
@@ -25,13 +28,13 @@ pub mod weighted_survival;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use data::{DataError, RunData};
+use crate::output::read::{ReadError, RunData};
 
 /// Why a chart could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
     #[error(transparent)]
-    Data(#[from] DataError),
+    Data(#[from] ReadError),
     #[error("cannot draw the chart: {reason}")]
     Draw { reason: String },
     #[error("cannot encode the PNG: {reason}")]
@@ -192,15 +195,7 @@ pub struct RenderedChart {
 /// # Errors
 /// [`PlotError`] when drawing fails.
 pub fn render_svg(kind: ChartKind, data: &RunData) -> Result<String, PlotError> {
-    style::register_fonts()?;
-    let size = kind.size(data);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        kind.draw(&root, data)?;
-        root.present()?;
-    }
-    Ok(svg)
+    canvas::svg(kind.size(data), |root| kind.draw(root, data))
 }
 
 /// Renders a chart as a PNG (RGB, 200 dpi).
@@ -208,15 +203,7 @@ pub fn render_svg(kind: ChartKind, data: &RunData) -> Result<String, PlotError> 
 /// # Errors
 /// [`PlotError`] when drawing or encoding fails.
 pub fn render_png(kind: ChartKind, data: &RunData) -> Result<Vec<u8>, PlotError> {
-    style::register_fonts()?;
-    let (width, height) = kind.size(data);
-    let mut pixels = vec![255_u8; width as usize * height as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
-        kind.draw(&root, data)?;
-        root.present()?;
-    }
-    encode_png(&pixels, width, height)
+    canvas::png(kind.size(data), |root| kind.draw(root, data))
 }
 
 /// Renders every chart kind in both formats, in [`ChartKind::ALL`] order.
@@ -235,29 +222,4 @@ pub fn render_all(data: &RunData) -> Result<Vec<RenderedChart>, PlotError> {
             })
         })
         .collect()
-}
-
-/// Pixels per metre at 200 dots per inch.
-const PIXELS_PER_METRE: u32 = 7874;
-
-fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
-    let error = |e: png::EncodingError| PlotError::Encode {
-        reason: e.to_string(),
-    };
-    let mut bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut bytes, width, height);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Fast);
-        encoder.set_pixel_dims(Some(png::PixelDimensions {
-            xppu: PIXELS_PER_METRE,
-            yppu: PIXELS_PER_METRE,
-            unit: png::Unit::Meter,
-        }));
-        let mut writer = encoder.write_header().map_err(error)?;
-        writer.write_image_data(pixels).map_err(error)?;
-        writer.finish().map_err(error)?;
-    }
-    Ok(bytes)
 }

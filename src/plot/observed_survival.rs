@@ -12,11 +12,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::PlotError;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, SOURCE_SIZE, SUBTITLE_SIZE, Swatch,
     TICK_SIZE, TITLE_SIZE, anchored, bold, font, muted,
 };
+use super::{PlotError, canvas};
 use crate::stats::KaplanMeier;
 
 /// How a curve is drawn.
@@ -372,14 +372,7 @@ fn draw_table<DB: DrawingBackend>(
 /// # Errors
 /// [`PlotError`] when drawing fails.
 pub fn render_svg(chart: &ObservedChart<'_>) -> Result<String, PlotError> {
-    style::register_fonts()?;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size(chart)).into_drawing_area();
-        draw(&root, chart)?;
-        root.present()?;
-    }
-    Ok(svg)
+    canvas::svg(size(chart), |root| draw(root, chart))
 }
 
 /// The chart as a PNG (RGB, 200 dpi, as the run charts).
@@ -387,34 +380,7 @@ pub fn render_svg(chart: &ObservedChart<'_>) -> Result<String, PlotError> {
 /// # Errors
 /// [`PlotError`] when drawing or encoding fails.
 pub fn render_png(chart: &ObservedChart<'_>) -> Result<Vec<u8>, PlotError> {
-    style::register_fonts()?;
-    let (width, height) = size(chart);
-    let mut pixels = vec![255_u8; width as usize * height as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
-        draw(&root, chart)?;
-        root.present()?;
-    }
-    let error = |e: png::EncodingError| PlotError::Encode {
-        reason: e.to_string(),
-    };
-    let mut bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut bytes, width, height);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Fast);
-        // 200 dots per inch, as the run charts.
-        encoder.set_pixel_dims(Some(png::PixelDimensions {
-            xppu: 7874,
-            yppu: 7874,
-            unit: png::Unit::Meter,
-        }));
-        let mut writer = encoder.write_header().map_err(error)?;
-        writer.write_image_data(&pixels).map_err(error)?;
-        writer.finish().map_err(error)?;
-    }
-    Ok(bytes)
+    canvas::png(size(chart), |root| draw(root, chart))
 }
 
 #[cfg(test)]

@@ -10,11 +10,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::PlotError;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LegendEntry, MUTED, SOURCE_SIZE, SUBTITLE_SIZE, Swatch, TICK_SIZE,
     TITLE_SIZE, anchored, bold, font, muted, strategy_colour,
 };
+use super::{PlotError, canvas};
 
 /// A chart of an analysis, drawable on any backend.
 pub trait AnalysisChart {
@@ -38,46 +38,10 @@ pub struct Rendered {
 /// # Errors
 /// [`PlotError`] when drawing or encoding fails.
 pub fn render<C: AnalysisChart>(chart: &C) -> Result<Rendered, PlotError> {
-    style::register_fonts()?;
-    let (width, height) = chart.size();
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        chart.draw(&root)?;
-        root.present()?;
-    }
-    let mut pixels = vec![255_u8; width as usize * height as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
-        chart.draw(&root)?;
-        root.present()?;
-    }
     Ok(Rendered {
-        png: encode_png(&pixels, width, height)?,
-        svg,
+        svg: canvas::svg(chart.size(), |root| chart.draw(root))?,
+        png: canvas::png(chart.size(), |root| chart.draw(root))?,
     })
-}
-
-fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
-    let error = |e: png::EncodingError| PlotError::Encode {
-        reason: e.to_string(),
-    };
-    let mut bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut bytes, width, height);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Fast);
-        encoder.set_pixel_dims(Some(png::PixelDimensions {
-            xppu: 7874, // 200 dpi
-            yppu: 7874,
-            unit: png::Unit::Meter,
-        }));
-        let mut writer = encoder.write_header().map_err(error)?;
-        writer.write_image_data(pixels).map_err(error)?;
-        writer.finish().map_err(error)?;
-    }
-    Ok(bytes)
 }
 
 /// Title, subtitle and source line of an analysis chart.

@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, RGBColor};
 
 use super::PlotError;
-use super::data::RunData;
+use crate::output::read::RunData;
 
 /// The family name under which the embedded font is registered. It is also the
 /// `font-family` of SVG text, so viewers without DejaVu Sans fall back to a sans-serif.

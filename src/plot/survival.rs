@@ -7,11 +7,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::PlotError;
-use super::data::{RunData, SurvivalPoint};
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, Swatch, TICK_SIZE, anchored, bold, font,
     strategy_colour, strategy_dashed,
 };
+use crate::output::read::{RunData, SurvivalPoint};
 
 /// Which curve of `survival.csv` to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,9 +5,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::PlotError;
-use super::data::RunData;
 use super::style;
 use super::survival::{Curve, draw_curves, draw_legend};
+use crate::output::read::RunData;
 
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,

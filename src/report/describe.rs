@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::plot::data::RunData;
+use crate::output::read::RunData;
 
 /// The scenario's entry for strategy `name`, when the manifest has it.
 fn strategy_entry<'a>(data: &'a RunData, name: &str) -> Option<&'a Value> {

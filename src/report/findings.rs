@@ -2,8 +2,8 @@
 //! interval, in the order a policy reader asks the questions.
 
 use super::html::{escape, number_auto, percent, percent_with_interval};
+use crate::output::read::{RunData, Value};
 use crate::plot::cliff::OFFSETS;
-use crate::plot::data::{RunData, Value};
 
 /// Survival (never abandoned) at the horizon of strategy `index`, as a share (0..1).
 pub fn horizon_survival(data: &RunData, index: usize) -> Option<Value> {

@@ -15,7 +15,7 @@ mod tables;
 
 use std::fmt::Write as _;
 
-use crate::plot::data::RunData;
+use crate::output::read::RunData;
 use crate::plot::{self, ChartKind, PlotError, style};
 use html::escape;
 

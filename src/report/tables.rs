@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 use super::describe;
 use super::findings::{horizon_survival, horizon_weighted_survival, span};
 use super::html::{compact, escape, percent_with_interval, signed};
-use crate::plot::data::{RunData, Value};
+use crate::output::read::{RunData, Value};
 use crate::plot::style::css_colour;
 
 const MISSING: &str = "—";

@@ -2,7 +2,7 @@
 //! points' outputs (`design.csv`), the share of points at which each strategy leads, over
 //! the whole design and in the lower and upper half of each assumption's range.
 
-use super::data::{SensitivityData, quantity};
+use crate::output::read::sensitivity::{SensitivityData, quantity};
 
 /// How often each strategy is best over a set of design points.
 #[derive(Debug, Clone, PartialEq)]

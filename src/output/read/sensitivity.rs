@@ -1,5 +1,6 @@
-//! A sensitivity folder read back: `manifest.json`, the CSV tables (`outputs.csv`,
-//! `indices.csv`, `convergence.csv`, `design.csv`) and the charts' SVGs, as plain structs.
+//! A sensitivity folder read back: `manifest.json` ([`SensitivityManifest`]), the CSV
+//! tables (`outputs.csv`, `indices.csv`, `convergence.csv`, `parameters.csv`,
+//! `design.csv`) and the charts' SVGs, as plain structs.
 //!
 //! The report is drawn from these only, so `fundsim report` on a sensitivity folder gives
 //! exactly what `fundsim sensitivity` wrote. Columns are found by name; empty cells are
@@ -9,70 +10,11 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use serde::Deserialize;
+pub use crate::output::manifest::{MethodName, SensitivityManifest};
 
-use crate::scenario::UncertainParameter;
-
+use super::{ReadError, csv_error, csv_reader, for_each_row, read_file};
+use crate::output::manifest::{self, FolderManifest};
 use crate::stats::Quantity;
-
-/// Why a sensitivity folder could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum SensitivityDataError {
-    #[error("cannot read {path}: {reason}")]
-    Read { path: String, reason: String },
-    #[error("{path}, line {line}: {reason}")]
-    Csv {
-        path: String,
-        line: u64,
-        reason: String,
-    },
-    #[error("{path}: {reason}")]
-    Manifest { path: String, reason: String },
-}
-
-/// The method of the analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MethodName {
-    Morris,
-    Sobol,
-}
-
-/// The fields of the manifest the report uses.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SensitivityInfo {
-    pub fundsim_version: String,
-    pub method: MethodName,
-    #[serde(default)]
-    pub scenario_name: String,
-    #[serde(default)]
-    pub scenario_description: String,
-    #[serde(default)]
-    pub scenario_origin: String,
-    #[serde(default)]
-    pub scenario_hash: String,
-    pub seed: u64,
-    pub inner_replications: u64,
-    pub samples: Option<u32>,
-    pub trajectories: Option<u32>,
-    pub levels: Option<u32>,
-    pub design_points: usize,
-    pub bootstrap_resamples: usize,
-    pub parameters: Vec<UncertainParameter>,
-    #[serde(default)]
-    pub metrics: Vec<String>,
-    /// Every strategy of the scenario, in its order (their colours).
-    #[serde(default)]
-    pub strategies: Vec<String>,
-    /// `--strategy` choices (empty: all).
-    #[serde(default)]
-    pub strategy_filter: Vec<String>,
-    /// The strategies each one is compared with (paired differences).
-    #[serde(default)]
-    pub versus: Vec<String>,
-    #[serde(default)]
-    pub files: Vec<String>,
-}
 
 /// One analysed output: a metric for a strategy, or a strategy's paired difference to
 /// another (`versus`), with its Monte Carlo noise over the design.
@@ -173,7 +115,7 @@ pub struct ConvergenceStep {
 /// Everything the report of a sensitivity folder is drawn from.
 #[derive(Debug, Clone)]
 pub struct SensitivityData {
-    pub info: SensitivityInfo,
+    pub info: SensitivityManifest,
     pub outputs: Vec<OutputRow>,
     /// `indices[o]`: the indices of output o.
     pub indices: Vec<Indices>,
@@ -195,16 +137,9 @@ impl SensitivityData {
     /// place).
     ///
     /// # Errors
-    /// [`SensitivityDataError`] naming the file, line and problem.
-    pub fn load_with_manifest(
-        folder: &Path,
-        manifest: &[u8],
-    ) -> Result<Self, SensitivityDataError> {
-        let info: SensitivityInfo =
-            serde_json::from_slice(manifest).map_err(|e| SensitivityDataError::Manifest {
-                path: folder.join("manifest.json").display().to_string(),
-                reason: e.to_string(),
-            })?;
+    /// [`ReadError`] naming the file, line and problem.
+    pub fn load_with_manifest(folder: &Path, manifest: &[u8]) -> Result<Self, ReadError> {
+        let info = SensitivityManifest::parse(&folder.join(manifest::FILE), manifest)?;
         let k = info.parameters.len();
         let outputs = read_outputs(folder)?;
         let position: HashMap<(String, String, String), usize> = outputs
@@ -292,7 +227,7 @@ impl SensitivityData {
                 .map(|c| c.parse::<f64>().unwrap_or(f64::NAN))
                 .collect();
             if cells.len() != k + outputs.len() {
-                return Err(SensitivityDataError::Csv {
+                return Err(ReadError::Csv {
                     path: design_path.display().to_string(),
                     line: line as u64 + 2,
                     reason: format!(
@@ -312,7 +247,7 @@ impl SensitivityData {
                 .and_then(|f| f.strip_suffix(".svg"))
             {
                 let path = folder.join(file);
-                let svg = fs::read_to_string(&path).map_err(|e| SensitivityDataError::Read {
+                let svg = fs::read_to_string(&path).map_err(|e| ReadError::Read {
                     path: path.display().to_string(),
                     reason: e.to_string(),
                 })?;
@@ -335,12 +270,8 @@ impl SensitivityData {
     ///
     /// # Errors
     /// As [`SensitivityData::load_with_manifest`].
-    pub fn load(folder: &Path) -> Result<Self, SensitivityDataError> {
-        let path = folder.join("manifest.json");
-        let manifest = fs::read(&path).map_err(|e| SensitivityDataError::Read {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+    pub fn load(folder: &Path) -> Result<Self, ReadError> {
+        let manifest = read_file(&folder.join(manifest::FILE))?;
         Self::load_with_manifest(folder, &manifest)
     }
 
@@ -354,7 +285,7 @@ impl SensitivityData {
     }
 }
 
-fn read_outputs(folder: &Path) -> Result<Vec<OutputRow>, SensitivityDataError> {
+fn read_outputs(folder: &Path) -> Result<Vec<OutputRow>, ReadError> {
     let mut outputs = Vec::new();
     for_each_row(folder, "outputs.csv", |_, row| {
         outputs.push(OutputRow {
@@ -368,78 +299,4 @@ fn read_outputs(folder: &Path) -> Result<Vec<OutputRow>, SensitivityDataError> {
         Ok(())
     })?;
     Ok(outputs)
-}
-
-/// One CSV row with cells found by column name.
-struct Row<'a> {
-    header: &'a HashMap<String, usize>,
-    record: &'a csv::StringRecord,
-}
-
-impl Row<'_> {
-    fn text(&self, column: &str) -> Result<String, String> {
-        self.header
-            .get(column)
-            .and_then(|&i| self.record.get(i))
-            .map(str::to_string)
-            .ok_or_else(|| format!("no column {column}"))
-    }
-
-    /// A number; an empty cell is undefined (NaN).
-    fn number(&self, column: &str) -> Result<f64, String> {
-        let text = self.text(column)?;
-        if text.is_empty() {
-            return Ok(f64::NAN);
-        }
-        text.parse()
-            .map_err(|_| format!("{column} = {text:?} is not a number"))
-    }
-}
-
-fn csv_reader(path: &Path) -> Result<csv::Reader<fs::File>, SensitivityDataError> {
-    csv::Reader::from_path(path).map_err(|e| SensitivityDataError::Read {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })
-}
-
-fn csv_error(path: &Path, line: u64, e: csv::Error) -> SensitivityDataError {
-    SensitivityDataError::Csv {
-        path: path.display().to_string(),
-        line,
-        reason: e.to_string(),
-    }
-}
-
-fn for_each_row(
-    folder: &Path,
-    file: &str,
-    mut each: impl FnMut(u64, &Row<'_>) -> Result<(), String>,
-) -> Result<(), SensitivityDataError> {
-    let path = folder.join(file);
-    let mut reader = csv_reader(&path)?;
-    let header: HashMap<String, usize> = reader
-        .headers()
-        .map_err(|e| csv_error(&path, 1, e))?
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.to_string(), i))
-        .collect();
-    for (line, record) in reader.records().enumerate() {
-        let line = line as u64 + 2;
-        let record = record.map_err(|e| csv_error(&path, line, e))?;
-        each(
-            line,
-            &Row {
-                header: &header,
-                record: &record,
-            },
-        )
-        .map_err(|reason| SensitivityDataError::Csv {
-            path: path.display().to_string(),
-            line,
-            reason,
-        })?;
-    }
-    Ok(())
 }
