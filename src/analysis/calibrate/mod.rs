@@ -54,7 +54,6 @@ use crate::portfolio::{Portfolio, PortfolioError};
 use crate::rng::{Purpose, stream, stream_seed};
 use crate::scenario::{Scenario, parse_with_overrides};
 use crate::stats::{KaplanMeier, Lifetime, SurvivalError, Z95};
-use crate::strategy::RuleSpec;
 use crate::strategy::StrategySpec;
 
 /// A parameter to fit: a numeric field of the scenario by its dotted path, and its box.
@@ -395,7 +394,7 @@ fn baseline_of(scenario: &Scenario) -> StrategySpec {
     scenario
         .strategies
         .iter()
-        .find(|s| matches!(s.rule, RuleSpec::None))
+        .find(|s| s.rule.is_baseline())
         .cloned()
         .unwrap_or_else(|| scenario.strategies[scenario.baseline_index()].clone())
 }
