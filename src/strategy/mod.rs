@@ -19,6 +19,7 @@ registry::register! {
     quadratic::QuadraticFunding,
     milestone::Milestones,
     fixed::FixedGrants,
+    matching::Matching,
 }
 
 pub use competitive::CompetitiveParams;
@@ -130,6 +131,7 @@ pub(crate) mod test_support {
             status: Status::Active,
             received_eur: 0.0,
             grants: 0,
+            other_funding_eur_per_month: 0.0,
         }
     }
 
@@ -197,6 +199,7 @@ mod tests {
             project.criticality = (i as f64 + 1.0) / 30.0;
             project.maintainers = 1 + (i % 3) as u32;
             project.backlog = (i % 7) as f64;
+            project.other_funding_eur_per_month = 5_000.0 * (i % 4) as f64;
             match i % 5 {
                 1 => project.status = Status::Dormant,
                 3 => project.status = Status::Abandoned,
