@@ -100,10 +100,17 @@ impl Rule for FixedGrants {
         )
     }
 
-    // The brief has named this rule only by its name so far; better words change the
-    // report of every run that uses it, so they come in a change of their own.
-    fn brief(_: &FixedParams) -> String {
-        format!("the “{}” rule", Self::NAME)
+    fn brief(p: &FixedParams) -> String {
+        let count = p.amounts_eur.len();
+        format!(
+            "{count} known grant{} replayed{}",
+            if count == 1 { "" } else { "s" },
+            if p.spread_rest {
+                ", the rest of the budget spread like them"
+            } else {
+                ""
+            }
+        )
     }
 
     fn build(params: &FixedParams) -> Box<dyn AllocationRule> {
@@ -161,6 +168,23 @@ mod tests {
     use super::*;
     use crate::params::FundParams;
     use crate::strategy::test_support::{decide, view};
+
+    #[test]
+    fn the_brief_counts_the_known_grants() {
+        let mut params = FixedParams {
+            amounts_eur: vec![300.0, 200.0],
+            spread_rest: true,
+            rest_median_eur: 100.0,
+            rest_sigma_log: 0.5,
+        };
+        assert_eq!(
+            FixedGrants::brief(&params),
+            "2 known grants replayed, the rest of the budget spread like them"
+        );
+        params.amounts_eur.pop();
+        params.spread_rest = false;
+        assert_eq!(FixedGrants::brief(&params), "1 known grant replayed");
+    }
 
     #[test]
     fn known_grants_go_to_the_most_critical_and_the_rest_spends_the_budget() {
