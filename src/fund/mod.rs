@@ -6,9 +6,9 @@
 //!
 //! **Information discipline.** A rule receives only [`ProjectView`]s: what a real fund
 //! could observe at a call (attributes, current maintainers, backlog, open
-//! vulnerabilities, status, past grants). The simulation state itself is private to
-//! `crate::model`, so a rule cannot read the future, hidden merit or another
-//! replication: the type it receives does not contain them.
+//! vulnerabilities, status, past grants, money raised elsewhere). The simulation state
+//! itself is private to `crate::model`, so a rule cannot read the future, hidden merit
+//! or another replication: the type it receives does not contain them.
 
 mod review;
 
@@ -46,6 +46,10 @@ pub struct ProjectView {
     pub received_eur: f64,
     /// Grants the fund has made to this project so far.
     pub grants: u32,
+    /// Money the project raises from other funders (donations, employers), EUR per
+    /// month: the portfolio's baseline funding. A fund can see it (sponsorship and
+    /// donation platforms publish it; a matching programme asks applicants for it).
+    pub other_funding_eur_per_month: f64,
 }
 
 impl ProjectView {

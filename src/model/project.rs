@@ -181,6 +181,7 @@ impl ProjectState {
             status: self.status,
             received_eur: self.received_eur,
             grants: self.grants,
+            other_funding_eur_per_month: project.baseline_funding,
         }
     }
 

@@ -1,11 +1,13 @@
 //! Plain-language descriptions of strategies and scenario parameters, read from the
 //! scenario as recorded in `manifest.json` (unknown rules and keys are shown by name).
+//! A rule's words are its own (`Rule::brief`), reached through the rule registry.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
 use crate::output::read::RunData;
+use crate::strategy::RuleSpec;
 
 /// The scenario's entry for strategy `name`, when the manifest has it.
 fn strategy_entry<'a>(data: &'a RunData, name: &str) -> Option<&'a Value> {
@@ -21,16 +23,22 @@ fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     value.get(key)?.as_str()
 }
 
-/// The allocation rule of a strategy entry: `rule` is either a name or an object with
-/// a `rule` field and its parameters.
-fn rule(entry: &Value) -> (String, Option<&Value>) {
+/// The allocation rule of a strategy entry, read through the rule registry: `rule` is an
+/// object with a `rule` field and its parameters (a bare name in older manifests).
+fn rule(entry: &Value) -> Result<RuleSpec, String> {
     match entry.get("rule") {
-        Some(Value::String(name)) => (name.clone(), None),
-        Some(object @ Value::Object(_)) => (
-            text(object, "rule").unwrap_or("unknown").to_string(),
-            Some(object),
-        ),
-        _ => ("unknown".to_string(), None),
+        Some(Value::String(name)) => RuleSpec::from_json(&serde_json::json!({ "rule": name })),
+        Some(object) => RuleSpec::from_json(object),
+        None => Err("no rule".into()),
+    }
+}
+
+/// The rule's name as recorded, for a rule this version cannot read.
+fn rule_name(entry: &Value) -> &str {
+    match entry.get("rule") {
+        Some(Value::String(name)) => name,
+        Some(object) => text(object, "rule").unwrap_or("unknown"),
+        None => "unknown",
     }
 }
 
@@ -39,33 +47,11 @@ pub fn strategy(data: &RunData, name: &str) -> String {
     let Some(entry) = strategy_entry(data, name) else {
         return format!("strategy “{name}”");
     };
-    let (rule_name, parameters) = rule(entry);
-    let parameter = |key: &str| parameters.and_then(|p| p.get(key));
-    let allocation = match rule_name.as_str() {
-        "none" => return "no funding (the baseline)".to_string(),
-        "equal" => "equal grants to every eligible project".to_string(),
-        "proportional" => {
-            let score = parameter("score")
-                .and_then(Value::as_str)
-                .unwrap_or("a score")
-                .replace('_', " ");
-            let power = parameter("power").and_then(Value::as_f64).unwrap_or(1.0);
-            if (power - 1.0).abs() < 1e-12 {
-                format!("grants proportional to {score}")
-            } else if (power - 0.5).abs() < 1e-12 {
-                format!("grants proportional to the square root of {score}")
-            } else if power.abs() < 1e-12 {
-                "equal grants to every eligible project".to_string()
-            } else {
-                format!("grants proportional to {score} to the power {power}")
-            }
-        }
-        "risk_targeted" => "grants where they cut the expected usage-weighted loss most".into(),
-        "competitive" => "an open call with noisy review, best-ranked funded".into(),
-        "lottery" => "a lottery among projects above a quality threshold".into(),
-        "quadratic" => "quadratic funding over community contributions".into(),
-        "milestone" => "grants paid in tranches, withheld from dormant projects".into(),
-        other => format!("the “{}” rule", other.replace('_', " ")),
+    let allocation = match rule(entry) {
+        // The baseline pays nothing, so it has no timing to speak of.
+        Ok(rule) if !rule.funds() => return rule.brief(),
+        Ok(rule) => rule.brief(),
+        Err(_) => format!("the “{}” rule", rule_name(entry).replace('_', " ")),
     };
     let interval = data
         .info
@@ -233,7 +219,29 @@ fn same_value(text: &str, run: &Value) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{same_value, split_comment};
+    use super::{rule, rule_name, same_value, split_comment};
+    use serde_json::json;
+
+    #[test]
+    fn rules_are_described_through_the_registry_and_unknown_ones_by_name() {
+        let brief = |entry: serde_json::Value| rule(&entry).map(|r| r.brief());
+        let root = json!({"rule": {"rule": "proportional", "score": "open_vulnerabilities", "power": 0.5}});
+        assert_eq!(
+            brief(root).unwrap(),
+            "grants proportional to the square root of open vulnerabilities"
+        );
+        let none = json!({"rule": {"rule": "none"}});
+        assert_eq!(brief(none).unwrap(), "no funding (the baseline)");
+        // A bare name, as older manifests may have it, gets the rule's defaults.
+        let bare = json!({"rule": "milestone"});
+        assert_eq!(
+            brief(bare).unwrap(),
+            "grants paid in tranches, withheld from dormant projects"
+        );
+        let unknown = json!({"rule": {"rule": "fair_share", "x": 1}});
+        assert!(rule(&unknown).is_err());
+        assert_eq!(rule_name(&unknown), "fair_share");
+    }
 
     #[test]
     fn comments_and_values_of_scenario_lines() {

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::params::{
     FundParams, Issue, ModelParams, PortfolioFile, PortfolioSpec, RunParams, ScenarioError,
 };
-use crate::strategy::{RuleSpec, StrategyEntry, StrategySpec};
+use crate::strategy::{StrategyEntry, StrategySpec};
 
 /// A scenario file as written, before validation.
 #[derive(Debug, Clone, Deserialize)]
@@ -80,7 +80,7 @@ impl Scenario {
     pub fn baseline_index(&self) -> usize {
         self.strategies
             .iter()
-            .position(|s| matches!(s.rule, RuleSpec::None))
+            .position(|s| s.rule.is_baseline())
             .unwrap_or(0)
     }
 }
@@ -199,7 +199,10 @@ mod tests {
         assert_eq!(scenario.fund.budget_eur, 5e6);
         assert_eq!(scenario.model.cliff_months, 3);
         assert!(
-            matches!(&scenario.strategies[4].rule, crate::strategy::RuleSpec::Proportional(p) if p.power == 2.0)
+            scenario.strategies[4]
+                .rule
+                .params::<crate::strategy::ProportionalParams>()
+                .is_some_and(|p| p.power == 2.0)
         );
         let error =
             parse_with_overrides(text, "stf", &[("model.attrition_hazard", -1.0)]).unwrap_err();

@@ -93,7 +93,7 @@ pub(super) fn validate(
         );
     }
     for (index, entry) in file.strategies.iter().enumerate() {
-        if let Some(spec) = strategy::parse_entry(&mut check, index, entry) {
+        if let Some(spec) = strategy::parse_entry(&mut check, index, entry, plain_types) {
             strategies.push(spec);
         }
     }
@@ -111,10 +111,7 @@ pub(super) fn validate(
     }
     // Every comparison is paired against the unfunded baseline, so there always is one,
     // and it comes first.
-    match strategies
-        .iter()
-        .position(|s| matches!(s.rule, RuleSpec::None))
-    {
+    match strategies.iter().position(|s| s.rule.is_baseline()) {
         Some(0) => {}
         Some(position) => {
             let baseline = strategies.remove(position);
@@ -125,7 +122,7 @@ pub(super) fn validate(
             StrategySpec {
                 name: "none".into(),
                 timing: Timing::Even,
-                rule: RuleSpec::None,
+                rule: RuleSpec::none(),
             },
         ),
         None => {}

@@ -8,8 +8,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
 use serde::{Deserialize, Serialize};
 
-use super::{AllocationRule, Call, Decision, Grant, ProjectView, Review};
-use crate::params::Checker;
+use super::{AllocationRule, Call, Decision, Grant, ParamCheck, Parameter, ProjectView, Review, Rule};
 use crate::rng::SimRng;
 
 /// Parameters of `rule = "competitive"`.
@@ -53,21 +52,67 @@ fn default_sigma() -> f64 {
     0.83
 }
 
-pub(super) fn check(check: &mut Checker, index: usize, p: &CompetitiveParams) {
-    let field = |key: &str| format!("strategies[{index}].{key}");
-    check.probability(&field("application_probability"), p.application_probability);
-    check.range(
-        &field("application_cost_pm"),
-        p.application_cost_pm,
-        0.0,
-        100.0,
-    );
-    check.range(&field("review_noise"), p.review_noise, 0.0, 100.0);
-    check.positive(&field("request_median_eur"), p.request_median_eur, 1e12);
-    check.range(&field("request_sigma_log"), p.request_sigma_log, 0.0, 5.0);
-}
-
 pub struct OpenCall(pub CompetitiveParams);
+
+impl Rule for OpenCall {
+    const NAME: &'static str = "competitive";
+    const SUMMARY: &'static str =
+        "an open call: applications, noisy review, ranking, grants at the requested size";
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter {
+            key: "application_probability",
+            allowed: "0–1",
+            meaning: "chance an eligible project applies to a call",
+        },
+        Parameter {
+            key: "application_cost_pm",
+            allowed: "0–100",
+            meaning: "effort of an application (PM), added to the project's backlog",
+        },
+        Parameter {
+            key: "review_noise",
+            allowed: "0–100",
+            meaning: "standard deviation of review error, in units of merit's spread",
+        },
+        Parameter {
+            key: "request_median_eur",
+            allowed: "> 0, ≤ 10¹²",
+            meaning: "median request (EUR)",
+        },
+        Parameter {
+            key: "request_sigma_log",
+            allowed: "0–5",
+            meaning: "σ of log(request)",
+        },
+    ];
+    type Params = CompetitiveParams;
+
+    fn check(p: &CompetitiveParams, check: &mut ParamCheck) {
+        check.probability("application_probability", p.application_probability);
+        check.range("application_cost_pm", p.application_cost_pm, 0.0, 100.0);
+        check.range("review_noise", p.review_noise, 0.0, 100.0);
+        check.positive("request_median_eur", p.request_median_eur, 1e12);
+        check.range("request_sigma_log", p.request_sigma_log, 0.0, 5.0);
+    }
+
+    fn describe(p: &CompetitiveParams) -> String {
+        format!(
+            "open call: {:.0}% apply at {} PM each, review noise {}, requests median EUR {}",
+            100.0 * p.application_probability,
+            p.application_cost_pm,
+            p.review_noise,
+            p.request_median_eur
+        )
+    }
+
+    fn brief(_: &CompetitiveParams) -> String {
+        "an open call with noisy review, best-ranked funded".into()
+    }
+
+    fn build(params: &CompetitiveParams) -> Box<dyn AllocationRule> {
+        Box::new(Self(params.clone()))
+    }
+}
 
 impl AllocationRule for OpenCall {
     fn allocate(

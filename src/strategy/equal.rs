@@ -3,10 +3,35 @@
 //! When the equal share would fall below the minimum grant, the least critical
 //! projects are left out of that call (see `sizing`).
 
-use super::{AllocationRule, Call, Decision, ProjectView, Review, split_by_weights};
+use super::none::NoParams;
+use super::{
+    AllocationRule, Call, Decision, ParamCheck, Parameter, ProjectView, Review, Rule,
+    split_by_weights,
+};
 use crate::rng::SimRng;
 
 pub struct EqualSplit;
+
+impl Rule for EqualSplit {
+    const NAME: &'static str = "equal";
+    const SUMMARY: &'static str = "each call's budget split equally over the eligible projects";
+    const PARAMETERS: &'static [Parameter] = &[];
+    type Params = NoParams;
+
+    fn check(_: &NoParams, _: &mut ParamCheck) {}
+
+    fn describe(_: &NoParams) -> String {
+        "equal split over active projects".into()
+    }
+
+    fn brief(_: &NoParams) -> String {
+        "equal grants to every eligible project".into()
+    }
+
+    fn build(_: &NoParams) -> Box<dyn AllocationRule> {
+        Box::new(Self)
+    }
+}
 
 impl AllocationRule for EqualSplit {
     fn allocate(

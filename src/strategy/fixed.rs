@@ -10,8 +10,10 @@
 use rand_distr::{Distribution, LogNormal};
 use serde::{Deserialize, Serialize};
 
-use super::{AllocationRule, Call, Decision, Grant, ProjectView, Review, split_by_weights};
-use crate::params::Checker;
+use super::{
+    AllocationRule, Call, Decision, Grant, ParamCheck, Parameter, ProjectView, Review, Rule,
+    split_by_weights,
+};
 use crate::rng::SimRng;
 
 /// Parameters of `rule = "fixed"`.
@@ -43,23 +45,78 @@ fn default_sigma() -> f64 {
     0.83
 }
 
-pub(super) fn check(check: &mut Checker, index: usize, p: &FixedParams) {
-    let field = |key: &str| format!("strategies[{index}].{key}");
-    if p.amounts_eur.is_empty() {
-        check.fail(
-            &field("amounts_eur"),
-            None,
-            "needs at least one amount (EUR)",
-        );
-    }
-    for (i, &amount) in p.amounts_eur.iter().enumerate() {
-        check.positive(&field(&format!("amounts_eur[{i}]")), amount, 1e12);
-    }
-    check.positive(&field("rest_median_eur"), p.rest_median_eur, 1e12);
-    check.range(&field("rest_sigma_log"), p.rest_sigma_log, 0.0, 5.0);
-}
-
 pub struct FixedGrants(pub FixedParams);
+
+impl Rule for FixedGrants {
+    const NAME: &'static str = "fixed";
+    const SUMMARY: &'static str =
+        "a given list of grants at the first call, the rest of the budget spread like them";
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter {
+            key: "amounts_eur",
+            allowed: "each > 0, ≤ 10¹²; at least one",
+            meaning: "known grants (EUR), to the most critical eligible projects in this order",
+        },
+        Parameter {
+            key: "spread_rest",
+            allowed: "`true`, `false`",
+            meaning: "spread the rest of the budget over the other projects",
+        },
+        Parameter {
+            key: "rest_median_eur",
+            allowed: "> 0, ≤ 10¹²",
+            meaning: "median of the sizes drawn for the other projects (EUR)",
+        },
+        Parameter {
+            key: "rest_sigma_log",
+            allowed: "0–5",
+            meaning: "σ of log(size) for the other projects",
+        },
+    ];
+    const EXAMPLE: &'static str = "amounts_eur = [120000.0, 80000.0]";
+    type Params = FixedParams;
+
+    fn check(p: &FixedParams, check: &mut ParamCheck) {
+        if p.amounts_eur.is_empty() {
+            check.fail("amounts_eur", None, "needs at least one amount (EUR)");
+        }
+        for (i, &amount) in p.amounts_eur.iter().enumerate() {
+            check.positive(&format!("amounts_eur[{i}]"), amount, 1e12);
+        }
+        check.positive("rest_median_eur", p.rest_median_eur, 1e12);
+        check.range("rest_sigma_log", p.rest_sigma_log, 0.0, 5.0);
+    }
+
+    fn describe(p: &FixedParams) -> String {
+        format!(
+            "{} fixed grants (EUR {:.0} in all) at the first call{}",
+            p.amounts_eur.len(),
+            p.amounts_eur.iter().sum::<f64>(),
+            if p.spread_rest {
+                ", the rest spread like them"
+            } else {
+                ""
+            }
+        )
+    }
+
+    fn brief(p: &FixedParams) -> String {
+        let count = p.amounts_eur.len();
+        format!(
+            "{count} known grant{} replayed{}",
+            if count == 1 { "" } else { "s" },
+            if p.spread_rest {
+                ", the rest of the budget spread like them"
+            } else {
+                ""
+            }
+        )
+    }
+
+    fn build(params: &FixedParams) -> Box<dyn AllocationRule> {
+        Box::new(Self(params.clone()))
+    }
+}
 
 impl AllocationRule for FixedGrants {
     fn allocate(
@@ -111,6 +168,23 @@ mod tests {
     use super::*;
     use crate::params::FundParams;
     use crate::strategy::test_support::{decide, view};
+
+    #[test]
+    fn the_brief_counts_the_known_grants() {
+        let mut params = FixedParams {
+            amounts_eur: vec![300.0, 200.0],
+            spread_rest: true,
+            rest_median_eur: 100.0,
+            rest_sigma_log: 0.5,
+        };
+        assert_eq!(
+            FixedGrants::brief(&params),
+            "2 known grants replayed, the rest of the budget spread like them"
+        );
+        params.amounts_eur.pop();
+        params.spread_rest = false;
+        assert_eq!(FixedGrants::brief(&params), "1 known grant replayed");
+    }
 
     #[test]
     fn known_grants_go_to_the_most_critical_and_the_rest_spends_the_budget() {

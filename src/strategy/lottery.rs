@@ -6,8 +6,7 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::{AllocationRule, Call, Decision, Grant, ProjectView, Review};
-use crate::params::Checker;
+use super::{AllocationRule, Call, Decision, Grant, ParamCheck, Parameter, ProjectView, Review, Rule};
 use crate::rng::SimRng;
 
 /// Parameters of `rule = "lottery"`.
@@ -38,27 +37,53 @@ fn default_grant() -> f64 {
     150_000.0
 }
 
-pub(super) fn check(check: &mut Checker, index: usize, params: &LotteryParams) {
-    check.range(
-        &format!("strategies[{index}].threshold"),
-        params.threshold,
-        0.0,
-        0.99,
-    );
-    check.range(
-        &format!("strategies[{index}].review_noise"),
-        params.review_noise,
-        0.0,
-        100.0,
-    );
-    check.positive(
-        &format!("strategies[{index}].grant_eur"),
-        params.grant_eur,
-        1e12,
-    );
-}
-
 pub struct Lottery(pub LotteryParams);
+
+impl Rule for Lottery {
+    const NAME: &'static str = "lottery";
+    const SUMMARY: &'static str = "partial randomisation: a quality threshold, then a draw";
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter {
+            key: "threshold",
+            allowed: "0–0.99",
+            meaning: "share of eligible projects (lowest scores) that do not qualify",
+        },
+        Parameter {
+            key: "review_noise",
+            allowed: "0–100",
+            meaning: "standard deviation of review error, in units of merit's spread",
+        },
+        Parameter {
+            key: "grant_eur",
+            allowed: "> 0, ≤ 10¹²",
+            meaning: "the standard grant (EUR), clamped to the fund's minimum and maximum",
+        },
+    ];
+    type Params = LotteryParams;
+
+    fn check(params: &LotteryParams, check: &mut ParamCheck) {
+        check.range("threshold", params.threshold, 0.0, 0.99);
+        check.range("review_noise", params.review_noise, 0.0, 100.0);
+        check.positive("grant_eur", params.grant_eur, 1e12);
+    }
+
+    fn describe(p: &LotteryParams) -> String {
+        format!(
+            "lottery among the top {:.0}% by review (noise {}), EUR {} each",
+            100.0 * (1.0 - p.threshold),
+            p.review_noise,
+            p.grant_eur
+        )
+    }
+
+    fn brief(_: &LotteryParams) -> String {
+        "a lottery among projects above a quality threshold".into()
+    }
+
+    fn build(params: &LotteryParams) -> Box<dyn AllocationRule> {
+        Box::new(Self(params.clone()))
+    }
+}
 
 impl AllocationRule for Lottery {
     fn allocate(

@@ -6,8 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AllocationRule, Call, Decision, ProjectView, Review, Score, split_by_weights};
-use crate::params::Checker;
+use super::{
+    AllocationRule, Call, Decision, ParamCheck, Parameter, ProjectView, Review, Rule, Score,
+    split_by_weights,
+};
 use crate::rng::SimRng;
 
 /// Parameters of `rule = "milestone"`.
@@ -33,17 +35,52 @@ fn default_score() -> Score {
     Score::Dependents
 }
 
-pub(super) fn check(check: &mut Checker, index: usize, p: &MilestoneParams) {
-    check.count(
-        &format!("strategies[{index}].tranches"),
-        p.tranches.into(),
-        1,
-        24,
-    );
-    check.range(&format!("strategies[{index}].power"), p.power, 0.0, 10.0);
-}
-
 pub struct Milestones(pub MilestoneParams);
+
+impl Rule for Milestones {
+    const NAME: &'static str = "milestone";
+    const SUMMARY: &'static str = "grants paid in tranches, withheld from projects that went dormant";
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter {
+            key: "tranches",
+            allowed: "1–24",
+            meaning: "tranches per grant",
+        },
+        Parameter {
+            key: "score",
+            allowed: "as `proportional`",
+            meaning: "what the shares follow",
+        },
+        Parameter {
+            key: "power",
+            allowed: "0–10",
+            meaning: "exponent of the score (0: equal shares)",
+        },
+    ];
+    type Params = MilestoneParams;
+
+    fn check(p: &MilestoneParams, check: &mut ParamCheck) {
+        check.count("tranches", p.tranches.into(), 1, 24);
+        check.range("power", p.power, 0.0, 10.0);
+    }
+
+    fn describe(p: &MilestoneParams) -> String {
+        format!(
+            "milestones: {} tranches, shares by {} ^ {}",
+            p.tranches,
+            p.score.name(),
+            p.power
+        )
+    }
+
+    fn brief(_: &MilestoneParams) -> String {
+        "grants paid in tranches, withheld from dormant projects".into()
+    }
+
+    fn build(params: &MilestoneParams) -> Box<dyn AllocationRule> {
+        Box::new(Self(params.clone()))
+    }
+}
 
 impl AllocationRule for Milestones {
     fn allocate(

@@ -2,27 +2,38 @@
 //! policy shared by all rules. A rule sees only what `crate::fund` gives it (see there for
 //! the information discipline).
 
-mod competitive;
-mod equal;
-mod fixed;
-mod lottery;
-mod milestone;
-mod none;
-mod proportional;
-mod quadratic;
-mod risk_targeted;
+mod docs;
+mod registry;
+mod rule;
 mod sizing;
 
+// One line per rule: its module and the type that implements `Rule`. Everything that
+// lists, parses, describes or documents rules reads this list.
+registry::register! {
+    none::NoFunding,
+    equal::EqualSplit,
+    proportional::ProportionalSplit,
+    risk_targeted::RiskTargeted,
+    competitive::OpenCall,
+    lottery::Lottery,
+    quadratic::QuadraticFunding,
+    milestone::Milestones,
+    fixed::FixedGrants,
+    matching::Matching,
+}
+
 pub use competitive::CompetitiveParams;
+pub use docs::rules_table;
 pub use fixed::FixedParams;
 pub use lottery::LotteryParams;
 pub use milestone::MilestoneParams;
 pub use proportional::{ProportionalParams, Score};
 pub use quadratic::{QuadraticParams, quadratic_match};
+pub use registry::{RuleSpec, rule_names};
 pub use risk_targeted::RiskTargetedParams;
+pub use rule::{ParamCheck, Parameter, Rule};
 pub use sizing::split_by_weights;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use crate::fund::{AllocationRule, Call, Decision, Grant, ProjectView, Review, Status};
@@ -47,142 +58,21 @@ pub struct StrategySpec {
     pub rule: RuleSpec,
 }
 
-/// A validated allocation rule with its parameters, as a scenario names it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "rule", rename_all = "snake_case")]
-pub enum RuleSpec {
-    /// No funding: the baseline every strategy is compared with.
-    None,
-    /// Each call's budget split equally over the eligible projects.
-    Equal,
-    /// Shares proportional to a score raised to a power.
-    Proportional(ProportionalParams),
-    /// Greedy: each next euro where it cuts the observable usage-weighted risk most.
-    RiskTargeted(RiskTargetedParams),
-    /// An open call: applications, noisy review, ranking, requested sizes.
-    Competitive(CompetitiveParams),
-    /// Partial randomisation: a quality threshold, then a draw.
-    Lottery(LotteryParams),
-    /// A matching pool split by quadratic funding of community contributions.
-    Quadratic(QuadraticParams),
-    /// Grants in tranches, withheld from projects that went dormant.
-    Milestone(MilestoneParams),
-    /// A given list of grants at the first call, the rest spread like them.
-    Fixed(FixedParams),
-}
-
-/// The names a scenario can give in `rule = "…"`.
-pub const RULE_NAMES: [&str; 9] = [
-    "none",
-    "equal",
-    "proportional",
-    "risk_targeted",
-    "competitive",
-    "lottery",
-    "quadratic",
-    "milestone",
-    "fixed",
-];
-
-impl RuleSpec {
-    /// The rule ready to run.
-    pub fn build(&self) -> Box<dyn AllocationRule> {
-        match self {
-            Self::None => Box::new(none::NoFunding),
-            Self::Equal => Box::new(equal::EqualSplit),
-            Self::Proportional(params) => Box::new(proportional::ProportionalSplit(params.clone())),
-            Self::RiskTargeted(params) => Box::new(risk_targeted::RiskTargeted(params.clone())),
-            Self::Competitive(params) => Box::new(competitive::OpenCall(params.clone())),
-            Self::Lottery(params) => Box::new(lottery::Lottery(params.clone())),
-            Self::Quadratic(params) => Box::new(quadratic::QuadraticFunding(params.clone())),
-            Self::Milestone(params) => Box::new(milestone::Milestones(params.clone())),
-            Self::Fixed(params) => Box::new(fixed::FixedGrants(params.clone())),
-        }
-    }
-
-    /// Whether the rule ever pays anything.
-    pub fn funds(&self) -> bool {
-        !matches!(self, Self::None)
-    }
-
-    /// A one-line description with the parameters, for `validate` and the brief.
-    pub fn describe(&self) -> String {
-        match self {
-            Self::None => "none (the baseline every strategy is paired with)".into(),
-            Self::Equal => "equal split over active projects".into(),
-            Self::Proportional(p) => format!("proportional to {} ^ {}", p.score.name(), p.power),
-            Self::RiskTargeted(p) => {
-                format!("risk-targeted, greedy in steps of EUR {}", p.step_eur)
-            }
-            Self::Competitive(p) => format!(
-                "open call: {:.0}% apply at {} PM each, review noise {}, requests median EUR {}",
-                100.0 * p.application_probability,
-                p.application_cost_pm,
-                p.review_noise,
-                p.request_median_eur
-            ),
-            Self::Lottery(p) => format!(
-                "lottery among the top {:.0}% by review (noise {}), EUR {} each",
-                100.0 * (1.0 - p.threshold),
-                p.review_noise,
-                p.grant_eur
-            ),
-            Self::Quadratic(p) => format!(
-                "quadratic funding: {} contributors at reference usage, median EUR {}",
-                p.contributors_base, p.contribution_median_eur
-            ),
-            Self::Milestone(p) => format!(
-                "milestones: {} tranches, shares by {} ^ {}",
-                p.tranches,
-                p.score.name(),
-                p.power
-            ),
-            Self::Fixed(p) => format!(
-                "{} fixed grants (EUR {:.0} in all) at the first call{}",
-                p.amounts_eur.len(),
-                p.amounts_eur.iter().sum::<f64>(),
-                if p.spread_rest {
-                    ", the rest spread like them"
-                } else {
-                    ""
-                }
-            ),
-        }
-    }
-}
-
-/// Deserializes a rule's parameters from the entry's extra keys, reporting problems.
-fn parse_params<P: DeserializeOwned>(
-    check: &mut Checker,
-    index: usize,
-    rule: &str,
-    params: &toml::Table,
-) -> Option<P> {
-    match toml::Value::Table(params.clone()).try_into::<P>() {
-        Ok(parsed) => Some(parsed),
-        Err(error) => {
-            check.fail(
-                &format!("strategies[{index}]"),
-                None,
-                format!("rule `{rule}`: {}", error.message().trim()),
-            );
-            None
-        }
-    }
-}
-
-/// Validates one `[[strategies]]` entry; problems go to `check`.
+/// Validates one `[[strategies]]` entry; problems go to `check`. `plain` rewords serde's
+/// messages for a scenario's author (`expected f64` becomes `expected a number`).
 pub(crate) fn parse_entry(
     check: &mut Checker,
     index: usize,
     entry: &StrategyEntry,
+    plain: fn(&str) -> String,
 ) -> Option<StrategySpec> {
     let field = |key: &str| format!("strategies[{index}].{key}");
+    let names = || rule_names().join(", ");
     let Some(rule_name) = entry.rule.as_deref() else {
         check.fail(
             &format!("strategies[{index}]"),
             None,
-            format!("needs `rule`, one of {}", RULE_NAMES.join(", ")),
+            format!("needs `rule`, one of {}", names()),
         );
         return None;
     };
@@ -211,61 +101,17 @@ pub(crate) fn parse_entry(
             }
         },
     };
-    let params = &entry.params;
-    let parsed = match rule_name {
-        "none" | "equal" => {
-            if let Some(key) = params.keys().next() {
-                check.fail(
-                    &field(key),
-                    None,
-                    format!("is not a parameter of rule `{rule_name}`, which takes none"),
-                );
-                return None;
-            }
-            Some(if rule_name == "none" {
-                RuleSpec::None
-            } else {
-                RuleSpec::Equal
-            })
-        }
-        "proportional" => parse_params(check, index, rule_name, params).map(|p| {
-            proportional::check(check, index, &p);
-            RuleSpec::Proportional(p)
-        }),
-        "risk_targeted" => parse_params(check, index, rule_name, params).map(|p| {
-            risk_targeted::check(check, index, &p);
-            RuleSpec::RiskTargeted(p)
-        }),
-        "competitive" => parse_params(check, index, rule_name, params).map(|p| {
-            competitive::check(check, index, &p);
-            RuleSpec::Competitive(p)
-        }),
-        "lottery" => parse_params(check, index, rule_name, params).map(|p| {
-            lottery::check(check, index, &p);
-            RuleSpec::Lottery(p)
-        }),
-        "quadratic" => parse_params(check, index, rule_name, params).map(|p| {
-            quadratic::check(check, index, &p);
-            RuleSpec::Quadratic(p)
-        }),
-        "milestone" => parse_params(check, index, rule_name, params).map(|p| {
-            milestone::check(check, index, &p);
-            RuleSpec::Milestone(p)
-        }),
-        "fixed" => parse_params(check, index, rule_name, params).map(|p| {
-            fixed::check(check, index, &p);
-            RuleSpec::Fixed(p)
-        }),
-        other => {
-            check.fail(
-                &field("rule"),
-                Some(format!("{other:?}")),
-                format!("must be one of {}", RULE_NAMES.join(", ")),
-            );
-            None
-        }
+    let Some(kind) = registry::lookup(rule_name) else {
+        check.fail(
+            &field("rule"),
+            Some(format!("{rule_name:?}")),
+            format!("must be one of {}", names()),
+        );
+        return None;
     };
-    parsed.map(|rule| StrategySpec { name, timing, rule })
+    let mut params = ParamCheck::new(check, index, &name, kind.name());
+    let rule = kind.parse(&entry.params, &mut params, plain)?;
+    Some(StrategySpec { name, timing, rule })
 }
 
 #[cfg(test)]
@@ -285,6 +131,7 @@ pub(crate) mod test_support {
             status: Status::Active,
             received_eur: 0.0,
             grants: 0,
+            other_funding_eur_per_month: 0.0,
         }
     }
 
@@ -320,30 +167,21 @@ mod tests {
     use super::*;
     use crate::params::FundParams;
 
-    /// Every rule with its default parameters, as a scenario would give it.
+    /// Every registered rule with its default parameters (plus those it requires), as a
+    /// scenario would give it.
     fn every_rule() -> Vec<RuleSpec> {
         let mut check = Checker::new("");
-        let entries = [
-            ("none", ""),
-            ("equal", ""),
-            ("proportional", ""),
-            ("risk_targeted", ""),
-            ("competitive", ""),
-            ("lottery", ""),
-            ("quadratic", ""),
-            ("milestone", ""),
-            ("fixed", "amounts_eur = [120000.0, 80000.0]"),
-        ];
-        assert_eq!(entries.len(), RULE_NAMES.len(), "every rule is covered");
-        entries
+        let rules: Vec<RuleSpec> = RULES
             .iter()
             .enumerate()
-            .map(|(index, (rule, params))| {
-                let entry: StrategyEntry =
-                    toml::from_str(&format!("rule = \"{rule}\"\n{params}")).unwrap();
-                parse_entry(&mut check, index, &entry).unwrap().rule
+            .filter_map(|(index, kind)| {
+                let text = format!("rule = \"{}\"\n{}", kind.name(), kind.example());
+                let entry: StrategyEntry = toml::from_str(&text).unwrap();
+                parse_entry(&mut check, index, &entry, str::to_string).map(|s| s.rule)
             })
-            .collect()
+            .collect();
+        assert_eq!(rules.len(), rule_names().len(), "every rule parses");
+        rules
     }
 
     /// For every rule: grants only to eligible (active) projects, each within the fund's
@@ -361,6 +199,7 @@ mod tests {
             project.criticality = (i as f64 + 1.0) / 30.0;
             project.maintainers = 1 + (i % 3) as u32;
             project.backlog = (i % 7) as f64;
+            project.other_funding_eur_per_month = 5_000.0 * (i % 4) as f64;
             match i % 5 {
                 1 => project.status = Status::Dormant,
                 3 => project.status = Status::Abandoned,

@@ -4,8 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AllocationRule, Call, Decision, ProjectView, Review, split_by_weights};
-use crate::params::Checker;
+use super::{
+    AllocationRule, Call, Decision, ParamCheck, Parameter, ProjectView, Review, Rule,
+    split_by_weights,
+};
 use crate::rng::SimRng;
 
 /// The observable a proportional split is based on.
@@ -42,16 +44,11 @@ fn default_power() -> f64 {
     1.0
 }
 
-pub(super) fn check(check: &mut Checker, index: usize, params: &ProportionalParams) {
-    check.range(
-        &format!("strategies[{index}].power"),
-        params.power,
-        0.0,
-        10.0,
-    );
-}
 
 impl Score {
+    /// The scores as the docs table lists them.
+    pub const ALLOWED: &'static str = "`dependents`, `criticality`, `backlog`, `open_vulnerabilities`";
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Dependents => "dependents",
@@ -72,6 +69,59 @@ impl Score {
 }
 
 pub struct ProportionalSplit(pub ProportionalParams);
+
+impl Rule for ProportionalSplit {
+    const NAME: &'static str = "proportional";
+    const SUMMARY: &'static str = "shares proportional to an observable score raised to a power";
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter {
+            key: "score",
+            allowed: Score::ALLOWED,
+            meaning: "what the shares follow",
+        },
+        Parameter {
+            key: "power",
+            allowed: "0–10",
+            meaning: "γ: 1 proportional, 0 equal, > 1 concentrated",
+        },
+        Parameter {
+            key: "max_projects",
+            allowed: "≥ 1",
+            meaning: "fund only the N highest-scoring eligible projects (deep rather than \
+                      thin); all of them when not set",
+        },
+    ];
+    type Params = ProportionalParams;
+
+    fn check(params: &ProportionalParams, check: &mut ParamCheck) {
+        check.range("power", params.power, 0.0, 10.0);
+        if let Some(count) = params.max_projects {
+            check.count("max_projects", count.into(), 1, u32::MAX.into());
+        }
+    }
+
+    fn describe(p: &ProportionalParams) -> String {
+        format!("proportional to {} ^ {}", p.score.name(), p.power)
+    }
+
+    fn brief(p: &ProportionalParams) -> String {
+        let score = p.score.name().replace('_', " ");
+        let power = p.power;
+        if (power - 1.0).abs() < 1e-12 {
+            format!("grants proportional to {score}")
+        } else if (power - 0.5).abs() < 1e-12 {
+            format!("grants proportional to the square root of {score}")
+        } else if power.abs() < 1e-12 {
+            "equal grants to every eligible project".to_string()
+        } else {
+            format!("grants proportional to {score} to the power {power}")
+        }
+    }
+
+    fn build(params: &ProportionalParams) -> Box<dyn AllocationRule> {
+        Box::new(Self(params.clone()))
+    }
+}
 
 impl AllocationRule for ProportionalSplit {
     fn allocate(

@@ -8,8 +8,10 @@
 use rand_distr::{Distribution, LogNormal};
 use serde::{Deserialize, Serialize};
 
-use super::{AllocationRule, Call, Decision, ProjectView, Review, split_by_weights};
-use crate::params::Checker;
+use super::{
+    AllocationRule, Call, Decision, ParamCheck, Parameter, ProjectView, Review, Rule,
+    split_by_weights,
+};
 use crate::rng::SimRng;
 use crate::rng::sampling::poisson;
 
@@ -47,27 +49,6 @@ fn default_sigma() -> f64 {
     1.0
 }
 
-pub(super) fn check(check: &mut Checker, index: usize, p: &QuadraticParams) {
-    let field = |key: &str| format!("strategies[{index}].{key}");
-    check.range(&field("contributors_base"), p.contributors_base, 0.0, 1e6);
-    check.range(
-        &field("contributors_usage_exponent"),
-        p.contributors_usage_exponent,
-        0.0,
-        2.0,
-    );
-    check.positive(
-        &field("contribution_median_eur"),
-        p.contribution_median_eur,
-        1e9,
-    );
-    check.range(
-        &field("contribution_sigma_log"),
-        p.contribution_sigma_log,
-        0.0,
-        5.0,
-    );
-}
 
 /// The quadratic-funding weight of each project: (Σ √cᵢ)² over its contributions.
 pub fn quadratic_match(contributions: &[Vec<f64>]) -> Vec<f64> {
@@ -78,6 +59,62 @@ pub fn quadratic_match(contributions: &[Vec<f64>]) -> Vec<f64> {
 }
 
 pub struct QuadraticFunding(pub QuadraticParams);
+
+impl Rule for QuadraticFunding {
+    const NAME: &'static str = "quadratic";
+    const SUMMARY: &'static str =
+        "a matching pool split by quadratic funding of community contributions";
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter {
+            key: "contributors_base",
+            allowed: "0–10⁶",
+            meaning: "mean contributors per call at 1,000 dependents",
+        },
+        Parameter {
+            key: "contributors_usage_exponent",
+            allowed: "0–2",
+            meaning: "growth of contributors with usage",
+        },
+        Parameter {
+            key: "contribution_median_eur",
+            allowed: "> 0, ≤ 10⁹",
+            meaning: "median contribution (EUR)",
+        },
+        Parameter {
+            key: "contribution_sigma_log",
+            allowed: "0–5",
+            meaning: "σ of log(contribution)",
+        },
+    ];
+    type Params = QuadraticParams;
+
+    fn check(p: &QuadraticParams, check: &mut ParamCheck) {
+        check.range("contributors_base", p.contributors_base, 0.0, 1e6);
+        check.range(
+            "contributors_usage_exponent",
+            p.contributors_usage_exponent,
+            0.0,
+            2.0,
+        );
+        check.positive("contribution_median_eur", p.contribution_median_eur, 1e9);
+        check.range("contribution_sigma_log", p.contribution_sigma_log, 0.0, 5.0);
+    }
+
+    fn describe(p: &QuadraticParams) -> String {
+        format!(
+            "quadratic funding: {} contributors at reference usage, median EUR {}",
+            p.contributors_base, p.contribution_median_eur
+        )
+    }
+
+    fn brief(_: &QuadraticParams) -> String {
+        "quadratic funding over community contributions".into()
+    }
+
+    fn build(params: &QuadraticParams) -> Box<dyn AllocationRule> {
+        Box::new(Self(params.clone()))
+    }
+}
 
 impl AllocationRule for QuadraticFunding {
     fn allocate(

@@ -13,8 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AllocationRule, Call, Decision, Grant, ProjectView, Review};
-use crate::params::Checker;
+use super::{AllocationRule, Call, Decision, Grant, ParamCheck, Parameter, ProjectView, Review, Rule};
 use crate::rng::SimRng;
 
 /// Parameters of `rule = "risk_targeted"`.
@@ -38,20 +37,43 @@ fn default_volunteer_pm() -> f64 {
     0.125
 }
 
-pub(super) fn check(check: &mut Checker, index: usize, params: &RiskTargetedParams) {
-    check.positive(
-        &format!("strategies[{index}].step_eur"),
-        params.step_eur,
-        1e9,
-    );
-    check.positive(
-        &format!("strategies[{index}].assumed_volunteer_pm"),
-        params.assumed_volunteer_pm,
-        10.0,
-    );
-}
-
 pub struct RiskTargeted(pub RiskTargetedParams);
+
+impl Rule for RiskTargeted {
+    const NAME: &'static str = "risk_targeted";
+    const SUMMARY: &'static str =
+        "greedy: each next step of money where it cuts the observable usage-weighted risk most";
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter {
+            key: "step_eur",
+            allowed: "> 0, ≤ 10⁹",
+            meaning: "size of one greedy step (EUR)",
+        },
+        Parameter {
+            key: "assumed_volunteer_pm",
+            allowed: "> 0, ≤ 10",
+            meaning: "volunteer effort per maintainer the fund assumes (PM/month; 0.125 is 20 h)",
+        },
+    ];
+    type Params = RiskTargetedParams;
+
+    fn check(params: &RiskTargetedParams, check: &mut ParamCheck) {
+        check.positive("step_eur", params.step_eur, 1e9);
+        check.positive("assumed_volunteer_pm", params.assumed_volunteer_pm, 10.0);
+    }
+
+    fn describe(p: &RiskTargetedParams) -> String {
+        format!("risk-targeted, greedy in steps of EUR {}", p.step_eur)
+    }
+
+    fn brief(_: &RiskTargetedParams) -> String {
+        "grants where they cut the expected usage-weighted loss most".into()
+    }
+
+    fn build(params: &RiskTargetedParams) -> Box<dyn AllocationRule> {
+        Box::new(Self(params.clone()))
+    }
+}
 
 impl RiskTargeted {
     fn risk(&self, project: &ProjectView, funded_pm: f64) -> f64 {

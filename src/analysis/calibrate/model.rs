@@ -10,7 +10,6 @@ use crate::model::{Trajectory, World, simulate};
 use crate::params::PortfolioSpec;
 use crate::portfolio::Portfolio;
 use crate::scenario::{Scenario, parse_with_overrides};
-use crate::strategy::RuleSpec;
 use crate::strategy::StrategySpec;
 
 /// A scenario ready to simulate at any parameter values, over a fixed horizon.
@@ -254,7 +253,7 @@ fn baseline_of(scenario: &Scenario) -> StrategySpec {
     scenario
         .strategies
         .iter()
-        .find(|s| matches!(s.rule, RuleSpec::None))
+        .find(|s| s.rule.is_baseline())
         .cloned()
         .unwrap_or_else(|| scenario.strategies[scenario.baseline_index()].clone())
 }
