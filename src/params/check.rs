@@ -248,20 +248,32 @@ fn closest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
         .map(|(_, name)| name)
 }
 
-/// Levenshtein distance: the fewest single-character insertions, deletions and
-/// substitutions that turn `a` into `b`.
+/// Edit distance: the fewest single-character insertions, deletions, substitutions and
+/// swaps of two neighbours that turn `a` into `b` (Levenshtein's, with swaps counted as
+/// one edit, since `rnu` for `run` is one slip).
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // distance[i][j]: between the first i letters of a and the first j of b.
+    let mut distance = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in distance.iter_mut().enumerate() {
+        row[0] = i;
     }
-    previous[b.len()]
+    for j in 0..=b.len() {
+        distance[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let substitution = distance[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let mut best = substitution
+                .min(distance[i - 1][j] + 1)
+                .min(distance[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(distance[i - 2][j - 2] + 1);
+            }
+            distance[i][j] = best;
+        }
+    }
+    distance[a.len()][b.len()]
 }
 
 fn key_of(line: &str) -> Option<&str> {
@@ -325,6 +337,8 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("atrition_hazard", "attrition_hazard"), 1);
         assert_eq!(edit_distance("same", "same"), 0);
+        assert_eq!(edit_distance("rnu", "run"), 1);
+        assert_eq!(edit_distance("ab", "ba"), 1);
     }
 
     #[test]
