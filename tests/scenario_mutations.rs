@@ -558,10 +558,10 @@ fn failures(cases: &[Case]) -> Vec<String> {
             if !stderr.contains(&name) {
                 problems.push(format!("the message does not name the file {name}"));
             }
-            if let Some(key) = &case.key {
-                if !names_key(&stderr, key) {
-                    problems.push(format!("the message does not name `{key}`"));
-                }
+            if let Some(key) = &case.key
+                && !names_key(&stderr, key)
+            {
+                problems.push(format!("the message does not name `{key}`"));
             }
             for word in &case.expect {
                 if !stderr.contains(word.as_str()) {

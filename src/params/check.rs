@@ -254,13 +254,9 @@ fn closest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
 fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     // distance[i][j]: between the first i letters of a and the first j of b.
-    let mut distance = vec![vec![0; b.len() + 1]; a.len() + 1];
-    for (i, row) in distance.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for j in 0..=b.len() {
-        distance[0][j] = j;
-    }
+    let mut distance: Vec<Vec<usize>> = (0..=a.len())
+        .map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect())
+        .collect();
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let substitution = distance[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
