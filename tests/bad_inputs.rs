@@ -139,6 +139,35 @@ fn valid_inputs_with_a_byte_order_mark_or_windows_line_endings_run() {
     }
 }
 
+/// The messages themselves, word for word, as recorded in
+/// `tests/snapshots/bad_inputs__bad_input_messages.snap`: any change to what a user reads
+/// about a bad input shows in review (see tests/golden.rs for how to accept one).
+#[test]
+fn the_bad_input_messages_are_as_recorded() {
+    let root = format!("{}/", env!("CARGO_MANIFEST_DIR"));
+    let mut messages = String::new();
+    for case in manifest().case {
+        let dir = temp_dir();
+        // The size limits' estimate names the thread count: fix it.
+        let mut args = case.args.clone();
+        args.extend(["--threads".to_string(), "2".to_string()]);
+        let output = run(dir.path(), &case.file, &args);
+        let stderr = String::from_utf8_lossy(&output.stderr)
+            .replace(&root, "")
+            .replace(&dir.path().display().to_string(), "<tmp>");
+        let exit = output
+            .status
+            .code()
+            .map_or("by a signal".to_string(), |code| code.to_string());
+        messages.push_str(&format!(
+            "## {} (exit {exit})\n{}\n",
+            case.file,
+            stderr.trim_end()
+        ));
+    }
+    insta::assert_snapshot!("bad_input_messages", messages);
+}
+
 /// Every scenario of the corpus is in the manifest, so none is silently skipped.
 #[test]
 fn the_manifest_lists_every_file_of_the_corpus() {
