@@ -6,10 +6,12 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde::Deserialize;
-use tempfile::TempDir;
+
+mod common;
+use common::{temp_dir, tree};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,26 +52,9 @@ fn manifest() -> Manifest {
     toml::from_str(&text).unwrap()
 }
 
-/// Every file under `dir`, relative to it.
-fn tree(dir: &Path) -> BTreeSet<PathBuf> {
-    let mut files = BTreeSet::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        for entry in fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path.clone());
-            }
-            files.insert(path.strip_prefix(dir).unwrap().to_path_buf());
-        }
-    }
-    files
-}
-
 /// `fundsim run <corpus>/<file> --out out --no-charts --quiet <args>` in `dir`.
 fn run(dir: &Path, file: &str, args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fundsim"))
-        .current_dir(dir)
+    common::process_in(dir)
         .arg("run")
         .arg(corpus().join(file))
         .args(["--out", "out", "--no-charts", "--quiet"])
@@ -89,7 +74,7 @@ fn every_bad_input_is_refused_with_a_message_that_says_what_is_wrong() {
     let before = tree(&corpus());
     let mut failures = Vec::new();
     for case in &manifest.case {
-        let dir = TempDir::new().unwrap();
+        let dir = temp_dir();
         let output = run(dir.path(), &case.file, &case.args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let mut problems = Vec::new();
@@ -135,7 +120,7 @@ fn every_bad_input_is_refused_with_a_message_that_says_what_is_wrong() {
 #[test]
 fn valid_inputs_with_a_byte_order_mark_or_windows_line_endings_run() {
     for accepted in manifest().accept {
-        let dir = TempDir::new().unwrap();
+        let dir = temp_dir();
         let output = run(dir.path(), &accepted.file, &[]);
         assert!(
             output.status.success(),
@@ -152,6 +137,35 @@ fn valid_inputs_with_a_byte_order_mark_or_windows_line_endings_run() {
             );
         }
     }
+}
+
+/// The messages themselves, word for word, as recorded in
+/// `tests/snapshots/bad_inputs__bad_input_messages.snap`: any change to what a user reads
+/// about a bad input shows in review (see tests/golden.rs for how to accept one).
+#[test]
+fn the_bad_input_messages_are_as_recorded() {
+    let root = format!("{}/", env!("CARGO_MANIFEST_DIR"));
+    let mut messages = String::new();
+    for case in manifest().case {
+        let dir = temp_dir();
+        // The size limits' estimate names the thread count: fix it.
+        let mut args = case.args.clone();
+        args.extend(["--threads".to_string(), "2".to_string()]);
+        let output = run(dir.path(), &case.file, &args);
+        let stderr = String::from_utf8_lossy(&output.stderr)
+            .replace(&root, "")
+            .replace(&dir.path().display().to_string(), "<tmp>");
+        let exit = output
+            .status
+            .code()
+            .map_or("by a signal".to_string(), |code| code.to_string());
+        messages.push_str(&format!(
+            "## {} (exit {exit})\n{}\n",
+            case.file,
+            stderr.trim_end()
+        ));
+    }
+    insta::assert_snapshot!("bad_input_messages", messages);
 }
 
 /// Every scenario of the corpus is in the manifest, so none is silently skipped.

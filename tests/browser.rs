@@ -7,13 +7,14 @@
 //! binary.
 
 mod charts_support;
+mod common;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use charts_support::{Image, STRATEGY_COLOURS, contains_colour, ink, scratch, stf_run};
+use charts_support::{Image, STRATEGY_COLOURS, contains_colour, ink};
+use common::{scratch, stf_run};
 
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 2200;
@@ -92,18 +93,11 @@ fn screenshot(browser: &Path, page: &Path, output: &Path, profile: &Path) -> (bo
 #[test]
 fn the_brief_renders_in_headless_chromium() {
     let Some(browser) = chromium() else {
-        if std::env::var("FUNDSIM_REQUIRE_SYSTEM_TESTS").as_deref() == Ok("1") {
-            panic!(
-                "chromium is not installed but FUNDSIM_REQUIRE_SYSTEM_TESTS=1: the browser test must run (apt-get install chromium)"
-            );
-        }
-        // Written to the stderr stream itself, not through eprintln!, which the test
-        // harness captures: the skip must show in every test log.
-        let _ = writeln!(
-            std::io::stderr(),
-            "\nSKIPPED: chromium not installed — browser test did not run\n         (install Debian's `chromium` package, or set FUNDSIM_CHROMIUM)\n"
+        return common::system_test_not_run(
+            "the browser test (tests/browser.rs)",
+            "chromium is not installed",
+            "apt-get install chromium, or set FUNDSIM_CHROMIUM to the browser",
         );
-        return;
     };
     let page = stf_run()
         .join("report.html")

@@ -1,7 +1,6 @@
 //! Calibration: parameters of data simulated by fundsim are recovered within the
 //! reported uncertainty; `fundsim calibrate` writes its fit and rejects bad input.
 
-use assert_cmd::Command;
 use fundsim::analysis::calibrate::{Options, ParamRange, Problem, calibrate};
 use fundsim::model::{Trajectory, World, simulate};
 use fundsim::params::PortfolioSpec;
@@ -9,6 +8,9 @@ use fundsim::portfolio::Portfolio;
 use fundsim::scenario::parse_with_overrides;
 use fundsim::stats::{Lifetime, lifetimes_of};
 use predicates::prelude::*;
+
+mod common;
+use common::{fundsim, temp_dir};
 
 /// A small popular-projects portfolio, unfunded, followed for five years.
 const SCENARIO: &str = r#"
@@ -139,13 +141,9 @@ const OBSERVED: &str = concat!(
     "/tests/fixtures/observed_popular.csv"
 );
 
-fn fundsim() -> Command {
-    Command::cargo_bin("fundsim").unwrap()
-}
-
 #[test]
 fn the_calibrate_command_writes_its_fit_curves_and_chart() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let scenario = dir.path().join("small.toml");
     std::fs::write(&scenario, SMALL).unwrap();
     let out = dir.path().join("fit");
@@ -188,7 +186,7 @@ fn the_calibrate_command_writes_its_fit_curves_and_chart() {
 
 #[test]
 fn bad_calibration_input_is_a_usage_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let scenario = dir.path().join("small.toml");
     std::fs::write(&scenario, SMALL).unwrap();
     let cases: [(&[&str], &str); 5] = [

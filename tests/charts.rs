@@ -4,13 +4,13 @@
 //! `fundsim report` re-render a folder exactly.
 
 mod charts_support;
+mod common;
 
 use std::fs;
 use std::path::Path;
 
-use charts_support::{
-    Image, STRATEGY_COLOURS, coloured, contains_colour, fundsim, ink, scratch, stf_run,
-};
+use charts_support::{Image, STRATEGY_COLOURS, coloured, contains_colour, ink};
+use common::{fundsim, scratch, stf_run};
 use fundsim::plot::data::RunData;
 use fundsim::plot::{self, ChartKind};
 
@@ -371,9 +371,11 @@ fn charts_render_from_tables_without_the_paired_metrics() {
 fn charts_render_for_many_strategies_and_a_programme_to_the_horizon() {
     let scratch_dir = scratch("many");
     let dir = scratch_dir.path();
-    let mut scenario = fundsim::scenario::builtin("stf")
-        .unwrap()
-        .replace("programme_months = 48", "programme_months = 120");
+    let mut scenario = common::replaced(
+        common::stf_text(),
+        "programme_months = 48",
+        "programme_months = 120",
+    );
     for (i, power) in [0.25, 0.75, 1.5, 2.0, 0.1].iter().enumerate() {
         scenario.push_str(&format!(
             "\n[[strategies]]\nname = \"power-{i}\"\nrule = \"proportional\"\ntiming = \"even\"\nscore = \"dependents\"\npower = {power}\n"

@@ -4,23 +4,14 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-use tempfile::TempDir;
 
-fn fundsim(dir: &Path) -> Command {
-    let mut command = Command::cargo_bin("fundsim").unwrap();
-    command.current_dir(dir);
-    command
-}
+mod common;
+use common::{fundsim_in, process_in, temp_dir};
 
 /// A small, quick version of the STF scenario.
 fn small_scenario(dir: &Path) -> String {
-    let text = fundsim::scenario::builtin("stf")
-        .unwrap()
-        .replace("replications = 1000", "replications = 40");
-    fs::write(dir.join("small.toml"), text).unwrap();
-    "small.toml".to_string()
+    common::write_stf(dir, "small.toml", 40)
 }
 
 fn entries(dir: &Path) -> Vec<String> {
@@ -34,9 +25,9 @@ fn entries(dir: &Path) -> Vec<String> {
 
 #[test]
 fn a_run_writes_every_table_with_its_columns() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let scenario = small_scenario(dir.path());
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["run", &scenario, "--out", "run", "--no-charts"])
         .assert()
         .success()
@@ -102,10 +93,10 @@ fn a_run_writes_every_table_with_its_columns() {
 
 #[test]
 fn default_folders_are_numbered_and_an_existing_out_is_refused_without_force() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let scenario = small_scenario(dir.path());
     for _ in 0..2 {
-        fundsim(dir.path())
+        fundsim_in(dir.path())
             .args(["run", &scenario, "--quiet", "--no-charts"])
             .assert()
             .success();
@@ -119,7 +110,7 @@ fn default_folders_are_numbered_and_an_existing_out_is_refused_without_force() {
 
     fs::create_dir(dir.path().join("taken")).unwrap();
     fs::write(dir.path().join("taken/keep.txt"), "mine").unwrap();
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["run", &scenario, "--out", "taken", "--no-charts"])
         .assert()
         .code(2)
@@ -128,7 +119,7 @@ fn default_folders_are_numbered_and_an_existing_out_is_refused_without_force() {
         dir.path().join("taken/keep.txt").exists(),
         "a refused run leaves the folder alone"
     );
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args([
             "run",
             &scenario,
@@ -217,7 +208,7 @@ const BAD: &[(&str, &str, &str, &[&str])] = &[
 
 #[test]
 fn bad_scenarios_are_rejected_with_the_field_named_and_nothing_written() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let good = fs::read_to_string(dir.path().join(small_scenario(dir.path()))).unwrap();
     for (case, from, to, words) in BAD {
         assert!(
@@ -225,7 +216,7 @@ fn bad_scenarios_are_rejected_with_the_field_named_and_nothing_written() {
             "{case}: the STF scenario no longer contains {from:?}"
         );
         fs::write(dir.path().join("small.toml"), good.replacen(from, to, 1)).unwrap();
-        let output = fundsim(dir.path())
+        let output = fundsim_in(dir.path())
             .args(["run", "small.toml", "--out", "never"])
             .output()
             .unwrap();
@@ -258,21 +249,21 @@ fn bad_scenarios_are_rejected_with_the_field_named_and_nothing_written() {
 
 #[test]
 fn validate_scenarios_and_init_tell_the_user_what_they_need() {
-    let dir = TempDir::new().unwrap();
-    fundsim(dir.path())
+    let dir = temp_dir();
+    fundsim_in(dir.path())
         .arg("scenarios")
         .assert()
         .success()
         .stdout(predicate::str::contains("stf"));
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["init", "my-fund.toml"])
         .assert()
         .success();
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["init", "my-fund.toml"])
         .assert()
         .code(2);
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["validate", "my-fund.toml"])
         .assert()
         .success()
@@ -280,7 +271,7 @@ fn validate_scenarios_and_init_tell_the_user_what_they_need() {
             predicate::str::contains("valid scenario \"my-fund\"")
                 .and(predicate::str::contains("62 projects")),
         );
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["validate", "missing.toml"])
         .assert()
         .code(2)
@@ -290,7 +281,7 @@ fn validate_scenarios_and_init_tell_the_user_what_they_need() {
         "name = \"p\"\n[portfolio]\ncsv = \"absent.csv\"\n[[strategies]]\nrule = \"equal\"\n",
     )
     .unwrap();
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["validate", "p.toml"])
         .assert()
         .code(2)
@@ -299,10 +290,10 @@ fn validate_scenarios_and_init_tell_the_user_what_they_need() {
 
 #[test]
 fn runs_are_byte_identical_across_thread_counts_and_repeats() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let scenario = small_scenario(dir.path());
     for (out, threads) in [("one", "1"), ("two", "2"), ("again", "2")] {
-        fundsim(dir.path())
+        fundsim_in(dir.path())
             .args([
                 "run",
                 &scenario,
@@ -335,7 +326,7 @@ fn runs_are_byte_identical_across_thread_counts_and_repeats() {
             "{file}: two runs"
         );
     }
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args([
             "run",
             &scenario,
@@ -357,10 +348,10 @@ fn runs_are_byte_identical_across_thread_counts_and_repeats() {
 
 #[test]
 fn a_csv_portfolio_runs_and_its_projects_are_reported_by_name() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let scenario = fixtures.join("csv-portfolio.toml");
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args([
             "run",
             scenario.to_str().unwrap(),
@@ -384,9 +375,9 @@ fn a_csv_portfolio_runs_and_its_projects_are_reported_by_name() {
 
 #[test]
 fn compare_ranks_strategies_with_paired_differences() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let scenario = small_scenario(dir.path());
-    let output = fundsim(dir.path())
+    let output = fundsim_in(dir.path())
         .args(["compare", &scenario, "--format", "json"])
         .output()
         .unwrap();
@@ -406,12 +397,12 @@ fn compare_ranks_strategies_with_paired_differences() {
     assert_eq!(rows[0]["verdict"], "best");
     let none = rows.iter().find(|r| r["strategy"] == "none").unwrap();
     assert_eq!(none["vs_baseline"].as_f64().unwrap(), 0.0);
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["compare", &scenario, "--by", "happiness"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("survival_at_horizon"));
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args([
             "compare",
             &scenario,
@@ -428,10 +419,9 @@ fn compare_ranks_strategies_with_paired_differences() {
 #[test]
 fn a_reader_that_stops_early_ends_the_output_quietly() {
     use std::process::Stdio;
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let scenario = small_scenario(dir.path());
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fundsim"))
-        .current_dir(dir.path())
+    let mut child = process_in(dir.path())
         .args(["compare", &scenario, "--by", "abandonments"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

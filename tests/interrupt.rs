@@ -11,7 +11,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use tempfile::TempDir;
+mod common;
+use common::temp_dir;
 
 /// How long a stop may take on a loaded CI machine; the promise is one second, the
 /// handler's grace period is 0.7 s.
@@ -24,10 +25,11 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn fundsim(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_fundsim"));
+/// `fundsim` in `dir`, to be spawned and watched: no input, its stderr kept for
+/// [`finish`].
+fn watched(dir: &Path) -> Command {
+    let mut command = common::process_in(dir);
     command
-        .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -36,13 +38,11 @@ fn fundsim(dir: &Path) -> Command {
 
 /// The STF scenario with `replications`, written to `dir/name`.
 fn scenario(dir: &Path, name: &str, replications: u64, projects: u32) -> String {
-    let text = fundsim::scenario::builtin("stf")
-        .unwrap()
-        .replace(
-            "replications = 1000",
-            &format!("replications = {replications}"),
-        )
-        .replace("projects = 62 ", &format!("projects = {projects} "));
+    let text = common::replaced(
+        &common::stf_with_replications(replications),
+        "projects = 62 ",
+        &format!("projects = {projects} "),
+    );
     fs::write(dir.join(name), text).unwrap();
     name.to_string()
 }
@@ -147,7 +147,7 @@ impl Moments {
 #[test]
 fn signals_at_random_moments_never_leave_a_folder_that_looks_complete() {
     let _serial = one_at_a_time();
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let file = scenario(dir.path(), "small.toml", 150, 62);
     let seed = std::env::var("FUNDSIM_KILL_SEED")
         .ok()
@@ -164,7 +164,7 @@ fn signals_at_random_moments_never_leave_a_folder_that_looks_complete() {
     // loading the scenario through simulating, writing tables, charts and the rename.
     let started = Instant::now();
     let (status, stderr) = finish(
-        fundsim(dir.path())
+        watched(dir.path())
             .args(["run", &file, "--out", "whole", "--quiet"])
             .spawn()
             .unwrap(),
@@ -181,7 +181,7 @@ fn signals_at_random_moments_never_leave_a_folder_that_looks_complete() {
         let signal = ["INT", "TERM", "KILL"][round % 3];
         let delay = duration.mul_f64(1.1 * moments.next_fraction());
         let out = format!("run-{round}");
-        let child = fundsim(dir.path())
+        let child = watched(dir.path())
             .args(["run", &file, "--out", &out, "--quiet"])
             .spawn()
             .unwrap();
@@ -244,12 +244,12 @@ fn signals_at_random_moments_never_leave_a_folder_that_looks_complete() {
 #[test]
 fn ctrl_c_stops_a_long_wave_within_a_second_and_keeps_nothing() {
     let _serial = one_at_a_time();
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     // Twenty thousand projects and a billion replications: far over the limits, so the
     // run needs --allow-large, and one wave of replications takes minutes.
     let file = scenario(dir.path(), "huge.toml", 1_000_000_000, 20_000);
     let (status, stderr) = finish(
-        fundsim(dir.path())
+        watched(dir.path())
             .args(["run", &file, "--out", "never"])
             .spawn()
             .unwrap(),
@@ -261,7 +261,7 @@ fn ctrl_c_stops_a_long_wave_within_a_second_and_keeps_nothing() {
     );
 
     for signal in ["INT", "TERM"] {
-        let child = fundsim(dir.path())
+        let child = watched(dir.path())
             .args(["run", &file, "--out", "never", "--allow-large", "--quiet"])
             .spawn()
             .unwrap();
@@ -291,7 +291,7 @@ fn ctrl_c_stops_a_long_wave_within_a_second_and_keeps_nothing() {
 #[test]
 fn ctrl_c_stops_a_sweep_and_a_sensitivity_analysis_and_keeps_nothing() {
     let _serial = one_at_a_time();
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let file = scenario(dir.path(), "small.toml", 400, 62);
     let commands: [&[&str]; 2] = [
         &["sweep", &file, "--param", "fund.budget_eur=1e6:50e6:40"],
@@ -305,7 +305,7 @@ fn ctrl_c_stops_a_sweep_and_a_sensitivity_analysis_and_keeps_nothing() {
         ],
     ];
     for command in commands {
-        let child = fundsim(dir.path())
+        let child = watched(dir.path())
             .args(command)
             .args(["--out", "never", "--quiet"])
             .spawn()
@@ -333,7 +333,7 @@ fn ctrl_c_stops_a_sweep_and_a_sensitivity_analysis_and_keeps_nothing() {
 }
 
 fn permissions_bind() -> bool {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let locked = dir.path().join("locked");
     fs::create_dir(&locked).unwrap();
     let mut permissions = fs::metadata(&locked).unwrap().permissions();
@@ -345,7 +345,7 @@ fn permissions_bind() -> bool {
 #[test]
 fn an_unwritable_output_location_fails_before_the_simulation() {
     let _serial = one_at_a_time();
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     // Big enough that simulating it would take minutes, small enough to be allowed.
     let file = scenario(dir.path(), "long.toml", 100_000, 62);
     fs::write(dir.path().join("a-file"), "not a folder").unwrap();
@@ -368,7 +368,7 @@ fn an_unwritable_output_location_fails_before_the_simulation() {
     for (out, named) in &unwritable {
         let started = Instant::now();
         let (status, stderr) = finish(
-            fundsim(dir.path())
+            watched(dir.path())
                 .args(["run", &file, "--out", out])
                 .spawn()
                 .unwrap(),
@@ -383,29 +383,41 @@ fn an_unwritable_output_location_fails_before_the_simulation() {
     }
     // The default destination, outputs/<scenario>/run-NNN, when `outputs` is a file.
     fs::write(dir.path().join("outputs"), "not a folder").unwrap();
-    let (status, stderr) = finish(fundsim(dir.path()).args(["run", &file]).spawn().unwrap());
+    let (status, stderr) = finish(watched(dir.path()).args(["run", &file]).spawn().unwrap());
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("outputs"), "{stderr}");
     assert!(staging_folders(dir.path()).is_empty());
 }
 
 /// A full disk: a small tmpfs, when this machine lets the test mount one (root with the
-/// right to mount, as on CI); skipped otherwise.
+/// right to mount, as on CI). Where it cannot, the test fails under
+/// `FUNDSIM_REQUIRE_SYSTEM_TESTS=1` and otherwise says loudly that it did not run.
 #[test]
 fn a_full_disk_is_found_before_the_simulation_where_possible_and_leaves_nothing() {
     let _serial = one_at_a_time();
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let mount = dir.path().join("small-disk");
     fs::create_dir(&mount).unwrap();
     let mounted = Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
         .arg(&mount)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !mounted {
-        println!("cannot mount a tmpfs here: full-disk test skipped");
-        return;
+        .stderr(Stdio::piped())
+        .output();
+    let refused = match mounted {
+        Ok(output) if output.status.success() => None,
+        Ok(output) => Some(format!(
+            "`mount -t tmpfs` failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+        Err(error) => Some(format!("cannot start `mount`: {error}")),
+    };
+    if let Some(reason) = refused {
+        return common::system_test_not_run(
+            "the full-disk test (tests/interrupt.rs)",
+            &format!("it cannot mount its small file system: {reason}"),
+            "run the tests as root on a machine that allows mounting a tmpfs, as CI does",
+        );
     }
     struct Unmount(PathBuf);
     impl Drop for Unmount {
@@ -416,7 +428,7 @@ fn a_full_disk_is_found_before_the_simulation_where_possible_and_leaves_nothing(
     let _unmount = Unmount(mount.clone());
     let run = |replications: &str| {
         finish(
-            fundsim(dir.path())
+            watched(dir.path())
                 .args(["run", "long.toml", "--replications", replications, "--out"])
                 .arg(mount.join("run"))
                 .spawn()

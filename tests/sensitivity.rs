@@ -8,7 +8,6 @@ use std::fs;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use assert_cmd::Command;
 use fundsim::analysis::precision::{PrecisionRule, Target, run_to_precision};
 use fundsim::analysis::sobol::{self, Interval};
 use fundsim::analysis::target::{Direction, TargetProblem, search};
@@ -20,7 +19,9 @@ use fundsim::engine::{self, RunConfig};
 use fundsim::scenario::{Distribution, UncertainParameter};
 use fundsim::scenario::{builtin, parse_str};
 use fundsim::stats::{Estimate, Z95};
-use tempfile::TempDir;
+
+mod common;
+use common::{fundsim_in, temp_dir};
 
 /// A small scenario: 12 projects over three years, three strategies, and three
 /// uncertain parameters, two of which the baseline and `equal` never read.
@@ -431,18 +432,12 @@ fn bad_sensitivity_tables_are_rejected_with_the_field() {
     );
 }
 
-fn fundsim(dir: &Path) -> Command {
-    let mut command = Command::cargo_bin("fundsim").unwrap();
-    command.current_dir(dir);
-    command
-}
-
 #[test]
 fn the_subcommands_write_their_tables_and_charts() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
     for method in ["morris", "sobol"] {
-        fundsim(dir.path())
+        fundsim_in(dir.path())
             .args([
                 "sensitivity",
                 "tiny.toml",
@@ -478,7 +473,7 @@ fn the_subcommands_write_their_tables_and_charts() {
     let indices = fs::read_to_string(dir.path().join("sobol/indices.csv")).unwrap();
     assert!(indices.contains("survival_year_3,equal,none,endowment return (unused)"));
 
-    let output = fundsim(dir.path())
+    let output = fundsim_in(dir.path())
         .args(["sweep", "tiny.toml", "--param", "fund.budget_eur=1e6:3e6:3"])
         .args([
             "--param",
@@ -508,7 +503,7 @@ fn the_subcommands_write_their_tables_and_charts() {
             .is_file()
     );
 
-    let output = fundsim(dir.path())
+    let output = fundsim_in(dir.path())
         .args(["target", "tiny.toml", "--param", "fund.budget_eur"])
         .args([
             "--metric",
@@ -531,7 +526,7 @@ fn the_subcommands_write_their_tables_and_charts() {
         json["ci_low"].as_f64().unwrap() <= value && value <= json["ci_high"].as_f64().unwrap()
     );
 
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args([
             "compare",
             "tiny.toml",
@@ -543,7 +538,7 @@ fn the_subcommands_write_their_tables_and_charts() {
         .assert()
         .success()
         .stderr(predicates::str::contains("precision reached"));
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["sensitivity", "stf", "--quiet"])
         .assert()
         .code(2)
@@ -552,7 +547,7 @@ fn the_subcommands_write_their_tables_and_charts() {
 
 /// Runs `fundsim sensitivity` on the tiny scenario into `out`.
 fn analyse(dir: &Path, method: &str, out: &str, extra: &[&str]) {
-    fundsim(dir)
+    fundsim_in(dir)
         .args(["sensitivity", "tiny.toml", "--method", method, "--out", out])
         .args(["--bootstrap", "50", "--quiet"])
         .args(extra)
@@ -598,25 +593,6 @@ fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
         .collect()
 }
 
-/// Every file of a folder (relative path, bytes), sorted.
-fn folder_files(root: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let name = path.strip_prefix(root).unwrap().display().to_string();
-                files.push((name, fs::read(&path).unwrap()));
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 fn assert_self_contained(html: &str) {
     assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
     for forbidden in [
@@ -643,7 +619,7 @@ fn assert_self_contained(html: &str) {
 
 #[test]
 fn the_morris_report_ranks_the_drivers_shows_the_noise_and_re_renders_byte_for_byte() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
     analyse(dir.path(), "morris", "morris", &["--threads", "1"]);
     let folder = dir.path().join("morris");
@@ -752,7 +728,7 @@ fn the_morris_report_ranks_the_drivers_shows_the_noise_and_re_renders_byte_for_b
     let manifest = fs::read(folder.join("manifest.json")).unwrap();
     let original = fs::read(folder.join("report.html")).unwrap();
     fs::remove_file(folder.join("report.html")).unwrap();
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["report", "morris", "--quiet"])
         .assert()
         .success();
@@ -771,22 +747,13 @@ fn the_morris_report_ranks_the_drivers_shows_the_noise_and_re_renders_byte_for_b
             .any(|f| f == "report.html")
     );
     analyse(dir.path(), "morris", "again", &["--threads", "2"]);
-    let (one, two) = (
-        folder_files(&folder),
-        folder_files(&dir.path().join("again")),
-    );
-    assert_eq!(
-        one.iter().map(|f| &f.0).collect::<Vec<_>>(),
-        two.iter().map(|f| &f.0).collect::<Vec<_>>()
-    );
-    for ((name, a), (_, b)) in one.iter().zip(&two) {
-        assert!(a == b, "{name} differs between 1 and 2 threads");
-    }
+    // Same files, same bytes with 1 and 2 threads.
+    common::assert_same_folder(&folder, &dir.path().join("again"));
 }
 
 #[test]
 fn the_sobol_report_shows_intervals_and_whether_n_was_enough() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
     analyse(dir.path(), "sobol", "sobol", &["--samples", "64"]);
     let folder = dir.path().join("sobol");
@@ -841,7 +808,7 @@ fn the_sobol_report_shows_intervals_and_whether_n_was_enough() {
 
     let original = fs::read(folder.join("report.html")).unwrap();
     fs::write(folder.join("report.html"), "stale").unwrap();
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["report", "sobol", "--quiet"])
         .assert()
         .success();

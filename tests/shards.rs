@@ -8,25 +8,14 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-use tempfile::TempDir;
 
-mod folders;
-use folders::assert_same_folder;
-
-fn fundsim(dir: &Path) -> Command {
-    let mut command = Command::cargo_bin("fundsim").unwrap();
-    command.current_dir(dir);
-    command
-}
+mod common;
+use common::{assert_same_folder, fundsim_in, process_in, temp_dir};
 
 /// A small scenario file (a file, so the merge re-reads it from the job's folder).
 fn scenario(dir: &Path) -> &'static str {
-    let text = fundsim::scenario::builtin("stf")
-        .unwrap()
-        .replace("replications = 1000", "replications = 120");
-    fs::write(dir.join("small.toml"), text).unwrap();
+    common::write_stf(dir, "small.toml", 120);
     "small.toml"
 }
 
@@ -36,7 +25,7 @@ fn shards(dir: &Path, scenario: &str, count: u64, extra: &[&str]) -> Vec<String>
             let out = format!("shard-{k}-of-{count}");
             // Alternate thread counts: shards need not agree on them.
             let threads = if k % 2 == 0 { "1" } else { "2" };
-            fundsim(dir)
+            fundsim_in(dir)
                 .args(["run", scenario, "--shard", &format!("{k}/{count}")])
                 .args(["--out", &out, "--threads", threads, "-q"])
                 .args(extra)
@@ -49,9 +38,9 @@ fn shards(dir: &Path, scenario: &str, count: u64, extra: &[&str]) -> Vec<String>
 
 #[test]
 fn merged_shards_equal_one_run_byte_for_byte() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let small = scenario(dir.path());
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["run", small, "--out", "single", "-q"])
         .assert()
         .success();
@@ -59,7 +48,7 @@ fn merged_shards_equal_one_run_byte_for_byte() {
         let mut folders = shards(dir.path(), small, count, &[]);
         folders.reverse(); // any order
         let merged = format!("merged-{count}");
-        fundsim(dir.path())
+        fundsim_in(dir.path())
             .arg("merge")
             .args(&folders)
             .args(["--out", &merged, "-q"])
@@ -69,7 +58,7 @@ fn merged_shards_equal_one_run_byte_for_byte() {
     }
     // More shards than blocks (120 replications are 8 blocks): empty shards are fine.
     let folders = shards(dir.path(), small, 10, &["--no-charts"]);
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .arg("merge")
         .args(&folders)
         .args(["--out", "merged-10", "-q", "--no-charts"])
@@ -87,7 +76,7 @@ fn merged_shards_equal_one_run_byte_for_byte() {
 
 #[test]
 fn compare_shards_merge_into_the_same_comparison() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let small = scenario(dir.path());
     let args = [
         "compare",
@@ -97,10 +86,10 @@ fn compare_shards_merge_into_the_same_comparison() {
         "--format",
         "csv",
     ];
-    let single = fundsim(dir.path()).args(args).output().unwrap();
+    let single = fundsim_in(dir.path()).args(args).output().unwrap();
     assert!(single.status.success());
     for k in 0..3 {
-        fundsim(dir.path())
+        fundsim_in(dir.path())
             .args(args)
             .args([
                 "--shard",
@@ -112,7 +101,7 @@ fn compare_shards_merge_into_the_same_comparison() {
             .assert()
             .success();
     }
-    let merged = fundsim(dir.path())
+    let merged = fundsim_in(dir.path())
         .args(["merge", "c2", "c0", "c1"])
         .output()
         .unwrap();
@@ -125,10 +114,10 @@ fn compare_shards_merge_into_the_same_comparison() {
 
 #[test]
 fn incomplete_foreign_and_damaged_shards_are_refused_by_name() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let small = scenario(dir.path());
     let folders = shards(dir.path(), small, 3, &["--no-charts"]);
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args([
             "run",
             small,
@@ -143,7 +132,7 @@ fn incomplete_foreign_and_damaged_shards_are_refused_by_name() {
         .assert()
         .success();
     let refused = |args: &[&str], message: &str| {
-        fundsim(dir.path())
+        fundsim_in(dir.path())
             .arg("merge")
             .args(args)
             .args(["--out", "merged"])
@@ -175,7 +164,7 @@ fn incomplete_foreign_and_damaged_shards_are_refused_by_name() {
 
 #[test]
 fn a_changed_scenario_file_is_refused_at_merge() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let small = scenario(dir.path());
     let folders = shards(dir.path(), small, 2, &["--no-charts"]);
     let text = fs::read_to_string(dir.path().join(small)).unwrap();
@@ -185,7 +174,7 @@ fn a_changed_scenario_file_is_refused_at_merge() {
     )
     .unwrap();
     assert_ne!(fs::read_to_string(dir.path().join(small)).unwrap(), text);
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .arg("merge")
         .args(&folders)
         .args(["--out", "merged"])
@@ -198,7 +187,7 @@ fn a_changed_scenario_file_is_refused_at_merge() {
 
 #[test]
 fn a_killed_run_resumes_from_its_checkpoint_to_the_same_files() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let small = scenario(dir.path());
     let args = [
         "run",
@@ -210,16 +199,14 @@ fn a_killed_run_resumes_from_its_checkpoint_to_the_same_files() {
         "--threads",
         "1",
     ];
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(args)
         .args(["--out", "single"])
         .assert()
         .success();
     // Save after every wave, and kill the run (SIGKILL: no clean-up) once a checkpoint
     // exists, well before the end.
-    let binary = assert_cmd::cargo::cargo_bin("fundsim");
-    let mut child = std::process::Command::new(&binary)
-        .current_dir(dir.path())
+    let mut child = process_in(dir.path())
         .args(args)
         .args(["--out", "resumed", "--checkpoint-every", "0"])
         .stdout(Stdio::null())
@@ -255,7 +242,7 @@ fn a_killed_run_resumes_from_its_checkpoint_to_the_same_files() {
         !dir.path().join("resumed").exists(),
         "killed before the end"
     );
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["run", small, "-n", "1200", "--no-charts", "--threads", "2"])
         .args(["--out", "resumed", "--resume"])
         .assert()
@@ -270,9 +257,9 @@ fn a_killed_run_resumes_from_its_checkpoint_to_the_same_files() {
 
 #[test]
 fn resume_without_a_checkpoint_starts_over_and_says_so_unless_quiet() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let small = scenario(dir.path());
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["run", small, "--no-charts", "--out", "a", "--resume"])
         .assert()
         .success()
@@ -281,7 +268,7 @@ fn resume_without_a_checkpoint_starts_over_and_says_so_unless_quiet() {
         ));
     // A first attempt of a task that always passes --resume (fundsim slurm's scripts)
     // has nothing to resume: with --quiet, nothing is said.
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["run", small, "--no-charts", "--out", "b", "--resume", "-q"])
         .assert()
         .success()

@@ -6,24 +6,16 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-use tempfile::TempDir;
 
-mod folders;
-use folders::assert_same_folder;
-
-fn fundsim(dir: &Path) -> Command {
-    let mut command = Command::cargo_bin("fundsim").unwrap();
-    command.current_dir(dir);
-    command
-}
+mod common;
+use common::{assert_same_folder, fundsim_in, temp_dir};
 
 /// Runs `command` once unsharded into `single` and as `count` shards (separate
 /// processes, different thread counts), merges them in reverse order into `merged`, and
 /// returns the shard folders.
 fn single_and_merged(dir: &Path, command: &[&str], count: u64) -> Vec<String> {
-    fundsim(dir)
+    fundsim_in(dir)
         .args(command)
         .args(["--out", "single", "-q"])
         .assert()
@@ -32,7 +24,7 @@ fn single_and_merged(dir: &Path, command: &[&str], count: u64) -> Vec<String> {
         .map(|k| {
             let out = format!("shard-{k}");
             let threads = (1 + k % 2).to_string();
-            fundsim(dir)
+            fundsim_in(dir)
                 .args(command)
                 .args(["--shard", &format!("{k}/{count}"), "--out", &out])
                 .args(["--threads", &threads])
@@ -44,7 +36,7 @@ fn single_and_merged(dir: &Path, command: &[&str], count: u64) -> Vec<String> {
             out
         })
         .collect();
-    fundsim(dir)
+    fundsim_in(dir)
         .arg("merge")
         .args(folders.iter().rev())
         .args(["--out", "merged", "-q"])
@@ -56,9 +48,9 @@ fn single_and_merged(dir: &Path, command: &[&str], count: u64) -> Vec<String> {
 
 #[test]
 fn merged_sweep_shards_equal_one_sweep_byte_for_byte() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     // A scenario file, so the merge reads it again from the shards' working folder.
-    let text = fundsim::scenario::builtin("stf").unwrap();
+    let text = common::stf_text();
     fs::write(dir.path().join("small.toml"), text).unwrap();
     let sweep = [
         "sweep",
@@ -80,7 +72,7 @@ fn merged_sweep_shards_equal_one_sweep_byte_for_byte() {
     assert!(single.join("charts").is_dir());
 
     // A missing shard is refused, by name.
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["merge", &folders[0], &folders[2], "--out", "partial"])
         .assert()
         .code(2)
@@ -90,7 +82,7 @@ fn merged_sweep_shards_equal_one_sweep_byte_for_byte() {
     let changed = text.replace("seed = ", "seed = 1");
     assert_ne!(changed, text);
     fs::write(dir.path().join("small.toml"), changed).unwrap();
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .arg("merge")
         .args(&folders)
         .args(["--out", "changed"])
@@ -98,7 +90,7 @@ fn merged_sweep_shards_equal_one_sweep_byte_for_byte() {
         .code(2)
         .stderr(predicate::str::contains("has changed since the shards"));
     // A shard needs a folder to write.
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(sweep)
         .args(["--shard", "0/2"])
         .assert()
@@ -108,7 +100,7 @@ fn merged_sweep_shards_equal_one_sweep_byte_for_byte() {
 
 #[test]
 fn merged_morris_shards_equal_one_analysis_byte_for_byte() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let morris = [
         "sensitivity",
         "sensitivity",
@@ -128,7 +120,7 @@ fn merged_morris_shards_equal_one_analysis_byte_for_byte() {
     for file in ["design.csv", "indices.csv", "report.html", "manifest.json"] {
         assert!(single.join(file).is_file(), "{file}");
     }
-    fundsim(dir.path())
+    fundsim_in(dir.path())
         .args(["merge", &folders[1], &folders[2], "--out", "partial"])
         .assert()
         .code(2)
@@ -137,7 +129,7 @@ fn merged_morris_shards_equal_one_analysis_byte_for_byte() {
 
 #[test]
 fn merged_sobol_shards_equal_one_analysis_byte_for_byte() {
-    let dir = TempDir::new().unwrap();
+    let dir = temp_dir();
     let sobol = [
         "sensitivity",
         "sensitivity",

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-mod folders;
+mod common;
 
 /// The longest the 4 shards and the merge may take once submitted.
 const JOB_TIMEOUT: Duration = Duration::from_secs(300);
@@ -55,15 +55,10 @@ fn is_root() -> bool {
 /// The test cannot run here: fail under `FUNDSIM_REQUIRE_SYSTEM_TESTS=1`, otherwise say so
 /// where every log shows it.
 fn not_run(reason: &str) {
-    if std::env::var("FUNDSIM_REQUIRE_SYSTEM_TESTS").as_deref() == Ok("1") {
-        panic!("{reason}, but FUNDSIM_REQUIRE_SYSTEM_TESTS=1: the Slurm test must run");
-    }
-    // Written to the stderr stream itself, not through eprintln!, which the test harness
-    // captures: the skip must show in every test log.
-    let _ = writeln!(
-        std::io::stderr(),
-        "\nSKIPPED (NOT RUN): tests/slurm.rs needs slurm-wlm and munge, run as root: {reason}\n\
-         \x20                  (apt-get install slurm-wlm munge; FUNDSIM_REQUIRE_SYSTEM_TESTS=1 makes this a failure)\n"
+    common::system_test_not_run(
+        "tests/slurm.rs needs slurm-wlm and munge, run as root",
+        reason,
+        "apt-get install slurm-wlm munge",
     );
 }
 
@@ -419,14 +414,11 @@ fn a_sharded_run_on_slurm_equals_a_single_run() {
     let cluster = Cluster::start(tools);
     let up = started.elapsed();
 
-    let scratch = tempfile::Builder::new()
-        .prefix("slurm-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap();
+    let scratch = common::scratch("slurm");
     let work = scratch.path().join("work");
     let merged = scratch.path().join("merged");
     let single = scratch.path().join("single");
-    let fundsim = env!("CARGO_BIN_EXE_fundsim");
+    let fundsim = common::BIN;
 
     let submitted = Command::new(fundsim)
         .args(["slurm", "stf", "--shards", &SHARDS.to_string(), "--submit"])
@@ -542,7 +534,7 @@ fn a_sharded_run_on_slurm_equals_a_single_run() {
     assert!(one.status.success(), "fundsim run failed: {}", show(&one));
 
     assert!(single.join("manifest.json").is_file());
-    let compared = folders::assert_same_folder(&single, &merged);
+    let compared = common::assert_same_folder(&single, &merged);
     let _ = writeln!(
         std::io::stderr(),
         "tests/slurm.rs: cluster up in {up:.1?}; {SHARDS} shards and the merge (jobs {array_job}, {merge_job}) in {jobs_took:.1?}; {} files identical",

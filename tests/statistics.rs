@@ -7,6 +7,8 @@ use fundsim::engine::{RunConfig, run};
 use fundsim::input::synthetic_portfolio;
 use fundsim::scenario::parse_str;
 
+mod common;
+
 /// One-maintainer projects with a constant departure hazard λ, no breaks, no newcomers,
 /// no revival and abandonment after one month without anyone: a project survives t
 /// months with probability exp(−λ t), a geometric survival curve.
@@ -64,9 +66,7 @@ rule = "none"
 }
 
 fn variance_reduction(budget: &str) -> (f64, f64) {
-    let text = fundsim::scenario::builtin("stf")
-        .unwrap()
-        .replace("budget_eur = 24_600_000.0", budget);
+    let text = common::replaced(common::stf_text(), "budget_eur = 24_600_000.0", budget);
     let scenario = parse_str(&text, "stf").unwrap();
     let portfolio = synthetic_portfolio(&scenario).unwrap();
     let config = RunConfig {

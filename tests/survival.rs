@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use fundsim::stats::{KaplanMeier, Lifetime};
 use predicates::prelude::*;
+
+mod common;
+use common::{fundsim, temp_dir};
 
 /// Freireich et al. (1963), 6-MP group: weeks of remission; `false` = censored.
 fn six_mp() -> Vec<Lifetime> {
@@ -322,13 +324,9 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
-fn fundsim() -> Command {
-    Command::cargo_bin("fundsim").unwrap()
-}
-
 #[test]
 fn the_survival_command_writes_tables_and_a_chart() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let mut text = String::from("project,duration_months,event,group\n");
     for (i, l) in six_mp().iter().enumerate() {
         text += &format!("mp-{i},{},{},6-MP\n", l.time, u8::from(l.event));
@@ -375,7 +373,7 @@ fn the_survival_command_writes_tables_and_a_chart() {
 
 #[test]
 fn bad_observed_data_name_file_line_and_column() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let cases = [
         (
             "missing.csv",

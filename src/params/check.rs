@@ -74,13 +74,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Records a problem with `field`.
+    /// Records a problem with `field`. A misspelt name gets the known name it is closest
+    /// to (see [`suggest_known_field`]).
     pub fn fail(&mut self, field: &str, value: Option<String>, problem: impl Into<String>) {
         self.issues.push(Issue {
             field: field.to_string(),
             line: locate_field(self.text, field),
             value,
-            problem: problem.into(),
+            problem: suggest_known_field(&problem.into()),
         });
     }
 
@@ -197,6 +198,80 @@ pub fn locate_field(text: &str, path: &str) -> Option<usize> {
     table_line
 }
 
+/// Serde's message for a misspelt name lists the names it knows ("unknown field
+/// `atrition_hazard`, expected one of `hours_per_person_month`, …", and likewise "unknown
+/// variant" for a choice such as a strategy's `score`); an author who mistyped one wants
+/// the one that was meant. Adds "(did you mean `attrition_hazard`?)" after the unknown
+/// name when a known name is close to it; other messages are returned unchanged.
+pub fn suggest_known_field(message: &str) -> String {
+    let Some(start) = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|unknown| message.find(unknown).map(|at| at + unknown.len()))
+    else {
+        return message.to_string();
+    };
+    let Some(length) = message[start..].find('`') else {
+        return message.to_string();
+    };
+    let end = start + length + 1;
+    if message.contains("did you mean") {
+        return message.to_string();
+    }
+    let unknown = &message[start..end - 1];
+    let known: Vec<&str> = message[end..]
+        .find("expected ")
+        .map(|at| message[end + at..].split('`').skip(1).step_by(2).collect())
+        .unwrap_or_default();
+    match closest(unknown, &known) {
+        Some(meant) => format!(
+            "{} (did you mean `{meant}`?){}",
+            &message[..end],
+            &message[end..]
+        ),
+        None => message.to_string(),
+    }
+}
+
+/// The known name nearest to `unknown` by edit distance, when it is near enough to be a
+/// slip (at most a third of the letters wrong, at least one allowed) or the one name
+/// starts with the other (`budget` for `budget_eur`).
+fn closest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
+    let allowed = (unknown.chars().count() / 3).max(1);
+    known
+        .iter()
+        .map(|&name| (edit_distance(unknown, name), name))
+        .filter(|&(distance, name)| {
+            distance <= allowed
+                || (unknown.len() >= 3 && (name.starts_with(unknown) || unknown.starts_with(name)))
+        })
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, name)| name)
+}
+
+/// Edit distance: the fewest single-character insertions, deletions, substitutions and
+/// swaps of two neighbours that turn `a` into `b` (Levenshtein's, with swaps counted as
+/// one edit, since `rnu` for `run` is one slip).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // distance[i][j]: between the first i letters of a and the first j of b.
+    let mut distance: Vec<Vec<usize>> = (0..=a.len())
+        .map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect())
+        .collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let substitution = distance[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let mut best = substitution
+                .min(distance[i - 1][j] + 1)
+                .min(distance[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(distance[i - 2][j - 2] + 1);
+            }
+            distance[i][j] = best;
+        }
+    }
+    distance[a.len()][b.len()]
+}
+
 fn key_of(line: &str) -> Option<&str> {
     let (key, _) = line.split_once('=')?;
     Some(key.trim().trim_matches('"'))
@@ -216,6 +291,50 @@ mod tests {
         assert_eq!(locate_field(TEXT, "name"), Some(1));
         // A missing key points at its table.
         assert_eq!(locate_field(TEXT, "fund.horizon_months"), Some(2));
+    }
+
+    #[test]
+    fn a_misspelt_field_gets_the_closest_known_name() {
+        assert_eq!(
+            suggest_known_field(
+                "unknown field `atrition_hazard`, expected one of `attrition_hazard`, `hire_rate`"
+            ),
+            "unknown field `atrition_hazard` (did you mean `attrition_hazard`?), expected one of `attrition_hazard`, `hire_rate`"
+        );
+        assert_eq!(
+            suggest_known_field("unknown field `funds`, expected one of `name`, `fund`, `run`"),
+            "unknown field `funds` (did you mean `fund`?), expected one of `name`, `fund`, `run`"
+        );
+        // A prefix of a known name is a slip too.
+        assert!(
+            suggest_known_field("unknown field `budget`, expected one of `budget_eur`, `seed`")
+                .contains("did you mean `budget_eur`?")
+        );
+        // Nothing close: no guess.
+        let far = "unknown field `colour`, expected one of `score`, `power`, `max_projects`";
+        assert_eq!(suggest_known_field(far), far);
+        assert_eq!(suggest_known_field("duplicate key"), "duplicate key");
+        assert!(
+            suggest_known_field(
+                "unknown variant `dependants`, expected one of `dependents`, `backlog`"
+            )
+            .contains("`dependants` (did you mean `dependents`?), expected")
+        );
+        let single = "unknown field `pwer`, expected `power`";
+        assert!(suggest_known_field(single).contains("did you mean `power`?"));
+        // A message that already suggests is left alone.
+        let already = "unknown field `pwer` (did you mean `power`?), expected `power`";
+        assert_eq!(suggest_known_field(already), already);
+    }
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("atrition_hazard", "attrition_hazard"), 1);
+        assert_eq!(edit_distance("same", "same"), 0);
+        assert_eq!(edit_distance("rnu", "run"), 1);
+        assert_eq!(edit_distance("ab", "ba"), 1);
     }
 
     #[test]

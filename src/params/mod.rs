@@ -13,7 +13,7 @@ mod portfolio;
 mod run;
 mod timing;
 
-pub use check::{Checker, Issue, ScenarioError, line_of_offset, locate_field};
+pub use check::{Checker, Issue, ScenarioError, line_of_offset, locate_field, suggest_known_field};
 pub use fund::FundParams;
 pub use model::ModelParams;
 pub use portfolio::{PortfolioFile, PortfolioSpec, SyntheticPortfolio};

@@ -1,47 +1,8 @@
-//! Shared by the chart and browser tests: one small STF run folder per test binary,
-//! written by the real `fundsim run` (tables, charts and brief), and PNG decoding.
+//! Shared by the chart and browser tests: PNG decoding and the pixel checks that tell
+//! whether a chart or a screenshot shows what it should. (The binary, temporary folders
+//! and the STF run folder they look at are in `common`.)
 
 #![allow(dead_code)]
-
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-use assert_cmd::Command;
-
-/// Replications of the test run: enough for smooth curves, quick in a debug build.
-pub const REPLICATIONS: &str = "48";
-
-/// A fresh temporary folder under cargo's per-target temporary directory, removed when
-/// dropped.
-pub fn scratch(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("{name}-"))
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap()
-}
-
-pub fn fundsim() -> Command {
-    Command::cargo_bin("fundsim").unwrap()
-}
-
-/// The STF scenario run once (48 replications) by `fundsim run`, with charts and brief.
-pub fn stf_run() -> &'static Path {
-    static RUN: OnceLock<PathBuf> = OnceLock::new();
-    RUN.get_or_init(|| {
-        // One fixed folder per test binary, replaced on every test run (a static
-        // temporary folder would never be dropped, so never removed).
-        let folder = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("{}-stf-run", env!("CARGO_CRATE_NAME")));
-        let _ = fs::remove_dir_all(&folder);
-        fundsim()
-            .args(["run", "stf", "-q", "--replications", REPLICATIONS, "--out"])
-            .arg(&folder)
-            .assert()
-            .success();
-        folder
-    })
-}
 
 /// A decoded 8-bit RGB or RGBA image.
 pub struct Image {
