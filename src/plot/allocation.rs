@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::PlotError;
+use super::error::PlotError;
 use super::maintenance::nice_step;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, Swatch, TICK_SIZE, bold, font,
@@ -71,7 +71,7 @@ pub fn draw<DB: DrawingBackend>(
 ) -> Result<(), PlotError> {
     let body = style::frame(
         root,
-        super::ChartKind::Allocation.title(),
+        super::kind::ChartKind::Allocation.title(),
         "Expected money received per project over the run, and how unequally it is spread",
         data,
     )?;

@@ -5,7 +5,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{PlotError, style};
+use super::error::PlotError;
+use super::style;
 
 /// Pixels per metre at 200 dots per inch.
 const PIXELS_PER_METRE: u32 = 7874;

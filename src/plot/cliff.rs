@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::PlotError;
+use super::error::PlotError;
 use super::maintenance::nice_step;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, Swatch, TICK_SIZE, bold, font,
@@ -36,7 +36,7 @@ pub fn draw<DB: DrawingBackend>(
 ) -> Result<(), PlotError> {
     let body = style::frame(
         root,
-        super::ChartKind::Cliff.title(),
+        super::kind::ChartKind::Cliff.title(),
         &format!(
             "Projects never abandoned when the {}-month programme ends, and after the money stops",
             data.info.programme_months

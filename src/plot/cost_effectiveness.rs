@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::PlotError;
+use super::error::PlotError;
 use super::maintenance::nice_step;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LegendEntry, Swatch, TICK_SIZE, anchored, font, strategy_colour,
@@ -48,7 +48,7 @@ pub fn draw<DB: DrawingBackend>(
     let baseline = data.baseline().unwrap_or("the baseline");
     let body = style::frame(
         root,
-        super::ChartKind::CostEffectiveness.title(),
+        super::kind::ChartKind::CostEffectiveness.title(),
         &format!(
             "Each strategy against “{baseline}” on the same random shocks; lower and further right is better"
         ),

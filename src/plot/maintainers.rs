@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::PlotError;
+use super::error::PlotError;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, Swatch, TICK_SIZE, anchored, bold, font,
     strategy_colour,
@@ -43,7 +43,7 @@ pub fn draw<DB: DrawingBackend>(
 ) -> Result<(), PlotError> {
     let body = style::frame(
         root,
-        super::ChartKind::Maintainers.title(),
+        super::kind::ChartKind::Maintainers.title(),
         "Active maintainers per project (portfolio average), month by month, one panel per strategy",
         data,
     )?;

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::PlotError;
+use super::error::PlotError;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, Swatch, TICK_SIZE, bold, font,
     strategy_colour, strategy_dashed,
@@ -31,7 +31,7 @@ pub fn draw<DB: DrawingBackend>(
 ) -> Result<(), PlotError> {
     let body = style::frame(
         root,
-        super::ChartKind::Maintenance.title(),
+        super::kind::ChartKind::Maintenance.title(),
         "Outstanding maintenance work and unfixed vulnerabilities, mean per project, month by month",
         data,
     )?;

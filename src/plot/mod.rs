@@ -16,6 +16,8 @@ pub mod canvas;
 pub mod cliff;
 pub mod cost_effectiveness;
 pub mod data;
+mod error;
+mod kind;
 pub mod maintainers;
 pub mod maintenance;
 pub mod observed_survival;
@@ -28,130 +30,12 @@ pub mod weighted_survival;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::output::read::{ReadError, RunData};
+pub use error::PlotError;
+pub use kind::ChartKind;
 
-/// Why a chart could not be rendered.
-#[derive(Debug, thiserror::Error)]
-pub enum PlotError {
-    #[error(transparent)]
-    Data(#[from] ReadError),
-    #[error("cannot draw the chart: {reason}")]
-    Draw { reason: String },
-    #[error("cannot encode the PNG: {reason}")]
-    Encode { reason: String },
-}
-
-impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for PlotError {
-    fn from(error: DrawingAreaErrorKind<E>) -> Self {
-        Self::Draw {
-            reason: error.to_string(),
-        }
-    }
-}
-
-/// The chart kinds, each drawn by the `draw` function of its module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ChartKind {
-    Survival,
-    WeightedSurvival,
-    Maintainers,
-    Maintenance,
-    CostEffectiveness,
-    Allocation,
-    Cliff,
-}
+use crate::output::read::RunData;
 
 impl ChartKind {
-    /// Every kind, in the order of the brief.
-    pub const ALL: [ChartKind; 7] = [
-        Self::Survival,
-        Self::WeightedSurvival,
-        Self::Cliff,
-        Self::CostEffectiveness,
-        Self::Maintainers,
-        Self::Maintenance,
-        Self::Allocation,
-    ];
-
-    /// The file name without extension, in `charts/`.
-    pub fn stem(self) -> &'static str {
-        match self {
-            Self::Survival => "survival",
-            Self::WeightedSurvival => "weighted_survival",
-            Self::Maintainers => "maintainers",
-            Self::Maintenance => "backlog_vulnerabilities",
-            Self::CostEffectiveness => "cost_effectiveness",
-            Self::Allocation => "allocation",
-            Self::Cliff => "cliff",
-        }
-    }
-
-    /// The PNG's path inside a run folder.
-    pub fn png_path(self) -> &'static str {
-        match self {
-            Self::Survival => "charts/survival.png",
-            Self::WeightedSurvival => "charts/weighted_survival.png",
-            Self::Maintainers => "charts/maintainers.png",
-            Self::Maintenance => "charts/backlog_vulnerabilities.png",
-            Self::CostEffectiveness => "charts/cost_effectiveness.png",
-            Self::Allocation => "charts/allocation.png",
-            Self::Cliff => "charts/cliff.png",
-        }
-    }
-
-    /// The SVG's path inside a run folder.
-    pub fn svg_path(self) -> &'static str {
-        match self {
-            Self::Survival => "charts/survival.svg",
-            Self::WeightedSurvival => "charts/weighted_survival.svg",
-            Self::Maintainers => "charts/maintainers.svg",
-            Self::Maintenance => "charts/backlog_vulnerabilities.svg",
-            Self::CostEffectiveness => "charts/cost_effectiveness.svg",
-            Self::Allocation => "charts/allocation.svg",
-            Self::Cliff => "charts/cliff.svg",
-        }
-    }
-
-    /// The chart's title.
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::Survival => "Projects not abandoned, by strategy",
-            Self::WeightedSurvival => "Usage-weighted survival, by strategy",
-            Self::Maintainers => "Maintainers per project",
-            Self::Maintenance => "Backlog and open vulnerabilities",
-            Self::CostEffectiveness => "Cost-effectiveness against the no-funding baseline",
-            Self::Allocation => "Where the money goes",
-            Self::Cliff => "The funding cliff: survival after the programme ends",
-        }
-    }
-
-    /// What the chart shows, in a sentence (captions in the brief, docs).
-    pub fn caption(self) -> &'static str {
-        match self {
-            Self::Survival => {
-                "Share of projects never abandoned, month by month (Kaplan–Meier style), with the mean number of projects at risk and the cumulative abandonments per portfolio by year."
-            }
-            Self::WeightedSurvival => {
-                "Share of usage (dependents) in projects never abandoned: losing a widely used project weighs more."
-            }
-            Self::Maintainers => {
-                "Average active maintainers per project: median and 5th–95th percentile band over replications, with the no-funding median for reference."
-            }
-            Self::Maintenance => {
-                "Mean backlog (person-months of outstanding work) and mean open vulnerabilities per project."
-            }
-            Self::CostEffectiveness => {
-                "The fund's cost (money paid plus overhead) per abandonment averted against the survival gained at the horizon, both paired against the no-funding baseline."
-            }
-            Self::Allocation => {
-                "Expected money received per project, sorted, and the Lorenz curve of the allocation with its Gini coefficient."
-            }
-            Self::Cliff => {
-                "Survival at the end of the programme and 12, 36 and 72 months later, and how much of it is lost after the money stops."
-            }
-        }
-    }
-
     /// Canvas size in pixels for this run.
     pub fn size(self, data: &RunData) -> (u32, u32) {
         match self {

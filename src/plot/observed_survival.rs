@@ -12,11 +12,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+use super::canvas;
+use super::error::PlotError;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, SOURCE_SIZE, SUBTITLE_SIZE, Swatch,
     TICK_SIZE, TITLE_SIZE, anchored, bold, font, muted,
 };
-use super::{PlotError, canvas};
 use crate::stats::KaplanMeier;
 
 /// How a curve is drawn.

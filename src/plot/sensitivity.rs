@@ -10,11 +10,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+use super::canvas;
+use super::error::PlotError;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LegendEntry, MUTED, SOURCE_SIZE, SUBTITLE_SIZE, Swatch, TICK_SIZE,
     TITLE_SIZE, anchored, bold, font, muted, strategy_colour,
 };
-use super::{PlotError, canvas};
 
 /// A chart of an analysis, drawable on any backend.
 pub trait AnalysisChart {

@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, RGBColor};
 
-use super::PlotError;
+use super::error::PlotError;
 use crate::output::read::RunData;
 
 /// The family name under which the embedded font is registered. It is also the

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::PlotError;
+use super::error::PlotError;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, Swatch, TICK_SIZE, anchored, bold, font,
     strategy_colour, strategy_dashed,
@@ -190,7 +190,7 @@ pub fn draw<DB: DrawingBackend>(
 ) -> Result<(), PlotError> {
     let body = style::frame(
         root,
-        super::ChartKind::Survival.title(),
+        super::kind::ChartKind::Survival.title(),
         "Share of the portfolio never abandoned (no maintainer for 12 months), month by month",
         data,
     )?;

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::RGBColor;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::PlotError;
+use super::error::PlotError;
 use super::sensitivity::{AnalysisChart, Heading, Whisker, frame, strategy_entry};
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, MUTED, SOURCE_SIZE, Swatch, TICK_SIZE,

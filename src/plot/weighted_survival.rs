@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::PlotError;
+use super::error::PlotError;
 use super::style;
 use super::survival::{Curve, draw_curves, draw_legend};
 use crate::output::read::RunData;
@@ -15,7 +15,7 @@ pub fn draw<DB: DrawingBackend>(
 ) -> Result<(), PlotError> {
     let body = style::frame(
         root,
-        super::ChartKind::WeightedSurvival.title(),
+        super::kind::ChartKind::WeightedSurvival.title(),
         "Share of all dependents (usage) that rely on projects never abandoned",
         data,
     )?;

@@ -7,83 +7,17 @@
 //! happens here; reading files is the caller's job (`crate::input`).
 
 mod builtin;
+mod format;
 pub mod sensitivity;
 pub(crate) mod validate;
 
 pub use builtin::{BUILTIN_SCENARIOS, builtin, template};
+pub use format::{Scenario, ScenarioFile};
 pub use sensitivity::{Distribution, SensitivitySpec, UncertainParameter};
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use serde::Deserialize;
 
-use crate::params::{
-    FundParams, Issue, ModelParams, PortfolioFile, PortfolioSpec, RunParams, ScenarioError,
-};
-use crate::strategy::{StrategyEntry, StrategySpec};
-
-/// A scenario file as written, before validation.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScenarioFile {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub fund: FundParams,
-    #[serde(default)]
-    pub portfolio: PortfolioFile,
-    #[serde(default)]
-    pub model: ModelParams,
-    #[serde(default)]
-    pub strategies: Vec<StrategyEntry>,
-    #[serde(default)]
-    pub run: RunParams,
-    /// Uncertain inputs for `fundsim sensitivity` (optional).
-    pub sensitivity: Option<sensitivity::SensitivityFile>,
-}
-
-/// A validated scenario: every field in range, strategies resolved to rules.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Scenario {
-    pub name: String,
-    pub description: String,
-    pub fund: FundParams,
-    pub portfolio: PortfolioSpec,
-    pub model: ModelParams,
-    /// The strategies; the `none` baseline is always first.
-    pub strategies: Vec<StrategySpec>,
-    pub run: RunParams,
-    /// The `[sensitivity]` table, when given (not part of the hash of a scenario without it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sensitivity: Option<SensitivitySpec>,
-}
-
-impl Scenario {
-    /// SHA-256 of the scenario as validated (canonical JSON), in hex: two files that
-    /// mean the same scenario have the same hash.
-    pub fn hash(&self) -> String {
-        let json = serde_json::to_vec(self).expect("a scenario always serializes");
-        let digest = Sha256::digest(&json);
-        digest.iter().map(|byte| format!("{byte:02x}")).collect()
-    }
-
-    /// The most calls any strategy makes (the size of the allocation tables).
-    pub fn max_calls(&self) -> usize {
-        self.strategies
-            .iter()
-            .map(|s| s.timing.call_months(&self.fund).len())
-            .max()
-            .unwrap_or(0)
-    }
-
-    /// Index of the `none` baseline strategy (always present after validation).
-    pub fn baseline_index(&self) -> usize {
-        self.strategies
-            .iter()
-            .position(|s| s.rule.is_baseline())
-            .unwrap_or(0)
-    }
-}
+use crate::params::{Issue, ScenarioError};
 
 /// Parses and validates scenario text. `origin` names the file (or built-in) in errors.
 ///

@@ -1,7 +1,8 @@
 //! Validation of a parsed [`ScenarioFile`] into a [`Scenario`]: every numeric field is
 //! range-checked, every cross-field rule is checked, and all problems are reported at once.
 
-use super::{Scenario, ScenarioFile, sensitivity};
+use super::format::{Scenario, ScenarioFile};
+use super::sensitivity;
 use crate::params::{Checker, Issue, ScenarioError, Timing, line_of_offset, suggest_known_field};
 use crate::strategy::{self, RuleSpec, StrategySpec};
 
