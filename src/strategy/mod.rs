@@ -1,6 +1,11 @@
 //! Strategies: an allocation rule (one file each), a timing profile and the grant-size
 //! policy shared by all rules. A rule sees only what `crate::fund` gives it (see there for
 //! the information discipline).
+//!
+//! A rule is a type implementing [`Rule`] in its own file, registered by one line in the
+//! `register!` list below; [`RuleSpec`], the rule names, parsing, the brief's words and
+//! the docs table ([`rules_table`]) all come from that list. The parameter types of the
+//! older rules are re-exported for the library's users; a new rule needs no such line.
 
 mod docs;
 mod registry;
