@@ -148,6 +148,8 @@ pub struct SobolReport {
 
 /// Sobol indices of every output from the design-point estimates (in
 /// [`SaltelliDesign::points`] order).
+///
+/// [`SaltelliDesign::points`]: super::design::SaltelliDesign::points
 pub fn sobol_reports(
     estimates: &[Vec<Estimate>],
     inputs: usize,
