@@ -10,53 +10,28 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser};
 
+use super::args::OutputArgs;
+use super::shard::Merged;
 use super::{Cli, CliError, Command};
+use super::{compare, run, sensitivity, sweep};
 use crate::engine::BlockTree;
 use crate::output::shard::{self, Shard, ShardError};
 use crate::stats::Estimate;
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("out", |arg| arg.help(
+        "The folder to write (for merged `run`, `sweep` and `sensitivity` shards)"
+    )),
+    mut_arg("quiet", |arg| arg.help("No results table on stdout")),
+    mut_arg("no_charts", |arg| arg.help("Write the tables only, no charts and no report")),
+)]
 pub struct MergeArgs {
     /// The shard folders of one job (written with --shard K/N), in any order.
     #[arg(required = true, value_name = "SHARD_DIR")]
     pub shards: Vec<PathBuf>,
-    /// The folder to write (for merged `run`, `sweep` and `sensitivity` shards).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace the --out folder if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// No results table on stdout.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-    /// Write the tables only, no charts and no report.
-    #[arg(long)]
-    pub no_charts: bool,
-}
-
-/// The combined result of a job's shards, handed to its command.
-#[derive(Debug)]
-pub struct Merged<T> {
-    pub state: T,
-    /// The hash of the scenario the shards simulated: the command refuses to finish the
-    /// job if the scenario file has changed since.
-    pub scenario_hash: String,
-}
-
-impl<T> Merged<T> {
-    /// Refuses to finish the job with a scenario that is not the one the shards ran.
-    ///
-    /// # Errors
-    /// [`CliError::Usage`] naming the scenario when its hash differs.
-    pub fn check_scenario(&self, origin: &str, hash: &str) -> Result<(), CliError> {
-        if hash == self.scenario_hash {
-            return Ok(());
-        }
-        Err(CliError::Usage(format!(
-            "the scenario {origin} has changed since the shards were computed (its hash is {hash}, the shards ran {}); restore it or compute the shards again",
-            self.scenario_hash
-        )))
-    }
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 impl From<ShardError> for CliError {
@@ -68,6 +43,9 @@ impl From<ShardError> for CliError {
     }
 }
 
+/// Checks and combines the shards, then finishes the job with its own command: the
+/// command is given the combined state instead of simulating, and merge's output
+/// options instead of its own.
 pub fn execute(args: MergeArgs) -> Result<(), CliError> {
     let shards = args
         .shards
@@ -76,12 +54,16 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()?;
     let shards = shard::check_complete(shards)?;
     let job = shards[0].manifest.job.clone();
-    let out = match &args.out {
+    let out = match &args.output.out {
         Some(out) => Some(
             std::path::absolute(out)
                 .map_err(|e| CliError::Usage(format!("--out {}: {e}", out.display())))?,
         ),
         None => None,
+    };
+    let output = OutputArgs {
+        out,
+        ..args.output.clone()
     };
     // The job's arguments name files relative to the folder they were given in.
     std::env::set_current_dir(&job.working_dir).map_err(|e| {
@@ -101,48 +83,37 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
             job.arguments.join(" ")
         ))
     })?;
-    let scenario_hash = job.scenario_hash.clone();
-    let require_out = || {
-        out.clone().ok_or_else(|| {
-            CliError::Usage(format!(
-                "merging `{}` shards writes a folder: give it with --out DIR",
-                job.command
-            ))
-        })
+    let require_out = || match output.out {
+        Some(_) => Ok(()),
+        None => Err(CliError::Usage(format!(
+            "merging `{}` shards writes a folder: give it with --out DIR",
+            job.command
+        ))),
     };
     match cli.command {
-        Command::Run(mut run) => {
-            run.out = Some(require_out()?);
-            run.force = args.force;
-            run.quiet = args.quiet;
-            run.no_charts = args.no_charts;
-            let state = combined_tree(&shards)?;
-            super::run::execute_with(run, merged(state, &scenario_hash), "run")
+        Command::Run(args) => {
+            require_out()?;
+            let state = merged(combined_tree(&shards)?, &job.scenario_hash);
+            run::finish(run::from_merged(&args, &output, state)?, &output)
         }
-        Command::Compare(compare) => {
-            if out.is_some() {
+        Command::Compare(args) => {
+            if output.out.is_some() {
                 return Err(CliError::Usage(
                     "`compare` shards merge into the comparison printed on stdout, not a folder: leave out --out (merge `run` shards for a run folder)".into(),
                 ));
             }
-            let state = combined_tree(&shards)?;
-            super::compare::execute_with(compare, merged(state, &scenario_hash))
+            let state = merged(combined_tree(&shards)?, &job.scenario_hash);
+            compare::finish(compare::from_merged(&args, state)?, &output)
         }
-        Command::Sweep(mut sweep) => {
-            sweep.out = Some(require_out()?);
-            sweep.force = args.force;
-            sweep.quiet = args.quiet;
-            sweep.no_charts = args.no_charts;
-            let state = combined_points(&shards)?;
-            super::sweep::execute_with(sweep, merged(state, &scenario_hash))
+        Command::Sweep(args) => {
+            require_out()?;
+            let state = merged(combined_points(&shards)?, &job.scenario_hash);
+            sweep::finish(sweep::from_merged(&args, &output, state)?, &output)
         }
-        Command::Sensitivity(mut sensitivity) => {
-            sensitivity.out = Some(require_out()?);
-            sensitivity.force = args.force;
-            sensitivity.quiet = args.quiet;
-            sensitivity.no_charts = args.no_charts;
-            let state = combined_points(&shards)?;
-            super::sensitivity::execute_with(sensitivity, merged(state, &scenario_hash))
+        Command::Sensitivity(args) => {
+            require_out()?;
+            let state = merged(combined_points(&shards)?, &job.scenario_hash);
+            sensitivity::finish(sensitivity::from_merged(&args, &output, state)?, &output)
         }
         other => Err(CliError::Usage(format!(
             "shards of `{}` cannot be merged by this fundsim ({other:?})",
@@ -152,11 +123,11 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
 }
 
 /// The combined state, for the command that finishes the job.
-fn merged<T>(state: T, scenario_hash: &str) -> Option<Merged<T>> {
-    Some(Merged {
+fn merged<T>(state: T, scenario_hash: &str) -> Merged<T> {
+    Merged {
         state,
         scenario_hash: scenario_hash.to_string(),
-    })
+    }
 }
 
 /// The block trees of the shards, decoded and combined in shard order.

@@ -1,7 +1,15 @@
 //! The command line: clap definitions, one file per subcommand. The only place that
 //! prints. Exit codes: 0 success, 1 a run or I/O failure, 2 bad usage or bad input,
 //! 130 interrupted (Ctrl-C, SIGINT, SIGTERM).
+//!
+//! The options several commands share are declared once (`args`: `OutputArgs`,
+//! `SimulationArgs`) and flattened into each. A command that writes a folder is
+//! `compute` (check the input, stage the folder, simulate) then `finish` (write, move
+//! into place, report); `merge` finishes a sharded job with the command's own `finish`,
+//! from the shards' combined state instead of a simulation.
 
+mod analysis_setup;
+mod args;
 mod calibrate;
 mod checkpoint;
 mod common;
@@ -10,14 +18,18 @@ mod init;
 mod interrupt;
 mod limits;
 mod merge;
+mod overrides;
 mod plot;
 mod precision;
 mod report;
 mod run;
 mod scenarios;
 mod sensitivity;
+mod sensitivity_indices;
 mod shard;
 mod slurm;
+mod slurm_script;
+mod staging;
 mod survival;
 mod sweep;
 mod target;

@@ -1,5 +1,6 @@
 //! `--shard K/N`: compute one share of a job and write it as a shard folder for
-//! `fundsim merge` (the format is in [`crate::output::shard`]).
+//! `fundsim merge` (the format is in [`crate::output::shard`]); and [`Merged`], the
+//! combined state of a job's shards that `fundsim merge` hands back to the job's command.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -8,8 +9,9 @@ use clap::Args;
 use serde::Serialize;
 
 use super::CliError;
+use super::staging::Staged;
+use crate::output::Destination;
 use crate::output::shard::{Job, MANIFEST, STATE, ShardManifest, share};
-use crate::output::{Destination, StagedRun};
 
 /// Which share of a job this process computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +45,7 @@ impl ShardSpec {
 }
 
 /// The `--shard` option of `run`, `compare`, `sweep` and `sensitivity`.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Copy, Args, Default)]
 pub struct ShardArg {
     /// Compute only shard K of N (K from 0) and write it to --out as a shard folder, to
     /// be combined with `fundsim merge`; the merged result equals one run's, byte for
@@ -120,7 +122,7 @@ pub fn destination(out: Option<&Path>, force: bool) -> Result<Destination, CliEr
 /// # Errors
 /// [`CliError::Failure`] when the state cannot be encoded or the folder written.
 pub fn write(
-    staged: StagedRun,
+    staged: Staged,
     job: Job,
     spec: ShardSpec,
     units: &str,
@@ -143,7 +145,32 @@ pub fn write(
     // `finish` writes its argument as manifest.json; a shard folder's manifest is
     // shard.json, so it is written here and the finishing manifest stays empty.
     staged.write(MANIFEST, &json)?;
-    Ok(staged.finish_without_manifest()?)
+    staged.finish_without_manifest()
+}
+
+/// The combined result of a job's shards, handed to its command by `fundsim merge`.
+#[derive(Debug)]
+pub struct Merged<T> {
+    pub state: T,
+    /// The hash of the scenario the shards simulated: the command refuses to finish the
+    /// job if the scenario file has changed since.
+    pub scenario_hash: String,
+}
+
+impl<T> Merged<T> {
+    /// Refuses to finish the job with a scenario that is not the one the shards ran.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] naming the scenario when its hash differs.
+    pub fn check_scenario(&self, origin: &str, hash: &str) -> Result<(), CliError> {
+        if hash == self.scenario_hash {
+            return Ok(());
+        }
+        Err(CliError::Usage(format!(
+            "the scenario {origin} has changed since the shards were computed (its hash is {hash}, the shards ran {}); restore it or compute the shards again",
+            self.scenario_hash
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! An existing folder is never overwritten without `--force`.
 
 pub mod shard;
+pub mod stale;
 pub mod tables;
 
 use std::fs;
