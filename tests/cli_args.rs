@@ -388,7 +388,11 @@ mod stopped {
             .stderr(predicate::str::contains("removed the unfinished folder"));
         let left = staging_folders(dir.path());
         assert!(!left.contains(&same), "{left:?}");
-        assert_eq!(left, [other.clone()], "another job's folder is kept");
+        assert_eq!(
+            left,
+            std::slice::from_ref(&other),
+            "another job's folder is kept"
+        );
         // A resumed attempt clears too, quietly.
         fundsim(dir.path())
             .args([
