@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::CliError;
 use super::args::{OutputArgs, SimulationArgs};
+use super::error::CliError;
 use super::interrupt::{Interrupt, Writing};
 use super::limits::{self, Workload};
 use super::overrides::Setting;
@@ -376,8 +376,8 @@ impl Share {
 pub(super) fn design_job(command: &str, setup: &Setup) -> Result<Job, CliError> {
     Ok(Job {
         command: command.into(),
-        arguments: shard::job_arguments(),
-        working_dir: shard::working_dir()?,
+        arguments: super::job::job_arguments(),
+        working_dir: super::job::working_dir()?,
         scenario_origin: setup.loaded.origin.clone(),
         scenario_hash: setup.loaded.scenario.hash(),
         seed: setup.model.seed,

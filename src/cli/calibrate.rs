@@ -10,8 +10,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
-use super::CliError;
 use super::args::{OutputArgs, SimulationArgs};
+use super::error::CliError;
 use super::interrupt::Interrupt;
 use super::limits::{self, Workload};
 use super::staging::{self, Staged};

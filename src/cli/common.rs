@@ -1,8 +1,8 @@
 //! What the simulating subcommands share: the scenario with the command line's
 //! overrides, its portfolio and the worker pool.
 
-use super::CliError;
 use super::args::SimulationArgs;
+use super::error::CliError;
 use crate::input::{LoadedScenario, load_portfolio, load_scenario};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;

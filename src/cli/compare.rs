@@ -7,8 +7,8 @@ use std::sync::atomic::AtomicBool;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::CliError;
 use super::args::{OutputArgs, SimulationArgs};
+use super::error::CliError;
 use super::run::{self, RunArgs};
 use super::shard::{Merged, ShardArg};
 use crate::analysis::precision::PrecisionOutcome;

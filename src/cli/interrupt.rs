@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
-use super::CliError;
+use super::error::CliError;
 use crate::output::{OutputError, StagedRun};
 
 /// Exit code of an interrupted run, the shell's convention for SIGINT (128 + 2); used

@@ -9,7 +9,7 @@
 //! wave of block accumulators, whose per-project parts grow with the calls, and the
 //! portfolio). It is meant to be right within a factor of about two.
 
-use super::CliError;
+use super::error::CliError;
 use crate::params::PortfolioSpec;
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;

@@ -8,14 +8,17 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser};
+use clap::{Args, Parser, Subcommand};
 
 use super::args::OutputArgs;
+use super::compare::{self, CompareArgs};
+use super::error::CliError;
+use super::run::{self, RunArgs};
+use super::sensitivity::{self, SensitivityArgs};
 use super::shard::Merged;
-use super::{Cli, CliError, Command};
-use super::{compare, run, sensitivity, sweep};
+use super::sweep::{self, SweepArgs};
 use crate::engine::BlockTree;
-use crate::output::shard::{self, Shard, ShardError};
+use crate::output::shard::{self, Shard};
 use crate::stats::Estimate;
 
 #[derive(Debug, Args)]
@@ -34,13 +37,30 @@ pub struct MergeArgs {
     pub output: OutputArgs,
 }
 
-impl From<ShardError> for CliError {
-    fn from(error: ShardError) -> Self {
-        match error {
-            ShardError::Read { .. } => Self::Failure(error.to_string()),
-            _ => Self::Usage(error.to_string()),
-        }
-    }
+/// A sharded job's command line, as `fundsim merge` parses it again from its shards (and
+/// `fundsim slurm` checks it before writing the scripts).
+#[derive(Debug, Parser)]
+#[command(name = "fundsim")]
+pub(super) struct JobLine {
+    #[command(subcommand)]
+    pub command: JobCommand,
+}
+
+/// The commands whose jobs can be split into shards.
+#[derive(Debug, Subcommand)]
+pub(super) enum JobCommand {
+    Run(RunArgs),
+    Compare(CompareArgs),
+    Sweep(SweepArgs),
+    Sensitivity(SensitivityArgs),
+}
+
+/// `fundsim merge` as a merge job runs it (for `fundsim slurm` to check).
+#[derive(Debug, Parser)]
+#[command(name = "fundsim merge")]
+pub(super) struct MergeLine {
+    #[command(flatten)]
+    pub args: MergeArgs,
 }
 
 /// Checks and combines the shards, then finishes the job with its own command: the
@@ -76,7 +96,7 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
         .into_iter()
         .map(String::from)
         .chain(job.arguments.iter().cloned());
-    let cli = Cli::try_parse_from(command_line).map_err(|e| {
+    let line = JobLine::try_parse_from(command_line).map_err(|e| {
         CliError::Usage(format!(
             "the shards' command `fundsim {} {}` is not understood by this fundsim: {e}",
             job.command,
@@ -90,13 +110,13 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
             job.command
         ))),
     };
-    match cli.command {
-        Command::Run(args) => {
+    match line.command {
+        JobCommand::Run(args) => {
             require_out()?;
             let state = merged(combined_tree(&shards)?, &job.scenario_hash);
             run::finish(run::from_merged(&args, &output, state)?, &output)
         }
-        Command::Compare(args) => {
+        JobCommand::Compare(args) => {
             if output.out.is_some() {
                 return Err(CliError::Usage(
                     "`compare` shards merge into the comparison printed on stdout, not a folder: leave out --out (merge `run` shards for a run folder)".into(),
@@ -105,20 +125,16 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
             let state = merged(combined_tree(&shards)?, &job.scenario_hash);
             compare::finish(compare::from_merged(&args, state)?, &output)
         }
-        Command::Sweep(args) => {
+        JobCommand::Sweep(args) => {
             require_out()?;
             let state = merged(combined_points(&shards)?, &job.scenario_hash);
             sweep::finish(sweep::from_merged(&args, &output, state)?, &output)
         }
-        Command::Sensitivity(args) => {
+        JobCommand::Sensitivity(args) => {
             require_out()?;
             let state = merged(combined_points(&shards)?, &job.scenario_hash);
             sensitivity::finish(sensitivity::from_merged(&args, &output, state)?, &output)
         }
-        other => Err(CliError::Usage(format!(
-            "shards of `{}` cannot be merged by this fundsim ({other:?})",
-            job.command
-        ))),
     }
 }
 

@@ -14,8 +14,10 @@ mod calibrate;
 mod checkpoint;
 mod common;
 mod compare;
+mod error;
 mod init;
 mod interrupt;
+mod job;
 mod limits;
 mod merge;
 mod overrides;
@@ -39,8 +41,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::input::InputError;
-use crate::output::OutputError;
+pub use error::CliError;
 
 /// fundsim: Monte Carlo simulation of funding strategies for open-source software.
 #[derive(Debug, Parser)]
@@ -81,33 +82,6 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Write (and with --submit, submit) a Slurm job array of shards and its merge job.
     Slurm(slurm::SlurmArgs),
-}
-
-/// A failure, with the exit code it maps to.
-#[derive(Debug)]
-pub enum CliError {
-    /// Bad usage or bad input: exit code 2.
-    Usage(String),
-    /// The run or the machine failed: exit code 1.
-    Failure(String),
-    /// Stopped by Ctrl-C or a termination signal: exit code 130. The message says what
-    /// was kept on disk.
-    Interrupted(String),
-}
-
-impl From<InputError> for CliError {
-    fn from(error: InputError) -> Self {
-        Self::Usage(error.to_string())
-    }
-}
-
-impl From<OutputError> for CliError {
-    fn from(error: OutputError) -> Self {
-        match error {
-            OutputError::Exists { .. } => Self::Usage(error.to_string()),
-            OutputError::Io { .. } => Self::Failure(error.to_string()),
-        }
-    }
 }
 
 /// Runs a parsed command line; errors are printed here, once.

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::CliError;
+use super::error::CliError;
 use crate::input::LoadedScenario;
 use crate::scenario::{self, Scenario};
 

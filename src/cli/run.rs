@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::CliError;
 use super::args::{OutputArgs, SimulationArgs};
 use super::checkpoint::Checkpoints;
 use super::common::Prepared;
+use super::error::CliError;
 use super::interrupt::Interrupt;
 use super::shard::{self, Merged, ShardArg, ShardSpec};
 use super::staging::{self, Staged};
@@ -112,8 +112,8 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
     let spec = args.shard.shard.unwrap_or(ShardSpec { index: 0, count: 1 });
     let job = Job {
         command: command.into(),
-        arguments: shard::job_arguments(),
-        working_dir: shard::working_dir()?,
+        arguments: super::job::job_arguments(),
+        working_dir: super::job::working_dir()?,
         scenario_origin: loaded.origin.clone(),
         scenario_hash: scenario.hash(),
         seed: config.seed,

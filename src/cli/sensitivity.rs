@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 
-use super::CliError;
 use super::analysis_setup::{
     Label, Setup, Share, design_destination, design_job, resolve_outputs, setup, strategy_filter,
     write_design_shard, write_wide_csv,
 };
 use super::args::{OutputArgs, SimulationArgs};
+use super::error::CliError;
 use super::interrupt::Interrupt;
 use super::sensitivity_indices::{self as indices, Analysis, write_listed};
 use super::shard::{Merged, ShardArg};

@@ -2,8 +2,8 @@
 //! as tables (`indices.csv`, Sobol's `convergence.csv`), bar charts per metric and
 //! comparison, and one summary line per output.
 
-use super::CliError;
 use super::analysis_setup::{Label, write_csv};
+use super::error::CliError;
 use super::staging::Staged;
 use crate::analysis::{self as sensitivity, MonteCarloNoise, MorrisDesign, sobol};
 use crate::output::tables::number;

@@ -14,9 +14,12 @@ use std::process::Command as Process;
 
 use clap::{Args, Parser, ValueEnum};
 
-use super::args::{OutputArgs, OverrideArgs};
-use super::slurm_script::{merge_script_text, shard_script, submit_commands};
-use super::{Cli, CliError};
+use super::args::OverrideArgs;
+use super::error::CliError;
+use super::merge::{JobLine, MergeLine};
+use super::slurm_script::{
+    Plan, Resources, merge_args, merge_script_text, shard_args, shard_script, submit_commands,
+};
 use crate::input::load_scenario;
 
 /// The subcommands that can be split into shards.
@@ -99,43 +102,6 @@ pub struct SlurmArgs {
     /// Options for the subcommand, after `--` (e.g. -- -n 100000 --seed 7).
     #[arg(last = true, value_name = "EXTRA")]
     pub extra: Vec<String>,
-}
-
-/// `sbatch` options shared by the shard tasks and the merge job.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Resources {
-    pub partition: Option<String>,
-    pub time: Option<String>,
-    pub mem: Option<String>,
-    pub account: Option<String>,
-    /// Shard tasks only; the merge runs on one CPU.
-    pub cpus_per_task: Option<u32>,
-}
-
-/// Everything the two scripts say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    /// The fundsim executable, as the jobs call it.
-    pub fundsim: String,
-    /// The subcommand of the shards: run, compare, sweep or sensitivity.
-    pub command: String,
-    /// A canonical scenario file path or a built-in name.
-    pub scenario: String,
-    /// Options passed to the subcommand (`--set` first).
-    pub extra: Vec<String>,
-    pub shards: u32,
-    /// Absolute.
-    pub work_dir: PathBuf,
-    /// The merged folder, absolute; `None` for `compare`, whose merge prints its result.
-    pub out: Option<PathBuf>,
-    /// Slurm job name of the array; the merge job adds `-merge`.
-    pub job_name: String,
-    pub resources: Resources,
-    /// The subcommand can resume from a checkpoint (`run`): a requeued or re-submitted
-    /// task continues where it was stopped instead of starting over.
-    pub resume: bool,
-    /// `--no-charts` was among the options: the merge writes no charts either.
-    pub no_charts: bool,
 }
 
 /// Options the shard scripts set themselves; the user may not pass them after `--`.
@@ -305,11 +271,17 @@ fn plan(args: &SlurmArgs) -> Result<Plan, CliError> {
 /// a mistyped option fails here rather than in N jobs.
 fn check_parses(plan: &Plan) -> Result<(), CliError> {
     let last = plan.shards - 1;
-    let shard = shard_args(plan, &last.to_string(), "1");
-    let merge = merge_args(plan);
-    for (what, args) in [("shard", shard), ("merge", merge)] {
-        let argv = std::iter::once("fundsim".to_string()).chain(args);
-        if let Err(e) = Cli::try_parse_from(argv) {
+    let shard =
+        std::iter::once("fundsim".to_string()).chain(shard_args(plan, &last.to_string(), "1"));
+    // The merge's arguments start with its subcommand, which `MergeLine` is named after.
+    let merge =
+        std::iter::once("fundsim merge".to_string()).chain(merge_args(plan).into_iter().skip(1));
+    let errors = [
+        ("shard", JobLine::try_parse_from(shard).err()),
+        ("merge", MergeLine::try_parse_from(merge).err()),
+    ];
+    for (what, error) in errors {
+        if let Some(e) = error {
             let text = e.to_string();
             let first = text
                 .lines()
@@ -323,66 +295,6 @@ fn check_parses(plan: &Plan) -> Result<(), CliError> {
         }
     }
     Ok(())
-}
-
-/// The output options of shard `task`: its folder (replaced if a failed attempt left
-/// one) and no progress bar or message, which would only fill the logs.
-pub(super) fn shard_output(plan: &Plan, task: &str) -> OutputArgs {
-    OutputArgs {
-        out: Some(PathBuf::from(format!(
-            "{}/shard-{task}",
-            plan.work_dir.display()
-        ))),
-        force: true,
-        quiet: true,
-        no_charts: false,
-    }
-}
-
-/// The output options of the merge: the merged folder (replaced, so a re-submitted merge
-/// succeeds), and no charts if the shards were asked for none.
-fn merge_output(plan: &Plan) -> OutputArgs {
-    OutputArgs {
-        out: plan.out.clone(),
-        force: plan.out.is_some(),
-        quiet: false,
-        no_charts: plan.no_charts,
-    }
-}
-
-/// The arguments of shard `task` (after `fundsim`), unquoted; `task` and `threads` are
-/// put in as given (shell expansions in the script).
-pub(super) fn shard_args(plan: &Plan, task: &str, threads: &str) -> Vec<String> {
-    let mut args = vec![plan.command.clone(), plan.scenario.clone()];
-    args.extend(plan.extra.iter().cloned());
-    args.push("--shard".into());
-    args.push(format!("{task}/{}", plan.shards));
-    args.extend(shard_output(plan, task).to_args());
-    if plan.resume {
-        args.push("--resume".into());
-    }
-    args.push("--threads".into());
-    args.push(threads.into());
-    args
-}
-
-/// The arguments of the merge (after `fundsim`), unquoted.
-pub(super) fn merge_args(plan: &Plan) -> Vec<String> {
-    let mut args = vec!["merge".to_string()];
-    args.extend(shard_dirs(plan));
-    args.extend(merge_output(plan).to_args());
-    args
-}
-
-fn shard_dirs(plan: &Plan) -> Vec<String> {
-    (0..plan.shards)
-        .map(|k| {
-            plan.work_dir
-                .join(format!("shard-{k}"))
-                .display()
-                .to_string()
-        })
-        .collect()
 }
 
 /// Where the merged result will be.
@@ -500,36 +412,12 @@ fn file_name(name: &str) -> String {
     }
 }
 
-/// A plan with every option set and awkward paths, for tests.
-#[cfg(test)]
-pub(super) fn example_plan(shards: u32) -> Plan {
-    Plan {
-        fundsim: "/opt/fund sim/bin/fundsim".into(),
-        command: "run".into(),
-        scenario: "/home/ann/it's here/my scenario.toml".into(),
-        extra: vec!["-n".into(), "100000".into(), "--seed".into(), "7".into()],
-        shards,
-        work_dir: PathBuf::from("/scratch/ann/stf-slurm"),
-        out: Some(PathBuf::from("/scratch/ann/merged $HOME")),
-        job_name: "fundsim-stf".into(),
-        resources: Resources {
-            partition: Some("short".into()),
-            time: Some("00:30:00".into()),
-            mem: Some("4G".into()),
-            account: Some("econ".into()),
-            cpus_per_task: Some(4),
-        },
-        resume: true,
-        no_charts: false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn plan(shards: u32) -> Plan {
-        example_plan(shards)
+        crate::cli::slurm_script::example_plan(shards)
     }
 
     #[test]

@@ -1,11 +1,108 @@
-//! The text of the two batch scripts `fundsim slurm` writes (`shards.sbatch`, the job
-//! array; `merge.sbatch`, the merge job) and of the commands that submit them: shell
-//! quoting, line wrapping and `#SBATCH` directives.
+//! What the two batch scripts of `fundsim slurm` say ([`Plan`]) and their text
+//! (`shards.sbatch`, the job array; `merge.sbatch`, the merge job), with the commands
+//! that submit them: the shards' and the merge's arguments, shell quoting, line wrapping
+//! and `#SBATCH` directives.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::args::OutputArgs;
-use super::slurm::{Plan, Resources, merge_args, shard_output};
+
+/// `sbatch` options shared by the shard tasks and the merge job.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resources {
+    pub partition: Option<String>,
+    pub time: Option<String>,
+    pub mem: Option<String>,
+    pub account: Option<String>,
+    /// Shard tasks only; the merge runs on one CPU.
+    pub cpus_per_task: Option<u32>,
+}
+
+/// Everything the two scripts say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The fundsim executable, as the jobs call it.
+    pub fundsim: String,
+    /// The subcommand of the shards: run, compare, sweep or sensitivity.
+    pub command: String,
+    /// A canonical scenario file path or a built-in name.
+    pub scenario: String,
+    /// Options passed to the subcommand (`--set` first).
+    pub extra: Vec<String>,
+    pub shards: u32,
+    /// Absolute.
+    pub work_dir: PathBuf,
+    /// The merged folder, absolute; `None` for `compare`, whose merge prints its result.
+    pub out: Option<PathBuf>,
+    /// Slurm job name of the array; the merge job adds `-merge`.
+    pub job_name: String,
+    pub resources: Resources,
+    /// The subcommand can resume from a checkpoint (`run`): a requeued or re-submitted
+    /// task continues where it was stopped instead of starting over.
+    pub resume: bool,
+    /// `--no-charts` was among the options: the merge writes no charts either.
+    pub no_charts: bool,
+}
+
+/// The output options of shard `task`: its folder (replaced if a failed attempt left
+/// one) and no progress bar or message, which would only fill the logs.
+pub(super) fn shard_output(plan: &Plan, task: &str) -> OutputArgs {
+    OutputArgs {
+        out: Some(PathBuf::from(format!(
+            "{}/shard-{task}",
+            plan.work_dir.display()
+        ))),
+        force: true,
+        quiet: true,
+        no_charts: false,
+    }
+}
+
+/// The output options of the merge: the merged folder (replaced, so a re-submitted merge
+/// succeeds), and no charts if the shards were asked for none.
+fn merge_output(plan: &Plan) -> OutputArgs {
+    OutputArgs {
+        out: plan.out.clone(),
+        force: plan.out.is_some(),
+        quiet: false,
+        no_charts: plan.no_charts,
+    }
+}
+
+/// The arguments of shard `task` (after `fundsim`), unquoted; `task` and `threads` are
+/// put in as given (shell expansions in the script).
+pub(super) fn shard_args(plan: &Plan, task: &str, threads: &str) -> Vec<String> {
+    let mut args = vec![plan.command.clone(), plan.scenario.clone()];
+    args.extend(plan.extra.iter().cloned());
+    args.push("--shard".into());
+    args.push(format!("{task}/{}", plan.shards));
+    args.extend(shard_output(plan, task).to_args());
+    if plan.resume {
+        args.push("--resume".into());
+    }
+    args.push("--threads".into());
+    args.push(threads.into());
+    args
+}
+
+/// The arguments of the merge (after `fundsim`), unquoted.
+pub(super) fn merge_args(plan: &Plan) -> Vec<String> {
+    let mut args = vec!["merge".to_string()];
+    args.extend(shard_dirs(plan));
+    args.extend(merge_output(plan).to_args());
+    args
+}
+
+fn shard_dirs(plan: &Plan) -> Vec<String> {
+    (0..plan.shards)
+        .map(|k| {
+            plan.work_dir
+                .join(format!("shard-{k}"))
+                .display()
+                .to_string()
+        })
+        .collect()
+}
 
 /// `shards.sbatch`: the job array.
 pub fn shard_script(plan: &Plan) -> String {
@@ -171,10 +268,37 @@ fn log_pattern(logs: &Path, file: &str) -> String {
     format!("{}/{file}", logs.display().to_string().replace('%', "%%"))
 }
 
+/// A plan with every option set and awkward paths, for tests.
+#[cfg(test)]
+pub(super) fn example_plan(shards: u32) -> Plan {
+    Plan {
+        fundsim: "/opt/fund sim/bin/fundsim".into(),
+        command: "run".into(),
+        scenario: "/home/ann/it's here/my scenario.toml".into(),
+        extra: vec!["-n".into(), "100000".into(), "--seed".into(), "7".into()],
+        shards,
+        work_dir: PathBuf::from("/scratch/ann/stf-slurm"),
+        out: Some(PathBuf::from("/scratch/ann/merged $HOME")),
+        job_name: "fundsim-stf".into(),
+        resources: Resources {
+            partition: Some("short".into()),
+            time: Some("00:30:00".into()),
+            mem: Some("4G".into()),
+            account: Some("econ".into()),
+            cpus_per_task: Some(4),
+        },
+        resume: true,
+        no_charts: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::slurm::{example_plan as plan, shard_args};
+
+    fn plan(shards: u32) -> Plan {
+        example_plan(shards)
+    }
 
     /// A script with its continued lines joined.
     fn joined(text: &str) -> String {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::CliError;
+use super::error::CliError;
 use super::interrupt::Interrupt;
 use crate::output::shard::hex;
 use crate::output::{Destination, StagedRun, stale};
@@ -104,7 +104,7 @@ pub fn parent_of(destination: &Destination) -> PathBuf {
 /// key.
 fn job_key(destination: &Destination) -> String {
     let command = std::env::args().nth(1).unwrap_or_default();
-    let arguments = super::shard::job_arguments().join("\0");
+    let arguments = super::job::job_arguments().join("\0");
     let working_dir = std::env::current_dir()
         .map(|dir| dir.display().to_string())
         .unwrap_or_default();

@@ -7,8 +7,8 @@ use clap::Args;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::CliError;
 use super::args::OutputArgs;
+use super::error::CliError;
 use super::interrupt::Interrupt;
 use super::staging::{self, Staged};
 use crate::analysis::calibrate::observed::ObservedLifetimes;

@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::CliError;
 use super::analysis_setup::{
     Label, Setup, Share, design_destination, design_job, file_safe, resolve_outputs, setup,
     strategy_filter, write_csv, write_design_shard,
 };
 use super::args::{OutputArgs, SimulationArgs};
+use super::error::CliError;
 use super::interrupt::Interrupt;
 use super::shard::{Merged, ShardArg, ShardSpec};
 use super::staging::{self, Staged};

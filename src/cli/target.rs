@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 
-use super::CliError;
 use super::analysis_setup::{Setup, setup};
 use super::args::SimulationArgs;
+use super::error::CliError;
 use super::interrupt::Interrupt;
 use crate::analysis::ModelError;
 use crate::analysis::target::{self, Bound, Direction, TargetProblem, TargetResult};
