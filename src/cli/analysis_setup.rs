@@ -254,6 +254,13 @@ pub(super) fn resolve_outputs(
             }
         }
     }
+    if outputs.is_empty() {
+        return Err(CliError::Usage(format!(
+            "--metric {}: no outcome within the horizon of {} months",
+            metrics.join(", "),
+            simulated.fund.horizon_months
+        )));
+    }
     Ok((outputs, labels))
 }
 

@@ -2,13 +2,12 @@
 //! differences (common random numbers) to the baseline and to the best, and a plain
 //! statement of which strategies cannot be told apart at this number of replications.
 
-use std::sync::atomic::AtomicBool;
-
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::args::{OutputArgs, SimulationArgs};
 use super::error::CliError;
+use super::interrupt::Interrupt;
 use super::run::{self, RunArgs};
 use super::shard::{Merged, ShardArg};
 use crate::analysis::precision::PrecisionOutcome;
@@ -135,6 +134,7 @@ pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
         scenario,
         crate::analysis::precision::Target::DifferencesToBest,
     )?;
+    let interrupt = Interrupt::install()?;
     let (result, precision) = prepared
         .pool
         .install(|| {
@@ -144,10 +144,10 @@ pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
                 prepared.portfolio.clone(),
                 &config,
                 &|_| {},
-                &AtomicBool::new(false),
+                interrupt.cancel_flag(),
             )
         })
-        .map_err(|e| CliError::Failure(e.to_string()))?;
+        .map_err(|e| interrupt.failed(e))?;
     let ranking = rank(metric, scenario, &result, args.format, precision)?;
     Ok(Compared::Ranking(ranking))
 }

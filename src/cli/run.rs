@@ -234,10 +234,12 @@ pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError
             run.staged.finish(&manifest)?
         }
     };
-    writing.finished(&folder)?;
+    // The folder is in place: its checkpoint goes even if a stop signal came meanwhile.
+    let finished = writing.finished(&folder);
     if let Some(checkpoints) = &run.checkpoints {
         checkpoints.remove();
     }
+    finished?;
     if !output.quiet {
         let what = match &run.shard {
             Some((spec, _)) => format!("shard {}/{}: ", spec.index, spec.count),
