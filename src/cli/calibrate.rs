@@ -10,20 +10,37 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
-use super::CliError;
+use super::args::{OutputArgs, SimulationArgs};
+use super::error::CliError;
+use super::interrupt::Interrupt;
+use super::limits::{self, Workload};
+use super::staging::{self, Staged};
 use super::survival::read_observed;
 use crate::analysis::calibrate::{self, Calibration, Options, ParamRange, Problem};
-use crate::input::load_scenario;
+use crate::input::{LoadedScenario, load_portfolio};
+use crate::output::Destination;
 use crate::output::tables::number;
-use crate::output::{Destination, StagedRun};
 use crate::params::PortfolioSpec;
 use crate::plot::observed_survival::{self, ChartCurve, CurveKind, ObservedChart};
+use crate::stats::Lifetime;
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("scenario", |arg| arg.required(true).help(
+        "Scenario file, or the name of a built-in scenario; only its `none` baseline is simulated, over the observed follow-up"
+    )),
+    mut_arg("replications", |arg| arg.default_value("8").help(
+        "Replications of the portfolio simulated (and pooled) per evaluation"
+    )),
+    mut_arg("seed", |arg| arg.help(
+        "Seed of every evaluation (common random numbers) [default: the scenario's run.seed]"
+    )),
+    mut_arg("out", |arg| arg.help(
+        "Output folder [default: outputs/calibrate-<scenario>/run-NNN, numbered]"
+    )),
+    mut_arg("no_charts", |arg| arg.help("Write the tables only, no chart")),
+)]
 pub struct CalibrateArgs {
-    /// Scenario file, or the name of a built-in scenario; only its `none` baseline is
-    /// simulated, over the observed follow-up.
-    pub scenario: String,
     /// Observed lifetimes (CSV: project, duration_months, event, optional group), as for
     /// `fundsim survival`.
     #[arg(long)]
@@ -35,33 +52,47 @@ pub struct CalibrateArgs {
     /// Fit to one group of the observed data [default: all rows].
     #[arg(long)]
     pub group: Option<String>,
-    /// Replications of the portfolio simulated (and pooled) per evaluation.
-    #[arg(long, short = 'n', default_value_t = 8)]
-    pub replications: u64,
+    #[command(flatten)]
+    pub simulation: SimulationArgs,
     /// Bootstrap refits for the uncertainty (0: none).
     #[arg(long, default_value_t = 30)]
     pub bootstrap: usize,
     /// Evaluations allowed per fit (Nelder–Mead, restarts included).
     #[arg(long, default_value_t = 150)]
     pub max_evaluations: usize,
-    /// Seed of every evaluation (common random numbers) [default: the scenario's run.seed].
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads [default: RAYON_NUM_THREADS, or all cores]. Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Output folder [default: outputs/calibrate-<scenario>/run-NNN, numbered].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace the --out folder if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress bar and no results table.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// A calibration done, its folder staged: what [`finish`] writes.
+pub(super) struct Calibrated {
+    interrupt: Interrupt,
+    staged: Staged,
+    loaded: LoadedScenario,
+    result: Calibration,
+    options: Options,
+    observed: PathBuf,
+    /// The observed data file's bytes, for its checksum in the manifest.
+    data_bytes: Vec<u8>,
+    group: Option<String>,
+    /// `--set`, recorded in the manifest.
+    overrides: Vec<String>,
+    threads: usize,
+    started: Instant,
 }
 
 pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
+    let calibrated = compute(&args)?;
+    finish(calibrated, &args.output)
+}
+
+/// Reads the scenario and the observed data, stages the folder and fits.
+///
+/// # Errors
+/// [`CliError::Usage`] for bad input (a calibration above the size limits included) or
+/// a fit that cannot be made; an unwritable location; [`CliError::Interrupted`] when
+/// stopped.
+pub(super) fn compute(args: &CalibrateArgs) -> Result<Calibrated, CliError> {
     let started = Instant::now();
     let params: Vec<ParamRange> = args
         .params
@@ -71,7 +102,9 @@ pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
                 .map_err(|e| CliError::Usage(format!("--param {e}")))
         })
         .collect::<Result<_, _>>()?;
-    if args.replications == 0 {
+    let simulation = &args.simulation;
+    let replications = simulation.replications.unwrap_or(8);
+    if replications == 0 {
         return Err(CliError::Usage("--replications must be at least 1".into()));
     }
     if args.max_evaluations == 0 {
@@ -79,12 +112,7 @@ pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
             "--max-evaluations must be at least 1".into(),
         ));
     }
-    let loaded = load_scenario(Some(&args.scenario))?;
-    let scenario_text = match crate::scenario::builtin(&args.scenario) {
-        Some(text) if loaded.origin.starts_with("built-in:") => text.to_string(),
-        _ => std::fs::read_to_string(&args.scenario)
-            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", args.scenario)))?,
-    };
+    let (loaded, scenario_text) = simulation.load("stf")?;
     let portfolio_csv = match &loaded.scenario.portfolio {
         PortfolioSpec::Csv { path } => {
             let full = loaded.base_dir.join(path);
@@ -107,33 +135,35 @@ pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
         None => data.lifetimes(),
     };
     let options = Options {
-        replications: args.replications,
-        seed: args.seed.unwrap_or(loaded.scenario.run.seed),
+        replications,
+        seed: simulation.seed.unwrap_or(loaded.scenario.run.seed),
         bootstrap: args.bootstrap,
         optimiser: calibrate::OptimiserSettings {
             max_evaluations: args.max_evaluations,
             ..Options::default().optimiser
         },
     };
+    check_size(simulation, &loaded, &lifetimes, &options)?;
     let problem = Problem {
         scenario_text,
         origin: loaded.origin.clone(),
         portfolio_csv,
         params,
     };
-    let destination = match &args.out {
+    let destination = match &args.output.out {
         Some(path) => Destination::Explicit {
             path: path.clone(),
-            force: args.force,
+            force: args.output.force,
         },
         None => Destination::Numbered {
             root: PathBuf::from("outputs"),
             scenario: format!("calibrate-{}", loaded.scenario.name),
         },
     };
-    let staged = StagedRun::prepare(destination)?;
-    let pool = super::common::worker_pool(args.threads)?;
-    let bar = progress_bar(args.bootstrap as u64, args.quiet);
+    let interrupt = Interrupt::install()?;
+    let staged = staging::stage(&interrupt, destination, args.output.quiet)?;
+    let pool = super::common::worker_pool(simulation.threads)?;
+    let bar = progress_bar(args.bootstrap as u64, args.output.quiet);
     let result = pool
         .install(|| {
             calibrate::calibrate(problem, &lifetimes, &options, &|done| {
@@ -142,22 +172,166 @@ pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
         })
         .map_err(|e| CliError::Usage(e.to_string()))?;
     bar.finish_and_clear();
+    Ok(Calibrated {
+        interrupt,
+        staged,
+        loaded,
+        result,
+        options,
+        observed: args.observed.clone(),
+        data_bytes,
+        group: args.group.clone(),
+        overrides: simulation
+            .overrides
+            .settings
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        threads: pool.current_num_threads(),
+        started,
+    })
+}
 
+/// Refuses a calibration above the size limits unless `--allow-large`: at most
+/// `max_evaluations` evaluations for the fit and for each bootstrap refit, each a run of
+/// the unfunded baseline over the observed follow-up.
+fn check_size(
+    simulation: &SimulationArgs,
+    loaded: &LoadedScenario,
+    lifetimes: &[Lifetime],
+    options: &Options,
+) -> Result<(), CliError> {
+    let mut baseline = loaded.scenario.clone();
+    if let Ok(target) = calibrate::Target::new(lifetimes) {
+        baseline.fund.horizon_months = target.horizon_months();
+        baseline.fund.programme_months =
+            baseline.fund.programme_months.min(target.horizon_months());
+    }
+    let kept = baseline.baseline_index();
+    baseline.strategies = vec![baseline.strategies[kept].clone()];
+    baseline.run.replications = options.replications;
+    let fits = 1 + options.bootstrap as u64;
+    let workload = Workload {
+        origin: &loaded.origin,
+        scenario: &baseline,
+        runs: fits * options.optimiser.max_evaluations as u64,
+        runs_are: "evaluations at most (--max-evaluations for the fit and each --bootstrap refit)",
+        replications_from: "--replications",
+    };
+    let check = |portfolio| {
+        limits::check_workload(
+            &workload,
+            portfolio,
+            simulation.threads,
+            simulation.allow_large,
+        )
+    };
+    check(None)?; // a synthetic portfolio, from its stated size
+    if let PortfolioSpec::Csv { .. } = loaded.scenario.portfolio {
+        check(Some(&load_portfolio(loaded, options.seed)?))?;
+    }
+    Ok(())
+}
+
+/// Writes the fit, the curves, the bootstrap refits, the chart and the manifest, moves
+/// the folder into place and, unless quiet, prints the fit.
+///
+/// # Errors
+/// [`CliError`] when the folder cannot be written, or a stop signal came first.
+pub(super) fn finish(calibrated: Calibrated, output: &OutputArgs) -> Result<(), CliError> {
+    let writing = calibrated.interrupt.writing()?;
+    let Calibrated {
+        staged,
+        loaded,
+        result,
+        options,
+        observed,
+        data_bytes,
+        group,
+        overrides,
+        threads,
+        started,
+        ..
+    } = calibrated;
     staged.write("fit.csv", &fit_table(&result))?;
     staged.write("curves.csv", &curves_table(&result))?;
     staged.write("bootstrap.csv", &bootstrap_table(&result))?;
     let mut files = vec!["fit.csv", "curves.csv", "bootstrap.csv"];
+    if !output.no_charts {
+        let chart = chart(&loaded, &result, &options, &observed, group.as_deref());
+        match observed_survival::render_png(&chart)
+            .and_then(|png| Ok((png, observed_survival::render_svg(&chart)?)))
+        {
+            Ok((png, svg)) => {
+                staged.write("charts/calibration.png", &png)?;
+                staged.write("charts/calibration.svg", svg.as_bytes())?;
+                files.extend(["charts/calibration.png", "charts/calibration.svg"]);
+            }
+            Err(error) => {
+                eprintln!("warning: chart not written ({error}); the tables are complete")
+            }
+        }
+    }
+    let mut manifest = serde_json::json!({
+        "fundsim_version": crate::VERSION,
+        "command": "calibrate",
+        "scenario_origin": loaded.origin,
+        "observed": observed.display().to_string(),
+        "observed_sha256": Sha256::digest(&data_bytes).iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        "group": group,
+        "seed": options.seed,
+        "replications_per_evaluation": options.replications,
+        "bootstrap": options.bootstrap,
+        "max_evaluations": options.optimiser.max_evaluations,
+        "horizon_months": result.horizon_months,
+        "distance": result.fit.distance,
+        "grid_months": result.target.months.len(),
+        "evaluations": result.fit.evaluations,
+        "converged": result.fit.converged,
+        "params": result.params,
+        "files": files,
+    });
+    if let (false, Some(fields)) = (overrides.is_empty(), manifest.as_object_mut()) {
+        fields.insert("scenario_overrides".into(), overrides.into());
+    }
+    let manifest =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    writing.check()?;
+    let folder = staged.finish(&manifest)?;
+    writing.finished(&folder)?;
+    if !output.quiet {
+        print_fit(&result);
+        println!(
+            "\n{} evaluations, distance {:.2} over {} months; {:.1} s on {threads} threads; results in {}",
+            result.fit.evaluations,
+            result.fit.distance,
+            result.target.months.len(),
+            started.elapsed().as_secs_f64(),
+            folder.display()
+        );
+    }
+    Ok(())
+}
+
+/// The fitted baseline against the observed curve.
+fn chart<'a>(
+    loaded: &LoadedScenario,
+    result: &'a Calibration,
+    options: &Options,
+    observed: &std::path::Path,
+    group: Option<&str>,
+) -> ObservedChart<'a> {
     let fitted_label = result
         .params
         .iter()
         .map(|p| format!("{} = {}", short_path(&p.path), significant(p.estimate)))
         .collect::<Vec<_>>()
         .join(", ");
-    let observed_label = match &args.group {
+    let observed_label = match group {
         Some(group) => format!("observed: {group}"),
         None => "observed".to_string(),
     };
-    let chart = ObservedChart {
+    ObservedChart {
         title: "Calibration: fitted baseline against observed survival".into(),
         subtitle: format!(
             "Unfunded baseline of “{}” at {fitted_label}",
@@ -165,7 +339,7 @@ pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
         ),
         source: format!(
             "Source: {} and fundsim {} calibrate · seed {} · {} replications per evaluation · {} bootstrap refits",
-            args.observed.display(),
+            observed.display(),
             crate::VERSION,
             options.seed,
             options.replications,
@@ -183,52 +357,7 @@ pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
                 kind: CurveKind::Simulated,
             },
         ],
-    };
-    match observed_survival::render_png(&chart)
-        .and_then(|png| Ok((png, observed_survival::render_svg(&chart)?)))
-    {
-        Ok((png, svg)) => {
-            staged.write("charts/calibration.png", &png)?;
-            staged.write("charts/calibration.svg", svg.as_bytes())?;
-            files.extend(["charts/calibration.png", "charts/calibration.svg"]);
-        }
-        Err(error) => eprintln!("warning: chart not written ({error}); the tables are complete"),
     }
-    let manifest = serde_json::json!({
-        "fundsim_version": crate::VERSION,
-        "command": "calibrate",
-        "scenario_origin": loaded.origin,
-        "observed": args.observed.display().to_string(),
-        "observed_sha256": Sha256::digest(&data_bytes).iter().map(|b| format!("{b:02x}")).collect::<String>(),
-        "group": args.group,
-        "seed": options.seed,
-        "replications_per_evaluation": options.replications,
-        "bootstrap": options.bootstrap,
-        "max_evaluations": options.optimiser.max_evaluations,
-        "horizon_months": result.horizon_months,
-        "distance": result.fit.distance,
-        "grid_months": result.target.months.len(),
-        "evaluations": result.fit.evaluations,
-        "converged": result.fit.converged,
-        "params": result.params,
-        "files": files,
-    });
-    let manifest =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
-    let folder = staged.finish(&manifest)?;
-    if !args.quiet {
-        print_fit(&result);
-        println!(
-            "\n{} evaluations, distance {:.2} over {} months; {:.1} s on {} threads; results in {}",
-            result.fit.evaluations,
-            result.fit.distance,
-            result.target.months.len(),
-            started.elapsed().as_secs_f64(),
-            pool.current_num_threads(),
-            folder.display()
-        );
-    }
-    Ok(())
 }
 
 fn progress_bar(total: u64, quiet: bool) -> ProgressBar {

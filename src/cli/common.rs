@@ -1,42 +1,35 @@
-//! What the simulating subcommands share: the scenario with command-line overrides, its
-//! portfolio and the worker pool.
+//! What the simulating subcommands share: the scenario with the command line's
+//! overrides, its portfolio and the worker pool.
 
-use clap::Args;
-
-use super::CliError;
+use super::args::SimulationArgs;
+use super::error::CliError;
 use crate::input::{LoadedScenario, load_portfolio, load_scenario};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
 
-/// Scenario and simulation options common to `run` and `compare`.
-#[derive(Debug, Args)]
-pub struct SimulationArgs {
-    /// Scenario file, or the name of a built-in scenario [default: stf].
-    pub scenario: Option<String>,
-    /// Replications (overrides the scenario's run.replications).
-    #[arg(long, short = 'n')]
-    pub replications: Option<u64>,
-    /// Master seed (overrides the scenario's run.seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads [default: RAYON_NUM_THREADS, or all cores]. Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Run even when the estimated time or memory is above the safety limits.
-    #[arg(long)]
-    pub allow_large: bool,
-}
-
 /// A scenario ready to simulate.
 pub struct Prepared {
+    /// The scenario as loaded, with `--set` applied.
     pub loaded: LoadedScenario,
-    /// The scenario with the command line's overrides applied.
+    /// The scenario with every override of the command line applied (`--set`,
+    /// `--replications`, `--seed`).
     pub scenario: Scenario,
     pub portfolio: Portfolio,
     pub pool: rayon::ThreadPool,
 }
 
 impl SimulationArgs {
+    /// The scenario named on the command line (`default` when none is), with `--set`
+    /// applied, and its text with the values written into it.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for an unknown, unreadable or invalid scenario or a bad
+    /// `--set`.
+    pub fn load(&self, default: &str) -> Result<(LoadedScenario, String), CliError> {
+        let loaded = load_scenario(Some(self.scenario.as_deref().unwrap_or(default)))?;
+        super::overrides::load_with(loaded, &self.overrides.settings)
+    }
+
     /// Loads and validates the scenario and its portfolio, applies the overrides, checks
     /// the size limits (unless `check_limits` is false: merging shards simulates
     /// nothing) and starts the worker pool.
@@ -44,7 +37,10 @@ impl SimulationArgs {
     /// # Errors
     /// [`CliError::Usage`] for bad input, [`CliError::Failure`] if no threads start.
     pub fn prepare(&self, check_limits: bool) -> Result<Prepared, CliError> {
-        let loaded = load_scenario(self.scenario.as_deref())?;
+        let loaded = match self.overrides.settings.is_empty() {
+            true => load_scenario(self.scenario.as_deref())?,
+            false => self.load("stf")?.0,
+        };
         let mut scenario = loaded.scenario.clone();
         if let Some(replications) = self.replications {
             if replications == 0 {

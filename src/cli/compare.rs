@@ -2,18 +2,17 @@
 //! differences (common random numbers) to the baseline and to the best, and a plain
 //! statement of which strategies cannot be told apart at this number of replications.
 
-use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::CliError;
-use super::common::SimulationArgs;
-use super::merge::Merged;
-use super::run::RunArgs;
-use super::shard::ShardArg;
+use super::args::{OutputArgs, SimulationArgs};
+use super::error::CliError;
+use super::interrupt::Interrupt;
+use super::run::{self, RunArgs};
+use super::shard::{Merged, ShardArg};
+use crate::analysis::precision::PrecisionOutcome;
 use crate::engine::{BlockTree, RunConfig, RunResult};
+use crate::scenario::Scenario;
 use crate::stats::{Estimate, Metric};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -24,6 +23,17 @@ pub enum Format {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("out", |arg| arg.requires("shard").help("With --shard: the shard folder to write")),
+    mut_arg("force", |arg| arg.requires("shard").help(
+        "With --shard: replace the --out folder if it exists"
+    )),
+    mut_arg("quiet", |arg| arg.requires("shard").help(
+        "With --shard: no progress bar and no message"
+    )),
+    // A comparison draws no charts; its shards, run shards, hold none either.
+    mut_arg("no_charts", |arg| arg.requires("shard").hide(true)),
+)]
 pub struct CompareArgs {
     #[command(flatten)]
     pub simulation: SimulationArgs,
@@ -43,15 +53,8 @@ pub struct CompareArgs {
     pub max_replications: Option<u64>,
     #[command(flatten)]
     pub shard: ShardArg,
-    /// With --shard: the shard folder to write.
-    #[arg(long, requires = "shard")]
-    pub out: Option<PathBuf>,
-    /// With --shard: replace the --out folder if it exists.
-    #[arg(long, requires = "shard")]
-    pub force: bool,
-    /// With --shard: no progress bar and no message.
-    #[arg(long, short = 'q', requires = "shard")]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// One strategy's place in the ranking.
@@ -72,24 +75,35 @@ struct Row {
     verdict: &'static str,
 }
 
-pub fn execute(args: CompareArgs) -> Result<(), CliError> {
-    execute_with(args, None)
+/// What [`finish`] writes: a shard of the runs to compare, or the comparison.
+pub(super) enum Compared {
+    Shard(Box<run::Simulated>),
+    Ranking(Ranking),
 }
 
-/// Compares, or with `merged` (the blocks of every shard of a sharded comparison, from
-/// `fundsim merge`) prints the comparison of those blocks instead of simulating them.
-pub(super) fn execute_with(
-    args: CompareArgs,
-    merged: Option<Merged<BlockTree>>,
-) -> Result<(), CliError> {
-    let metric = Metric::from_name(&args.by).ok_or_else(|| {
-        let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
-        CliError::Usage(format!(
-            "--by {:?} is not a metric; choose one of {}",
-            args.by,
-            names.join(", ")
-        ))
-    })?;
+/// Every strategy ranked, ready to print.
+pub(super) struct Ranking {
+    metric: Metric,
+    rows: Vec<Row>,
+    baseline: String,
+    replications: u64,
+    seed: u64,
+    format: Format,
+    /// How a precision-driven comparison ended.
+    precision: Option<PrecisionOutcome>,
+}
+
+pub fn execute(args: CompareArgs) -> Result<(), CliError> {
+    let compared = compute(&args)?;
+    finish(compared, &args.output)
+}
+
+/// Simulates and ranks; with `--shard`, simulates this process's share of the runs.
+///
+/// # Errors
+/// [`CliError`] for bad input or a failed simulation.
+pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
+    let metric = metric(&args.by)?;
     if args.shard.shard.is_some() {
         // A comparison's shard is a run's shard that merges into a comparison.
         if args.precision.is_some() {
@@ -98,20 +112,20 @@ pub(super) fn execute_with(
             ));
         }
         let run = RunArgs {
-            simulation: args.simulation,
-            out: args.out,
-            force: args.force,
-            quiet: args.quiet,
-            no_charts: true,
+            simulation: args.simulation.clone(),
+            output: OutputArgs {
+                no_charts: true,
+                ..args.output.clone()
+            },
             precision: None,
             max_replications: None,
             shard: args.shard,
             resume: false,
             checkpoint_every: 10.0,
         };
-        return super::run::execute_with(run, None, "compare");
+        return Ok(Compared::Shard(Box::new(run::compute(&run, "compare")?)));
     }
-    let prepared = args.simulation.prepare(merged.is_none())?;
+    let prepared = args.simulation.prepare(true)?;
     let scenario = &prepared.scenario;
     let config = RunConfig::from_scenario(scenario);
     let rule = super::precision::parse(
@@ -120,36 +134,118 @@ pub(super) fn execute_with(
         scenario,
         crate::analysis::precision::Target::DifferencesToBest,
     )?;
-    let (result, precision) = match merged {
-        Some(merged) => {
-            merged.check_scenario(&prepared.loaded.origin, &scenario.hash())?;
-            let portfolio = prepared.portfolio.clone();
-            (
-                RunResult::from_tree(scenario, portfolio, merged.state),
-                None,
+    let interrupt = Interrupt::install()?;
+    let (result, precision) = prepared
+        .pool
+        .install(|| {
+            super::precision::run(
+                rule.as_ref(),
+                scenario,
+                prepared.portfolio.clone(),
+                &config,
+                &|_| {},
+                interrupt.cancel_flag(),
             )
-        }
-        None => prepared
-            .pool
-            .install(|| {
-                super::precision::run(
-                    rule.as_ref(),
-                    scenario,
-                    prepared.portfolio.clone(),
-                    &config,
-                    &|_| {},
-                    &AtomicBool::new(false),
-                )
-            })
-            .map_err(|e| CliError::Failure(e.to_string()))?,
+        })
+        .map_err(|e| interrupt.failed(e))?;
+    let ranking = rank(metric, scenario, &result, args.format, precision)?;
+    Ok(Compared::Ranking(ranking))
+}
+
+/// The comparison of the runs of every shard of a job (from `fundsim merge`): nothing
+/// is simulated.
+///
+/// # Errors
+/// [`CliError::Usage`] when the scenario has changed since the shards ran.
+pub(super) fn from_merged(
+    args: &CompareArgs,
+    merged: Merged<BlockTree>,
+) -> Result<Compared, CliError> {
+    let metric = metric(&args.by)?;
+    let prepared = args.simulation.prepare(false)?;
+    let scenario = &prepared.scenario;
+    merged.check_scenario(&prepared.loaded.origin, &scenario.hash())?;
+    let result = RunResult::from_tree(scenario, prepared.portfolio.clone(), merged.state);
+    let ranking = rank(metric, scenario, &result, args.format, None)?;
+    Ok(Compared::Ranking(ranking))
+}
+
+/// Prints the comparison (or writes the shard folder).
+///
+/// # Errors
+/// [`CliError::Failure`] when the output cannot be written.
+pub(super) fn finish(compared: Compared, output: &OutputArgs) -> Result<(), CliError> {
+    let ranking = match compared {
+        Compared::Shard(shard) => return run::finish(*shard, output),
+        Compared::Ranking(ranking) => ranking,
     };
-    let config = RunConfig {
-        replications: result.accumulator.replications(),
-        ..config
-    };
-    if let Some(outcome) = &precision {
+    if let Some(outcome) = &ranking.precision {
         eprintln!("{}", super::precision::describe(outcome));
     }
+    let Ranking {
+        metric,
+        rows,
+        baseline,
+        replications,
+        seed,
+        format,
+        precision: _,
+    } = ranking;
+    match format {
+        Format::Json => {
+            let json = serde_json::json!({
+                "metric": metric.name(),
+                "higher_is_better": metric.higher_is_better(),
+                "replications": replications,
+                "seed": seed,
+                "baseline": baseline,
+                "strategies": rows,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json)
+                    .map_err(|e| CliError::Failure(e.to_string()))?
+            );
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(std::io::stdout());
+            for row in &rows {
+                writer
+                    .serialize(row)
+                    .map_err(|e| CliError::Failure(e.to_string()))?;
+            }
+            writer
+                .flush()
+                .map_err(|e| CliError::Failure(e.to_string()))?;
+        }
+        Format::Table => print_table(metric, &rows, &baseline, replications),
+    }
+    Ok(())
+}
+
+/// The metric `--by` names.
+fn metric(by: &str) -> Result<Metric, CliError> {
+    Metric::from_name(by).ok_or_else(|| {
+        let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+        CliError::Usage(format!(
+            "--by {by:?} is not a metric; choose one of {}",
+            names.join(", ")
+        ))
+    })
+}
+
+/// Every strategy of `result` with a defined `metric`, best first, with its paired
+/// differences to the baseline and to the best.
+///
+/// # Errors
+/// [`CliError::Failure`] when the metric is undefined for every strategy.
+fn rank(
+    metric: Metric,
+    scenario: &Scenario,
+    result: &RunResult,
+    format: Format,
+    precision: Option<PrecisionOutcome>,
+) -> Result<Ranking, CliError> {
     let acc = &result.accumulator;
     let mean = |i: usize| acc.strategies[i].metric(metric).mean_or_nan();
     let mut order: Vec<usize> = (0..scenario.strategies.len())
@@ -200,41 +296,15 @@ pub(super) fn execute_with(
             }
         })
         .collect();
-    match args.format {
-        Format::Json => {
-            let json = serde_json::json!({
-                "metric": metric.name(),
-                "higher_is_better": metric.higher_is_better(),
-                "replications": config.replications,
-                "seed": config.seed,
-                "baseline": scenario.strategies[baseline].name,
-                "strategies": rows,
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json)
-                    .map_err(|e| CliError::Failure(e.to_string()))?
-            );
-        }
-        Format::Csv => {
-            let mut writer = csv::Writer::from_writer(std::io::stdout());
-            for row in &rows {
-                writer
-                    .serialize(row)
-                    .map_err(|e| CliError::Failure(e.to_string()))?;
-            }
-            writer
-                .flush()
-                .map_err(|e| CliError::Failure(e.to_string()))?;
-        }
-        Format::Table => print_table(
-            metric,
-            &rows,
-            &scenario.strategies[baseline].name,
-            config.replications,
-        ),
-    }
-    Ok(())
+    Ok(Ranking {
+        metric,
+        rows,
+        baseline: scenario.strategies[baseline].name.clone(),
+        replications: acc.replications(),
+        seed: RunConfig::from_scenario(scenario).seed,
+        format,
+        precision,
+    })
 }
 
 fn interval(mean: f64, low: f64, high: f64) -> String {

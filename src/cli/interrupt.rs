@@ -1,5 +1,6 @@
-//! Ctrl-C and termination signals during `fundsim run`: stop within a second, remove the
-//! unfinished run folder, say what was kept, exit with code 130.
+//! Ctrl-C and termination signals during any command that simulates or writes a folder:
+//! stop within a second, remove the unfinished folder, say what was kept, exit with code
+//! 130.
 //!
 //! The first SIGINT, SIGTERM or SIGHUP (Ctrl-C or Ctrl-Break on Windows) sets the
 //! engine's cancel flag, which it checks between waves of replications; the run then
@@ -12,7 +13,11 @@
 //! place. So a signal leaves either no run folder or a complete one, and never a staging
 //! folder (SIGKILL, which no program can catch, can leave a hidden `.partial-*` folder;
 //! never one that looks complete, since the manifest is written last and the folder is
-//! renamed into place whole).
+//! renamed into place whole; the next attempt of the same job clears it).
+//!
+//! A run that saves checkpoints keeps them when stopped: every message of an interrupted
+//! run that has one says where it is and that `--resume` continues from it, and one that
+//! says "nothing was kept" leaves no checkpoint behind.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
-use super::CliError;
+use super::error::CliError;
 use crate::output::{OutputError, StagedRun};
 
 /// Exit code of an interrupted run, the shell's convention for SIGINT (128 + 2); used
@@ -42,6 +47,7 @@ static REPORTED: AtomicBool = AtomicBool::new(false);
 /// What the signal thread must clean up, and when it must leave it to the writer.
 static STATE: Mutex<State> = Mutex::new(State {
     staging: None,
+    checkpoint: None,
     finished: false,
 });
 static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
@@ -49,15 +55,35 @@ static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
 struct State {
     /// The staging folder of the run, removed if the process is ended during the run.
     staging: Option<PathBuf>,
+    /// The checkpoint file the run saves its completed blocks to, kept when it is
+    /// stopped so that `--resume` continues from it.
+    checkpoint: Option<PathBuf>,
     /// The run folder is complete and in place.
     finished: bool,
+}
+
+impl State {
+    /// What an interruption leaves, once the staging folder is removed: the checkpoint
+    /// (when saved) and how to use it, or nothing.
+    fn kept(&self) -> String {
+        match self.checkpoint.as_deref().filter(|path| path.exists()) {
+            Some(path) => format!(
+                "the unfinished run folder was removed, the completed replications are saved in {}: run the same command with --resume to continue",
+                path.display()
+            ),
+            None if self.staging.is_some() => {
+                "nothing was kept: the unfinished run folder was removed".to_string()
+            }
+            None => "nothing was written".to_string(),
+        }
+    }
 }
 
 fn state() -> MutexGuard<'static, State> {
     STATE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The signal handling of one `fundsim run`.
+/// The signal handling of one command.
 #[derive(Debug)]
 pub struct Interrupt(());
 
@@ -113,31 +139,20 @@ impl Interrupt {
         Ok(staged)
     }
 
-    /// Turns a failed simulation into the error to report: an interruption (the staging
-    /// folder is removed as the caller returns) or a failure.
-    pub fn failed(&self, reason: impl std::fmt::Display) -> CliError {
-        self.failed_keeping(reason, None)
+    /// Registers the checkpoint file a run saves its completed blocks to: an
+    /// interruption then names it (when saved) and says how to resume.
+    pub fn keep_checkpoint(&self, path: &Path) {
+        state().checkpoint = Some(path.to_path_buf());
     }
 
-    /// As [`Interrupt::failed`], for a run whose completed blocks are saved in the
-    /// checkpoint `checkpoint` (when it exists) to be resumed.
-    pub fn failed_keeping(
-        &self,
-        reason: impl std::fmt::Display,
-        checkpoint: Option<&Path>,
-    ) -> CliError {
-        let _state = state();
+    /// Turns a failed simulation into the error to report: an interruption (the staging
+    /// folder is removed as the caller returns, a saved checkpoint is named) or a
+    /// failure.
+    pub fn failed(&self, reason: impl std::fmt::Display) -> CliError {
+        let state = state();
         if CANCEL.load(Ordering::SeqCst) {
             REPORTED.store(true, Ordering::SeqCst);
-            CliError::Interrupted(match checkpoint.filter(|path| path.exists()) {
-                None => {
-                    format!("{reason}; nothing was kept: the unfinished run folder was removed")
-                }
-                Some(path) => format!(
-                    "{reason}; the unfinished run folder was removed, the completed replications are saved in {}: run the same command with --resume to continue",
-                    path.display()
-                ),
-            })
+            CliError::Interrupted(format!("{reason}; {}", state.kept()))
         } else {
             CliError::Failure(reason.to_string())
         }
@@ -169,9 +184,10 @@ impl Writing {
     pub fn check(&self) -> Result<(), CliError> {
         if CANCEL.load(Ordering::SeqCst) {
             REPORTED.store(true, Ordering::SeqCst);
-            return Err(CliError::Interrupted(
-                "the simulation had finished, but the run folder was not complete yet; nothing was kept: the unfinished run folder was removed".into(),
-            ));
+            return Err(CliError::Interrupted(format!(
+                "the simulation had finished, but the run folder was not complete yet; {}",
+                self.state.kept()
+            )));
         }
         Ok(())
     }
@@ -202,22 +218,19 @@ fn on_signal() {
         std::thread::sleep(GRACE);
     }
     // Waits while the run folder is being written; the writer reports then.
-    let mut state = state();
+    let state = state();
     if state.finished || REPORTED.load(Ordering::SeqCst) {
         return;
     }
-    let kept = match state.staging.take() {
+    let kept = match state.staging.clone() {
         Some(staging) => match fs::remove_dir_all(&staging) {
-            Ok(()) => "nothing was kept: the unfinished run folder was removed".to_string(),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                "nothing was kept".to_string()
-            }
-            Err(error) => format!(
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => format!(
                 "nothing complete was kept, but the unfinished run folder {} could not be removed ({error}); delete it",
                 staging.display()
             ),
+            _ => state.kept(),
         },
-        None => "nothing was written".to_string(),
+        None => state.kept(),
     };
     eprintln!("interrupted: the run was stopped before it finished; {kept}");
     std::process::exit(i32::from(EXIT_CODE));

@@ -1,14 +1,15 @@
 //! Refusing runs too large to finish: before a portfolio is drawn or anything is written,
-//! `fundsim run` estimates the time and memory a scenario needs and refuses one above an
-//! hour or 8 GB unless `--allow-large` is given. A typo such as ten extra zeros in
-//! `run.replications` then costs a message, not a machine.
+//! every simulating command estimates the time and memory it needs and refuses a job
+//! above an hour or 8 GB unless `--allow-large` is given. A typo such as ten extra zeros
+//! in `run.replications` then costs a message, not a machine. A command that runs the
+//! scenario many times (a sweep's points, a search's evaluations) counts every run.
 //!
 //! The estimate is deliberately simple and says so: time from the project-months to
 //! simulate and a measured throughput, memory from what the engine holds at once (one
 //! wave of block accumulators, whose per-project parts grow with the calls, and the
 //! portfolio). It is meant to be right within a factor of about two.
 
-use super::CliError;
+use super::error::CliError;
 use crate::params::PortfolioSpec;
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
@@ -31,6 +32,8 @@ pub struct RunSize {
     pub replications: u64,
     pub calls: u64,
     pub threads: u64,
+    /// Runs of the scenario (design points, evaluations); 1 for `run`.
+    pub runs: u64,
 }
 
 impl RunSize {
@@ -43,15 +46,17 @@ impl RunSize {
             replications: scenario.run.replications,
             calls: scenario.max_calls() as u64,
             threads: threads.max(1) as u64,
+            runs: 1,
         }
     }
 
-    /// Project-months simulated in all (every strategy, every replication).
+    /// Project-months simulated in all (every strategy, every replication, every run).
     pub fn project_months(&self) -> f64 {
         self.projects as f64
             * self.months as f64
             * self.strategies as f64
             * self.replications as f64
+            * self.runs as f64
     }
 
     /// Estimated wall time (seconds).
@@ -95,6 +100,35 @@ pub fn synthetic_projects(scenario: &Scenario) -> Option<u64> {
     }
 }
 
+/// What a command simulates, for the size check: `runs` runs of `scenario`, each of its
+/// `run.replications`.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload<'a> {
+    /// The scenario file or built-in, named in the message.
+    pub origin: &'a str,
+    pub scenario: &'a Scenario,
+    /// Runs of the scenario: 1 for `run` and `compare`, a sweep's points, a search's
+    /// evaluations.
+    pub runs: u64,
+    /// What the runs are, for the message (`sweep points`).
+    pub runs_are: &'a str,
+    /// Where the replications of a run are set, for the message.
+    pub replications_from: &'a str,
+}
+
+impl<'a> Workload<'a> {
+    /// One run of `scenario` (`fundsim run`, `fundsim compare`).
+    pub fn single(origin: &'a str, scenario: &'a Scenario) -> Self {
+        Self {
+            origin,
+            scenario,
+            runs: 1,
+            runs_are: "runs",
+            replications_from: "run.replications",
+        }
+    }
+}
+
 /// Refuses a run whose estimate is above the limits, unless `allow_large`.
 /// `portfolio` is `None` before the portfolio is loaded: a synthetic portfolio is then
 /// checked from its stated size, before it is drawn; a CSV portfolio once it is read.
@@ -109,6 +143,25 @@ pub fn check(
     threads: Option<usize>,
     allow_large: bool,
 ) -> Result<(), CliError> {
+    check_workload(
+        &Workload::single(origin, scenario),
+        portfolio,
+        threads,
+        allow_large,
+    )
+}
+
+/// As [`check`], for a command that runs the scenario `workload.runs` times.
+///
+/// # Errors
+/// As [`check`].
+pub fn check_workload(
+    workload: &Workload<'_>,
+    portfolio: Option<&Portfolio>,
+    threads: Option<usize>,
+    allow_large: bool,
+) -> Result<(), CliError> {
+    let scenario = workload.scenario;
     let projects = match portfolio {
         Some(portfolio) => portfolio.projects.len() as u64,
         None => match synthetic_projects(scenario) {
@@ -117,7 +170,10 @@ pub fn check(
         },
     };
     let threads = threads.unwrap_or_else(rayon::current_num_threads);
-    let size = RunSize::of(scenario, projects, threads);
+    let size = RunSize {
+        runs: workload.runs.max(1),
+        ..RunSize::of(scenario, projects, threads)
+    };
     if allow_large || size.is_allowed() {
         return Ok(());
     }
@@ -125,18 +181,29 @@ pub fn check(
         PortfolioSpec::Synthetic(_) => "portfolio.projects".to_string(),
         PortfolioSpec::Csv { path } => format!("rows of {path}"),
     };
+    let (runs, lower) = if size.runs == 1 {
+        (String::new(), String::new())
+    } else {
+        (
+            format!(" × {} {}", size.runs, workload.runs_are),
+            format!(", the {}", workload.runs_are),
+        )
+    };
     Err(CliError::Usage(format!(
-        "{origin}: the run is too large to start without --allow-large: {} projects ({projects_field}) × {} months (fund.horizon_months) × {} strategies × {} replications (run.replications) = {:.2e} project-months, estimated {} on {} threads and {} of memory; allowed without --allow-large are runs estimated at up to {} and {}. Lower run.replications (or --replications) or the number of projects, or add --allow-large to run it anyway",
+        "{}: the run is too large to start without --allow-large: {} projects ({projects_field}) × {} months (fund.horizon_months) × {} strategies × {} replications ({}){runs} = {:.2e} project-months, estimated {} on {} threads and {} of memory; allowed without --allow-large are runs estimated at up to {} and {}. Lower {} (or --replications){lower} or the number of projects, or add --allow-large to run it anyway",
+        workload.origin,
         size.projects,
         size.months,
         size.strategies,
         size.replications,
+        workload.replications_from,
         size.project_months(),
         duration(size.seconds()),
         size.threads,
         gigabytes(size.bytes()),
         duration(MAX_SECONDS),
         gigabytes(MAX_BYTES),
+        workload.replications_from,
     )))
 }
 

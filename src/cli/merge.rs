@@ -8,66 +8,64 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser};
+use clap::{Args, Parser, Subcommand};
 
-use super::{Cli, CliError, Command};
+use super::args::OutputArgs;
+use super::compare::{self, CompareArgs};
+use super::error::CliError;
+use super::run::{self, RunArgs};
+use super::sensitivity::{self, SensitivityArgs};
+use super::shard::Merged;
+use super::sweep::{self, SweepArgs};
 use crate::engine::BlockTree;
-use crate::output::shard::{self, Shard, ShardError};
+use crate::output::shard::{self, Shard};
 use crate::stats::Estimate;
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("out", |arg| arg.help(
+        "The folder to write (for merged `run`, `sweep` and `sensitivity` shards)"
+    )),
+    mut_arg("quiet", |arg| arg.help("No results table on stdout")),
+    mut_arg("no_charts", |arg| arg.help("Write the tables only, no charts and no report")),
+)]
 pub struct MergeArgs {
     /// The shard folders of one job (written with --shard K/N), in any order.
     #[arg(required = true, value_name = "SHARD_DIR")]
     pub shards: Vec<PathBuf>,
-    /// The folder to write (for merged `run`, `sweep` and `sensitivity` shards).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace the --out folder if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// No results table on stdout.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-    /// Write the tables only, no charts and no report.
-    #[arg(long)]
-    pub no_charts: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
-/// The combined result of a job's shards, handed to its command.
-#[derive(Debug)]
-pub struct Merged<T> {
-    pub state: T,
-    /// The hash of the scenario the shards simulated: the command refuses to finish the
-    /// job if the scenario file has changed since.
-    pub scenario_hash: String,
+/// A sharded job's command line, as `fundsim merge` parses it again from its shards (and
+/// `fundsim slurm` checks it before writing the scripts).
+#[derive(Debug, Parser)]
+#[command(name = "fundsim")]
+pub(super) struct JobLine {
+    #[command(subcommand)]
+    pub command: JobCommand,
 }
 
-impl<T> Merged<T> {
-    /// Refuses to finish the job with a scenario that is not the one the shards ran.
-    ///
-    /// # Errors
-    /// [`CliError::Usage`] naming the scenario when its hash differs.
-    pub fn check_scenario(&self, origin: &str, hash: &str) -> Result<(), CliError> {
-        if hash == self.scenario_hash {
-            return Ok(());
-        }
-        Err(CliError::Usage(format!(
-            "the scenario {origin} has changed since the shards were computed (its hash is {hash}, the shards ran {}); restore it or compute the shards again",
-            self.scenario_hash
-        )))
-    }
+/// The commands whose jobs can be split into shards.
+#[derive(Debug, Subcommand)]
+pub(super) enum JobCommand {
+    Run(RunArgs),
+    Compare(CompareArgs),
+    Sweep(SweepArgs),
+    Sensitivity(SensitivityArgs),
 }
 
-impl From<ShardError> for CliError {
-    fn from(error: ShardError) -> Self {
-        match error {
-            ShardError::Read { .. } => Self::Failure(error.to_string()),
-            _ => Self::Usage(error.to_string()),
-        }
-    }
+/// `fundsim merge` as a merge job runs it (for `fundsim slurm` to check).
+#[derive(Debug, Parser)]
+#[command(name = "fundsim merge")]
+pub(super) struct MergeLine {
+    #[command(flatten)]
+    pub args: MergeArgs,
 }
 
+/// Checks and combines the shards, then finishes the job with its own command: the
+/// command is given the combined state instead of simulating, and merge's output
+/// options instead of its own.
 pub fn execute(args: MergeArgs) -> Result<(), CliError> {
     let shards = args
         .shards
@@ -76,12 +74,16 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()?;
     let shards = shard::check_complete(shards)?;
     let job = shards[0].manifest.job.clone();
-    let out = match &args.out {
+    let out = match &args.output.out {
         Some(out) => Some(
             std::path::absolute(out)
                 .map_err(|e| CliError::Usage(format!("--out {}: {e}", out.display())))?,
         ),
         None => None,
+    };
+    let output = OutputArgs {
+        out,
+        ..args.output.clone()
     };
     // The job's arguments name files relative to the folder they were given in.
     std::env::set_current_dir(&job.working_dir).map_err(|e| {
@@ -94,69 +96,54 @@ pub fn execute(args: MergeArgs) -> Result<(), CliError> {
         .into_iter()
         .map(String::from)
         .chain(job.arguments.iter().cloned());
-    let cli = Cli::try_parse_from(command_line).map_err(|e| {
+    let line = JobLine::try_parse_from(command_line).map_err(|e| {
         CliError::Usage(format!(
             "the shards' command `fundsim {} {}` is not understood by this fundsim: {e}",
             job.command,
             job.arguments.join(" ")
         ))
     })?;
-    let scenario_hash = job.scenario_hash.clone();
-    let require_out = || {
-        out.clone().ok_or_else(|| {
-            CliError::Usage(format!(
-                "merging `{}` shards writes a folder: give it with --out DIR",
-                job.command
-            ))
-        })
+    let require_out = || match output.out {
+        Some(_) => Ok(()),
+        None => Err(CliError::Usage(format!(
+            "merging `{}` shards writes a folder: give it with --out DIR",
+            job.command
+        ))),
     };
-    match cli.command {
-        Command::Run(mut run) => {
-            run.out = Some(require_out()?);
-            run.force = args.force;
-            run.quiet = args.quiet;
-            run.no_charts = args.no_charts;
-            let state = combined_tree(&shards)?;
-            super::run::execute_with(run, merged(state, &scenario_hash), "run")
+    match line.command {
+        JobCommand::Run(args) => {
+            require_out()?;
+            let state = merged(combined_tree(&shards)?, &job.scenario_hash);
+            run::finish(run::from_merged(&args, &output, state)?, &output)
         }
-        Command::Compare(compare) => {
-            if out.is_some() {
+        JobCommand::Compare(args) => {
+            if output.out.is_some() {
                 return Err(CliError::Usage(
                     "`compare` shards merge into the comparison printed on stdout, not a folder: leave out --out (merge `run` shards for a run folder)".into(),
                 ));
             }
-            let state = combined_tree(&shards)?;
-            super::compare::execute_with(compare, merged(state, &scenario_hash))
+            let state = merged(combined_tree(&shards)?, &job.scenario_hash);
+            compare::finish(compare::from_merged(&args, state)?, &output)
         }
-        Command::Sweep(mut sweep) => {
-            sweep.out = Some(require_out()?);
-            sweep.force = args.force;
-            sweep.quiet = args.quiet;
-            sweep.no_charts = args.no_charts;
-            let state = combined_points(&shards)?;
-            super::sweep::execute_with(sweep, merged(state, &scenario_hash))
+        JobCommand::Sweep(args) => {
+            require_out()?;
+            let state = merged(combined_points(&shards)?, &job.scenario_hash);
+            sweep::finish(sweep::from_merged(&args, &output, state)?, &output)
         }
-        Command::Sensitivity(mut sensitivity) => {
-            sensitivity.out = Some(require_out()?);
-            sensitivity.force = args.force;
-            sensitivity.quiet = args.quiet;
-            sensitivity.no_charts = args.no_charts;
-            let state = combined_points(&shards)?;
-            super::sensitivity::execute_with(sensitivity, merged(state, &scenario_hash))
+        JobCommand::Sensitivity(args) => {
+            require_out()?;
+            let state = merged(combined_points(&shards)?, &job.scenario_hash);
+            sensitivity::finish(sensitivity::from_merged(&args, &output, state)?, &output)
         }
-        other => Err(CliError::Usage(format!(
-            "shards of `{}` cannot be merged by this fundsim ({other:?})",
-            job.command
-        ))),
     }
 }
 
 /// The combined state, for the command that finishes the job.
-fn merged<T>(state: T, scenario_hash: &str) -> Option<Merged<T>> {
-    Some(Merged {
+fn merged<T>(state: T, scenario_hash: &str) -> Merged<T> {
+    Merged {
         state,
         scenario_hash: scenario_hash.to_string(),
-    })
+    }
 }
 
 /// The block trees of the shards, decoded and combined in shard order.

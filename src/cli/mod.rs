@@ -1,23 +1,37 @@
 //! The command line: clap definitions, one file per subcommand. The only place that
 //! prints. Exit codes: 0 success, 1 a run or I/O failure, 2 bad usage or bad input,
 //! 130 interrupted (Ctrl-C, SIGINT, SIGTERM).
+//!
+//! The options several commands share are declared once (`args`: `OutputArgs`,
+//! `SimulationArgs`) and flattened into each. A command that writes a folder is
+//! `compute` (check the input, stage the folder, simulate) then `finish` (write, move
+//! into place, report); `merge` finishes a sharded job with the command's own `finish`,
+//! from the shards' combined state instead of a simulation.
 
+mod analysis_setup;
+mod args;
 mod calibrate;
 mod checkpoint;
 mod common;
 mod compare;
+mod error;
 mod init;
 mod interrupt;
+mod job;
 mod limits;
 mod merge;
+mod overrides;
 mod plot;
 mod precision;
 mod report;
 mod run;
 mod scenarios;
 mod sensitivity;
+mod sensitivity_indices;
 mod shard;
 mod slurm;
+mod slurm_script;
+mod staging;
 mod survival;
 mod sweep;
 mod target;
@@ -27,8 +41,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::input::InputError;
-use crate::output::OutputError;
+pub use error::CliError;
 
 /// fundsim: Monte Carlo simulation of funding strategies for open-source software.
 #[derive(Debug, Parser)]
@@ -69,33 +82,6 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Write (and with --submit, submit) a Slurm job array of shards and its merge job.
     Slurm(slurm::SlurmArgs),
-}
-
-/// A failure, with the exit code it maps to.
-#[derive(Debug)]
-pub enum CliError {
-    /// Bad usage or bad input: exit code 2.
-    Usage(String),
-    /// The run or the machine failed: exit code 1.
-    Failure(String),
-    /// Stopped by Ctrl-C or a termination signal: exit code 130. The message says what
-    /// was kept on disk.
-    Interrupted(String),
-}
-
-impl From<InputError> for CliError {
-    fn from(error: InputError) -> Self {
-        Self::Usage(error.to_string())
-    }
-}
-
-impl From<OutputError> for CliError {
-    fn from(error: OutputError) -> Self {
-        match error {
-            OutputError::Exists { .. } => Self::Usage(error.to_string()),
-            OutputError::Io { .. } => Self::Failure(error.to_string()),
-        }
-    }
 }
 
 /// Runs a parsed command line; errors are printed here, once.

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::CliError;
+use super::error::CliError;
 use crate::plot::data::RunData;
 use crate::plot::{self, ChartKind};
 

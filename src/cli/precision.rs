@@ -3,7 +3,7 @@
 
 use std::sync::atomic::AtomicBool;
 
-use super::CliError;
+use super::error::CliError;
 use crate::analysis::precision::{
     DEFAULT_MAX_REPLICATIONS, PrecisionOutcome, PrecisionRule, Target, run_to_precision,
 };

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::CliError;
+use super::error::CliError;
 use super::plot::{load, record_files, write_atomically};
 use crate::report;
 

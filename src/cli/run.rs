@@ -9,35 +9,35 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::CliError;
+use super::args::{OutputArgs, SimulationArgs};
 use super::checkpoint::Checkpoints;
-use super::common::{Prepared, SimulationArgs};
-use super::merge::Merged;
-use super::shard::{self, ShardArg, ShardSpec};
+use super::common::Prepared;
+use super::error::CliError;
+use super::interrupt::Interrupt;
+use super::shard::{self, Merged, ShardArg, ShardSpec};
+use super::staging::{self, Staged};
+use crate::analysis::precision::PrecisionRule;
 use crate::engine::{self, BLOCK_SIZE, BlockTree, RunConfig, RunResult};
 use crate::output::shard::Job;
-use crate::output::{Destination, Manifest, StagedRun, TABLES, write_tables};
+use crate::output::{Destination, Manifest, TABLES, write_tables};
+use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
 use crate::stats::Metric;
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("out", |arg| arg.help(
+        "Output folder [default: outputs/<scenario>/run-NNN, numbered]; with --shard, the shard folder (required)"
+    )),
+    mut_arg("no_charts", |arg| arg.help(
+        "Write the tables only: no charts/ and no report.html (render them later with `fundsim plot` and `fundsim report`)"
+    )),
+)]
 pub struct RunArgs {
     #[command(flatten)]
     pub simulation: SimulationArgs,
-    /// Output folder [default: outputs/<scenario>/run-NNN, numbered]; with --shard, the
-    /// shard folder (required).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace the --out folder if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress bar and no results table.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-    /// Write the tables only: no charts/ and no report.html (render them later with
-    /// `fundsim plot` and `fundsim report`).
-    #[arg(long)]
-    pub no_charts: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Keep adding replications (from --replications, in whole blocks of 16) until the 95%
     /// interval of METRIC is at most ±HALF_WIDTH for every strategy, e.g.
     /// survival_at_horizon=0.005; the result equals a run of the final size.
@@ -57,30 +57,44 @@ pub struct RunArgs {
     pub checkpoint_every: f64,
 }
 
-pub fn execute(args: RunArgs) -> Result<(), CliError> {
-    execute_with(args, None, "run")
+/// A run simulated (or merged from shards), its folder staged: what [`finish`] writes.
+pub(super) struct Simulated {
+    interrupt: Interrupt,
+    staged: Staged,
+    origin: String,
+    /// As recorded: a precision-driven run has the replications it ended with.
+    scenario: Scenario,
+    result: RunResult,
+    /// The share of the job this process computed, for a shard.
+    shard: Option<(ShardSpec, Job)>,
+    /// Blocks of the whole job.
+    total_blocks: u64,
+    merged: bool,
+    checkpoints: Option<Checkpoints>,
+    simulated_seconds: f64,
+    threads: usize,
 }
 
-/// Runs, or with `merged` (the blocks of every shard of the job, from `fundsim merge`)
-/// writes the run folder of those blocks instead of simulating them. `command` is the
+pub fn execute(args: RunArgs) -> Result<(), CliError> {
+    let simulated = compute(&args, "run")?;
+    finish(simulated, &args.output)
+}
+
+/// Simulates the run, or with `--shard` its share of the blocks, after staging its
+/// folder (so a bad location fails before anything is simulated). `command` is the
 /// subcommand a shard is recorded as (`compare` shards are run shards that merge into a
 /// comparison).
-pub(super) fn execute_with(
-    args: RunArgs,
-    merged: Option<Merged<BlockTree>>,
-    command: &str,
-) -> Result<(), CliError> {
-    let interrupt = super::interrupt::Interrupt::install()?;
-    let merging = merged.is_some();
+///
+/// # Errors
+/// [`CliError`] for bad input, an unwritable location, a failed or stopped simulation.
+pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliError> {
+    let interrupt = Interrupt::install()?;
     let Prepared {
         loaded,
         mut scenario,
         portfolio,
         pool,
-    } = args.simulation.prepare(!merging)?;
-    if let Some(merged) = &merged {
-        merged.check_scenario(&loaded.origin, &scenario.hash())?;
-    }
+    } = args.simulation.prepare(true)?;
     let rule = super::precision::parse(
         args.precision.as_deref(),
         args.max_replications,
@@ -92,155 +106,276 @@ pub(super) fn execute_with(
             "--precision decides the number of replications as it goes, so it cannot be split with --shard or resumed with --resume".into(),
         ));
     }
-    let destination = match args.shard.shard {
-        Some(_) => shard::destination(args.out.as_deref(), args.force)?,
-        None => run_destination(args.out.clone(), args.force, &scenario),
-    };
-    // The output location is checked before the simulation, so a bad one fails fast.
-    let staged = interrupt.stage(|| StagedRun::prepare(destination.clone()))?;
+    let destination = destination(args.shard.shard, &args.output, &scenario)?;
+    let staged = staging::stage(&interrupt, destination.clone(), args.output.quiet)?;
     let config = RunConfig::from_scenario(&scenario);
     let spec = args.shard.shard.unwrap_or(ShardSpec { index: 0, count: 1 });
     let job = Job {
         command: command.into(),
-        arguments: shard::job_arguments(),
-        working_dir: shard::working_dir()?,
+        arguments: super::job::job_arguments(),
+        working_dir: super::job::working_dir()?,
         scenario_origin: loaded.origin.clone(),
         scenario_hash: scenario.hash(),
         seed: config.seed,
         replications: config.replications,
     };
-    if !(args.checkpoint_every.is_finite() && args.checkpoint_every >= 0.0) {
-        return Err(CliError::Usage(format!(
-            "--checkpoint-every {}: expected a number of seconds, 0 or more",
-            args.checkpoint_every
-        )));
-    }
-    let every = Duration::from_secs_f64(args.checkpoint_every);
-    let mut checkpoints =
-        (!merging && rule.is_none()).then(|| checkpoints_for(&destination, &job, spec, every));
+    let every = checkpoint_interval(args.checkpoint_every)?;
     let started = Instant::now();
-    let blocks = spec.share(config.blocks());
-    let bar = progress_bar(
-        (blocks.end - blocks.start) * BLOCK_SIZE,
-        args.quiet || merging,
-    );
-    let result = match (merged, &checkpoints) {
-        (Some(merged), _) => RunResult::from_tree(&scenario, portfolio, merged.state),
-        (None, None) => {
-            let (result, outcome) = pool
-                .install(|| {
-                    let progress = |done| bar.set_position(done);
-                    let cancel = interrupt.cancel_flag();
-                    super::precision::run(
-                        rule.as_ref(),
-                        &scenario,
-                        portfolio,
-                        &config,
-                        &progress,
-                        cancel,
-                    )
-                })
-                .map_err(|e| interrupt.failed(e))?;
-            if let Some(outcome) = outcome.as_ref().filter(|_| !args.quiet) {
-                bar.suspend(|| eprintln!("{}", super::precision::describe(outcome)));
-            }
+    let quiet = args.output.quiet;
+    let (result, checkpoints) = match &rule {
+        Some(rule) => {
+            let result = to_precision(&interrupt, rule, &scenario, portfolio, &pool, quiet)?;
             // A precision-driven run is recorded as the run of its final size it equals.
             scenario.run.replications = result.accumulator.replications();
-            result
+            (result, None)
         }
-        (None, Some(_)) => {
-            let checkpoints = checkpoints.as_mut().expect("matched Some");
+        None => {
+            let mut checkpoints = checkpoints_for(&destination, &job, spec, every);
+            interrupt.keep_checkpoint(checkpoints.path());
+            let blocks = spec.share(config.blocks());
             let done = if args.resume {
-                resumed(checkpoints, &blocks, args.quiet)
+                resumed(&checkpoints, &blocks, quiet)
             } else {
                 BlockTree::starting_at(blocks.start)
             };
-            let cancel = interrupt.cancel_flag();
-            let first = blocks.start;
-            let on_progress = |tree: &BlockTree| {
-                bar.set_position((tree.end_block() - first) * BLOCK_SIZE);
-                checkpoints.save(tree, cancel.load(Ordering::SeqCst));
+            let run = BlockRun {
+                scenario: &scenario,
+                config: &config,
+                blocks,
+                done,
+                quiet,
             };
-            pool.install(|| {
-                engine::run_blocks(
-                    &scenario,
-                    portfolio,
-                    &config,
-                    blocks.clone(),
-                    done,
-                    on_progress,
-                    cancel,
-                )
-            })
-            .map_err(|e| interrupt.failed_keeping(e, Some(checkpoints.path())))?
+            let result = run.simulate(&interrupt, portfolio, &pool, &mut checkpoints)?;
+            (result, Some(checkpoints))
         }
     };
-    bar.finish_and_clear();
-    let simulated = started.elapsed().as_secs_f64();
-    let writing = interrupt.writing()?; // a stop signal now waits for the folder
-    let folder = match args.shard.shard {
-        Some(spec) => {
+    Ok(Simulated {
+        interrupt,
+        staged,
+        origin: loaded.origin,
+        scenario,
+        result,
+        shard: args.shard.shard.map(|spec| (spec, job)),
+        total_blocks: config.blocks(),
+        merged: false,
+        checkpoints,
+        simulated_seconds: started.elapsed().as_secs_f64(),
+        threads: pool.current_num_threads(),
+    })
+}
+
+/// The run of the blocks of every shard of a job (from `fundsim merge`), its folder
+/// staged at `output`: nothing is simulated.
+///
+/// # Errors
+/// [`CliError::Usage`] when the scenario has changed since the shards ran, or for an
+/// unwritable location.
+pub(super) fn from_merged(
+    args: &RunArgs,
+    output: &OutputArgs,
+    merged: Merged<BlockTree>,
+) -> Result<Simulated, CliError> {
+    let interrupt = Interrupt::install()?;
+    let Prepared {
+        loaded,
+        scenario,
+        portfolio,
+        pool,
+    } = args.simulation.prepare(false)?;
+    merged.check_scenario(&loaded.origin, &scenario.hash())?;
+    let destination = destination(None, output, &scenario)?;
+    let staged = staging::stage(&interrupt, destination, output.quiet)?;
+    let total_blocks = RunConfig::from_scenario(&scenario).blocks();
+    let result = RunResult::from_tree(&scenario, portfolio, merged.state);
+    Ok(Simulated {
+        interrupt,
+        staged,
+        origin: loaded.origin,
+        scenario,
+        result,
+        shard: None,
+        total_blocks,
+        merged: true,
+        checkpoints: None,
+        simulated_seconds: 0.0,
+        threads: pool.current_num_threads(),
+    })
+}
+
+/// Writes the run folder (or the shard folder), moves it into place, removes the
+/// checkpoint and, unless quiet, prints the results table and where they are.
+///
+/// # Errors
+/// [`CliError`] when the folder cannot be written, or a stop signal came first.
+pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError> {
+    let writing = run.interrupt.writing()?; // a stop signal now waits for the folder
+    let folder = match &run.shard {
+        Some((spec, job)) => {
             writing.check()?;
-            shard::write(staged, job, spec, "blocks", config.blocks(), &result.tree)?
+            let tree = &run.result.tree;
+            shard::write(
+                run.staged,
+                job.clone(),
+                *spec,
+                "blocks",
+                run.total_blocks,
+                tree,
+            )?
         }
         None => {
-            let manifest =
-                write_run_folder(&staged, &loaded.origin, &scenario, &result, args.no_charts)?;
+            let manifest = write_run_folder(
+                &run.staged,
+                &run.origin,
+                &run.scenario,
+                &run.result,
+                output.no_charts,
+            )?;
             writing.check()?;
-            staged.finish(&manifest)?
+            run.staged.finish(&manifest)?
         }
     };
-    writing.finished(&folder)?;
-    if let Some(checkpoints) = &checkpoints {
+    // The folder is in place: its checkpoint goes even if a stop signal came meanwhile.
+    let finished = writing.finished(&folder);
+    if let Some(checkpoints) = &run.checkpoints {
         checkpoints.remove();
     }
-    if !args.quiet {
-        let what = match args.shard.shard {
-            Some(spec) => format!("shard {}/{}: ", spec.index, spec.count),
-            None if merging => "merged: ".into(),
+    finished?;
+    if !output.quiet {
+        let what = match &run.shard {
+            Some((spec, _)) => format!("shard {}/{}: ", spec.index, spec.count),
+            None if run.merged => "merged: ".into(),
             None => {
-                print_results(&scenario, &result);
+                print_results(&run.scenario, &run.result);
                 "\n".into()
             }
         };
         println!(
-            "{what}{} replications in {simulated:.1} s on {} threads; results in {}",
-            result.tree.replications(),
-            pool.current_num_threads(),
+            "{what}{} replications in {:.1} s on {} threads; results in {}",
+            run.result.tree.replications(),
+            run.simulated_seconds,
+            run.threads,
             folder.display()
         );
     }
     Ok(())
 }
 
-/// Where a run folder goes: `--out`, or the next numbered folder of the scenario.
-fn run_destination(out: Option<PathBuf>, force: bool, scenario: &Scenario) -> Destination {
-    match out {
-        Some(path) => Destination::Explicit { path, force },
+/// Where the folder goes: with `--shard`, the shard folder (`--out` is required);
+/// otherwise `--out`, or the next numbered folder of the scenario.
+fn destination(
+    shard: Option<ShardSpec>,
+    output: &OutputArgs,
+    scenario: &Scenario,
+) -> Result<Destination, CliError> {
+    if shard.is_some() {
+        return shard::destination(output.out.as_deref(), output.force);
+    }
+    Ok(match &output.out {
+        Some(path) => Destination::Explicit {
+            path: path.clone(),
+            force: output.force,
+        },
         None => Destination::Numbered {
             root: PathBuf::from("outputs"),
             scenario: scenario.name.clone(),
         },
-    }
+    })
 }
 
-/// The checkpoints of `job`'s shard `spec` written to `destination`.
+/// `--checkpoint-every` as a duration.
+fn checkpoint_interval(seconds: f64) -> Result<Duration, CliError> {
+    if !(seconds.is_finite() && seconds >= 0.0) {
+        return Err(CliError::Usage(format!(
+            "--checkpoint-every {seconds}: expected a number of seconds, 0 or more"
+        )));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// The checkpoints of `job`'s shard `spec` written to `destination`; temporaries that a
+/// stopped earlier attempt left beside them are removed.
 fn checkpoints_for(
     destination: &Destination,
     job: &Job,
     spec: ShardSpec,
     every: Duration,
 ) -> Checkpoints {
-    let (parent, name) = match destination {
-        Destination::Numbered { root, scenario } => (root.join(scenario), "numbered".to_string()),
-        Destination::Explicit { path, .. } => (
-            path.parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf),
-            path.display().to_string(),
-        ),
+    let name = match destination {
+        Destination::Numbered { .. } => "numbered".to_string(),
+        Destination::Explicit { path, .. } => path.display().to_string(),
     };
-    Checkpoints::new(&parent, &name, (&job.id(spec.count), spec.index), every)
+    let parent = staging::parent_of(destination);
+    let checkpoints = Checkpoints::new(&parent, &name, (&job.id(spec.count), spec.index), every);
+    crate::output::stale::clear_temporaries(checkpoints.path());
+    checkpoints
+}
+
+/// Runs the scenario until `rule` is met, saying how it ended unless `quiet`.
+fn to_precision(
+    interrupt: &Interrupt,
+    rule: &PrecisionRule,
+    scenario: &Scenario,
+    portfolio: Portfolio,
+    pool: &rayon::ThreadPool,
+    quiet: bool,
+) -> Result<RunResult, CliError> {
+    let config = RunConfig::from_scenario(scenario);
+    let bar = progress_bar(config.blocks() * BLOCK_SIZE, quiet);
+    let (result, outcome) = pool
+        .install(|| {
+            let progress = |done| bar.set_position(done);
+            let cancel = interrupt.cancel_flag();
+            super::precision::run(Some(rule), scenario, portfolio, &config, &progress, cancel)
+        })
+        .map_err(|e| interrupt.failed(e))?;
+    if let Some(outcome) = outcome.as_ref().filter(|_| !quiet) {
+        bar.suspend(|| eprintln!("{}", super::precision::describe(outcome)));
+    }
+    bar.finish_and_clear();
+    Ok(result)
+}
+
+/// The blocks a process simulates, saving its progress as it goes.
+struct BlockRun<'a> {
+    scenario: &'a Scenario,
+    config: &'a RunConfig,
+    blocks: Range<u64>,
+    /// The blocks done before (a resumed checkpoint), or none.
+    done: BlockTree,
+    quiet: bool,
+}
+
+impl BlockRun<'_> {
+    fn simulate(
+        self,
+        interrupt: &Interrupt,
+        portfolio: Portfolio,
+        pool: &rayon::ThreadPool,
+        checkpoints: &mut Checkpoints,
+    ) -> Result<RunResult, CliError> {
+        let first = self.blocks.start;
+        let bar = progress_bar((self.blocks.end - first) * BLOCK_SIZE, self.quiet);
+        let cancel = interrupt.cancel_flag();
+        let on_progress = |tree: &BlockTree| {
+            bar.set_position((tree.end_block() - first) * BLOCK_SIZE);
+            checkpoints.save(tree, cancel.load(Ordering::SeqCst));
+        };
+        let result = pool
+            .install(|| {
+                engine::run_blocks(
+                    self.scenario,
+                    portfolio,
+                    self.config,
+                    self.blocks.clone(),
+                    self.done,
+                    on_progress,
+                    cancel,
+                )
+            })
+            .map_err(|e| interrupt.failed(e))?;
+        bar.finish_and_clear();
+        Ok(result)
+    }
 }
 
 /// The blocks a stopped run completed (`--resume`), or none, saying which.
@@ -279,7 +414,7 @@ fn resumed(checkpoints: &Checkpoints, blocks: &Range<u64>, quiet: bool) -> Block
 /// # Errors
 /// [`CliError`] when a file cannot be written.
 fn write_run_folder(
-    staged: &StagedRun,
+    staged: &Staged,
     origin: &str,
     scenario: &Scenario,
     result: &RunResult,

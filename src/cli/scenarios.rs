@@ -1,6 +1,6 @@
 //! `fundsim scenarios`: the built-in scenarios.
 
-use super::CliError;
+use super::error::CliError;
 use crate::scenario::{BUILTIN_SCENARIOS, parse_str};
 
 pub fn execute() -> Result<(), CliError> {

@@ -1,5 +1,6 @@
 //! `--shard K/N`: compute one share of a job and write it as a shard folder for
-//! `fundsim merge` (the format is in [`crate::output::shard`]).
+//! `fundsim merge` (the format is in [`crate::output::shard`]); and [`Merged`], the
+//! combined state of a job's shards that `fundsim merge` hands back to the job's command.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -7,9 +8,10 @@ use std::str::FromStr;
 use clap::Args;
 use serde::Serialize;
 
-use super::CliError;
+use super::error::CliError;
+use super::staging::Staged;
+use crate::output::Destination;
 use crate::output::shard::{Job, MANIFEST, STATE, ShardManifest, share};
-use crate::output::{Destination, StagedRun};
 
 /// Which share of a job this process computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,62 +45,13 @@ impl ShardSpec {
 }
 
 /// The `--shard` option of `run`, `compare`, `sweep` and `sensitivity`.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Copy, Args, Default)]
 pub struct ShardArg {
     /// Compute only shard K of N (K from 0) and write it to --out as a shard folder, to
     /// be combined with `fundsim merge`; the merged result equals one run's, byte for
     /// byte.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<ShardSpec>,
-}
-
-/// Options that change how a job runs or where it is written, never what it computes:
-/// left out of a shard's job, so shards may differ in them. `(name, takes a value)`.
-const EXECUTION_OPTIONS: [(&str, bool); 10] = [
-    ("--shard", true),
-    ("--out", true),
-    ("--threads", true),
-    ("--force", false),
-    ("--quiet", false),
-    ("-q", false),
-    ("--no-charts", false),
-    ("--resume", false),
-    ("--checkpoint-every", true),
-    ("--allow-large", false),
-];
-
-/// The command's arguments as given on this process's command line, without the
-/// execution options: what `fundsim merge` parses again to finish the job.
-pub fn job_arguments() -> Vec<String> {
-    result_arguments(std::env::args().skip(2))
-}
-
-fn result_arguments(arguments: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut kept = Vec::new();
-    let mut skip_value = false;
-    for argument in arguments {
-        if std::mem::take(&mut skip_value) {
-            continue;
-        }
-        let name = argument
-            .split_once('=')
-            .map_or(argument.as_str(), |(n, _)| n);
-        match EXECUTION_OPTIONS.iter().find(|(option, _)| *option == name) {
-            Some((_, takes_value)) => skip_value = *takes_value && !argument.contains('='),
-            None => kept.push(argument),
-        }
-    }
-    kept
-}
-
-/// The working folder, as recorded in a job.
-///
-/// # Errors
-/// [`CliError::Failure`] when it cannot be determined.
-pub fn working_dir() -> Result<String, CliError> {
-    std::env::current_dir()
-        .map(|dir| dir.display().to_string())
-        .map_err(|e| CliError::Failure(format!("cannot determine the working folder: {e}")))
 }
 
 /// The shard folder's destination: `--out` is required with `--shard`.
@@ -120,7 +73,7 @@ pub fn destination(out: Option<&Path>, force: bool) -> Result<Destination, CliEr
 /// # Errors
 /// [`CliError::Failure`] when the state cannot be encoded or the folder written.
 pub fn write(
-    staged: StagedRun,
+    staged: Staged,
     job: Job,
     spec: ShardSpec,
     units: &str,
@@ -143,7 +96,32 @@ pub fn write(
     // `finish` writes its argument as manifest.json; a shard folder's manifest is
     // shard.json, so it is written here and the finishing manifest stays empty.
     staged.write(MANIFEST, &json)?;
-    Ok(staged.finish_without_manifest()?)
+    staged.finish_without_manifest()
+}
+
+/// The combined result of a job's shards, handed to its command by `fundsim merge`.
+#[derive(Debug)]
+pub struct Merged<T> {
+    pub state: T,
+    /// The hash of the scenario the shards simulated: the command refuses to finish the
+    /// job if the scenario file has changed since.
+    pub scenario_hash: String,
+}
+
+impl<T> Merged<T> {
+    /// Refuses to finish the job with a scenario that is not the one the shards ran.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] naming the scenario when its hash differs.
+    pub fn check_scenario(&self, origin: &str, hash: &str) -> Result<(), CliError> {
+        if hash == self.scenario_hash {
+            return Ok(());
+        }
+        Err(CliError::Usage(format!(
+            "the scenario {origin} has changed since the shards were computed (its hash is {hash}, the shards ran {}); restore it or compute the shards again",
+            self.scenario_hash
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -160,25 +138,5 @@ mod tests {
             let error = bad.parse::<ShardSpec>().expect_err(bad);
             assert!(error.contains("0 ≤ K < N"), "{error}");
         }
-    }
-
-    #[test]
-    fn execution_options_are_left_out_of_the_job() {
-        let given = [
-            "stf",
-            "-n",
-            "64",
-            "--shard",
-            "1/4",
-            "--out=x",
-            "--threads",
-            "2",
-            "-q",
-            "--seed",
-            "7",
-            "--force",
-        ];
-        let kept = result_arguments(given.iter().map(|s| s.to_string()));
-        assert_eq!(kept, ["stf", "-n", "64", "--seed", "7"]);
     }
 }

@@ -7,32 +7,35 @@ use clap::Args;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::CliError;
+use super::args::OutputArgs;
+use super::error::CliError;
+use super::interrupt::Interrupt;
+use super::staging::{self, Staged};
 use crate::analysis::calibrate::observed::ObservedLifetimes;
+use crate::output::Destination;
 use crate::output::tables::number;
-use crate::output::{Destination, StagedRun};
 use crate::plot::observed_survival::{self, ChartCurve, CurveKind, ObservedChart};
 use crate::stats::{KaplanMeier, Rmst, SurvivalQuantile};
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("out", |arg| arg.help(
+        "Output folder [default: outputs/survival-<data file name>/run-NNN, numbered]"
+    )),
+    mut_arg("quiet", |arg| arg.help("Print nothing on success")),
+    mut_arg("no_charts", |arg| arg.help("Write the tables only, no chart")),
+)]
 pub struct SurvivalArgs {
     /// Observed lifetimes: a CSV with columns project, duration_months, event (1 =
     /// abandoned at duration_months, 0 = still maintained when follow-up ended) and an
     /// optional group.
     pub data: PathBuf,
-    /// Output folder [default: outputs/survival-<data file name>/run-NNN, numbered].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace the --out folder if it exists.
-    #[arg(long)]
-    pub force: bool,
     /// Horizon of the restricted mean survival time, in months [default: the shortest
     /// follow-up of the groups, so that groups compare over the same window].
     #[arg(long)]
     pub tau: Option<f64>,
-    /// Print nothing on success.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Reads an observed-lifetimes CSV; problems are bad input (exit code 2).
@@ -54,7 +57,32 @@ struct GroupSummary {
     rmst: Option<Rmst>,
 }
 
+/// The curves and summaries of the observed data, the folder staged: what [`finish`]
+/// writes.
+pub(super) struct Estimated {
+    interrupt: Interrupt,
+    staged: Staged,
+    data: PathBuf,
+    /// The data file's bytes, for its checksum in the manifest.
+    bytes: Vec<u8>,
+    records: usize,
+    grouped: bool,
+    groups: Vec<(String, KaplanMeier)>,
+    summaries: Vec<GroupSummary>,
+    tau: f64,
+}
+
 pub fn execute(args: SurvivalArgs) -> Result<(), CliError> {
+    let estimated = compute(&args)?;
+    finish(estimated, &args.output)
+}
+
+/// Reads the data, fits the Kaplan–Meier curves and stages the folder.
+///
+/// # Errors
+/// [`CliError::Usage`] for unreadable or invalid data or a bad `--tau`; an unwritable
+/// location.
+pub(super) fn compute(args: &SurvivalArgs) -> Result<Estimated, CliError> {
     let (data, bytes) = read_observed(&args.data)?;
     let groups: Vec<(String, KaplanMeier)> = data
         .groups()
@@ -87,23 +115,54 @@ pub fn execute(args: SurvivalArgs) -> Result<(), CliError> {
             rmst: km.rmst(tau),
         })
         .collect();
-
     let stem = args
         .data
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "data".into());
-    let destination = match &args.out {
+    let destination = match &args.output.out {
         Some(path) => Destination::Explicit {
             path: path.clone(),
-            force: args.force,
+            force: args.output.force,
         },
         None => Destination::Numbered {
             root: PathBuf::from("outputs"),
             scenario: format!("survival-{}", safe_name(&stem)),
         },
     };
-    let staged = StagedRun::prepare(destination)?;
+    let interrupt = Interrupt::install()?;
+    let staged = staging::stage(&interrupt, destination, args.output.quiet)?;
+    Ok(Estimated {
+        interrupt,
+        staged,
+        data: args.data.clone(),
+        bytes,
+        records: data.records.len(),
+        grouped: data.grouped,
+        groups,
+        summaries,
+        tau,
+    })
+}
+
+/// Writes the tables, the chart and the manifest, moves the folder into place and,
+/// unless quiet, prints the summaries.
+///
+/// # Errors
+/// [`CliError`] when the folder cannot be written, or a stop signal came first.
+pub(super) fn finish(estimated: Estimated, output: &OutputArgs) -> Result<(), CliError> {
+    let writing = estimated.interrupt.writing()?;
+    let Estimated {
+        staged,
+        data,
+        bytes,
+        records,
+        grouped,
+        groups,
+        summaries,
+        tau,
+        ..
+    } = estimated;
     staged.write("survival.csv", &survival_table(&groups))?;
     staged.write("summary.csv", &summary_table(&summaries))?;
     let mut files = vec!["survival.csv", "summary.csv"];
@@ -111,12 +170,11 @@ pub fn execute(args: SurvivalArgs) -> Result<(), CliError> {
         title: "Observed project survival".into(),
         subtitle: format!(
             "Share of projects not abandoned, Kaplan–Meier estimate{}",
-            if data.grouped { ", by group" } else { "" }
+            if grouped { ", by group" } else { "" }
         ),
         source: format!(
-            "Source: {} · {} projects · fundsim {} survival",
-            args.data.display(),
-            data.records.len(),
+            "Source: {} · {records} projects · fundsim {} survival",
+            data.display(),
             crate::VERSION
         ),
         curves: groups
@@ -128,21 +186,25 @@ pub fn execute(args: SurvivalArgs) -> Result<(), CliError> {
             })
             .collect(),
     };
-    match render(&chart) {
-        Ok((png, svg)) => {
-            staged.write("charts/observed_survival.png", &png)?;
-            staged.write("charts/observed_survival.svg", svg.as_bytes())?;
-            files.extend([
-                "charts/observed_survival.png",
-                "charts/observed_survival.svg",
-            ]);
+    if !output.no_charts {
+        match render(&chart) {
+            Ok((png, svg)) => {
+                staged.write("charts/observed_survival.png", &png)?;
+                staged.write("charts/observed_survival.svg", svg.as_bytes())?;
+                files.extend([
+                    "charts/observed_survival.png",
+                    "charts/observed_survival.svg",
+                ]);
+            }
+            Err(error) => {
+                eprintln!("warning: chart not written ({error}); the tables are complete")
+            }
         }
-        Err(error) => eprintln!("warning: chart not written ({error}); the tables are complete"),
     }
     let manifest = serde_json::json!({
         "fundsim_version": crate::VERSION,
         "command": "survival",
-        "data": args.data.display().to_string(),
+        "data": data.display().to_string(),
         "data_sha256": Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>(),
         "rmst_tau_months": tau,
         "files": files,
@@ -150,8 +212,10 @@ pub fn execute(args: SurvivalArgs) -> Result<(), CliError> {
     });
     let manifest =
         serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    writing.check()?;
     let folder = staged.finish(&manifest)?;
-    if !args.quiet {
+    writing.finished(&folder)?;
+    if !output.quiet {
         print_summaries(&summaries, tau);
         println!("\nresults in {}", folder.display());
     }

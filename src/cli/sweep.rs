@@ -2,27 +2,32 @@
 //! same seed (common random numbers across points); a tidy CSV and a line chart (one
 //! parameter) or heat maps (two).
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 
-use super::CliError;
-use super::common::SimulationArgs;
-use super::interrupt::Interrupt;
-use super::merge::Merged;
-use super::sensitivity::{
-    Share, design_destination, design_job, file_safe, resolve_outputs, setup, strategy_filter,
-    write_csv, write_design_shard,
+use super::analysis_setup::{
+    Label, Setup, Share, design_destination, design_job, file_safe, resolve_outputs, setup,
+    strategy_filter, write_csv, write_design_shard,
 };
-use super::shard::ShardArg;
+use super::args::{OutputArgs, SimulationArgs};
+use super::error::CliError;
+use super::interrupt::Interrupt;
+use super::shard::{Merged, ShardArg, ShardSpec};
+use super::staging::{self, Staged};
 use crate::analysis::sweep::{self, Axis, SweepResult};
-use crate::output::{StagedRun, tables::number};
+use crate::output::shard::Job;
+use crate::output::tables::number;
 use crate::plot::sensitivity::{Heading, Whisker, render};
 use crate::plot::sweep::{SweepChart, SweepSeries, compact};
-use crate::stats::Estimate;
+use crate::stats::{Estimate, Output};
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("out", |arg| arg.help("Output folder [default: outputs/<scenario>-sweep/run-NNN]")),
+    mut_arg("quiet", |arg| arg.help("No progress bar and no table on stdout")),
+    mut_arg("no_charts", |arg| arg.help("Write the table only, no charts")),
+)]
 pub struct SweepArgs {
     #[command(flatten)]
     pub simulation: SimulationArgs,
@@ -37,33 +42,83 @@ pub struct SweepArgs {
     /// Only these strategies (repeatable) [default: all].
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
-    /// Output folder [default: outputs/<scenario>-sweep/run-NNN].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace the --out folder if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress bar and no table on stdout.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-    /// Write the table only, no charts.
-    #[arg(long)]
-    pub no_charts: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub shard: ShardArg,
 }
 
-pub fn execute(args: SweepArgs) -> Result<(), CliError> {
-    execute_with(args, None)
+/// The grid and what is read at each point: everything decided before a point is
+/// evaluated.
+struct Plan {
+    setup: Setup,
+    axes: Vec<Axis>,
+    points: Vec<Vec<f64>>,
+    outputs: Vec<Output>,
+    labels: Vec<Label>,
 }
 
-/// Sweeps, or with `merged` (the estimates of every grid point, from the shards of
-/// `fundsim merge`) writes the sweep's folder from them instead of simulating.
-pub(super) fn execute_with(
-    args: SweepArgs,
-    merged: Option<Merged<Vec<Vec<Estimate>>>>,
-) -> Result<(), CliError> {
+/// A sweep whose points are evaluated (or merged from shards), its folder staged: what
+/// [`finish`] writes.
+pub(super) struct Swept {
+    plan: Plan,
+    interrupt: Interrupt,
+    staged: Staged,
+    /// For a shard: its share of the job.
+    shard: Option<(ShardSpec, Job)>,
+    estimates: Vec<Vec<Estimate>>,
+    started: Instant,
+}
+
+pub fn execute(args: SweepArgs) -> Result<(), CliError> {
+    let swept = compute(&args)?;
+    finish(swept, &args.output)
+}
+
+/// Evaluates the grid's points (with `--shard`, this process's share of them), after
+/// staging the folder.
+///
+/// # Errors
+/// [`CliError`] for bad input, a job above the size limits, an unwritable location or
+/// a failed or stopped evaluation.
+pub(super) fn compute(args: &SweepArgs) -> Result<Swept, CliError> {
     let started = Instant::now();
+    let plan = plan(args)?;
+    let simulated = plan
+        .setup
+        .model
+        .scenario(&[])
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    plan.setup
+        .check_size(&simulated, plan.points.len() as u64, "sweep points")?;
+    let job = match args.shard.shard {
+        Some(spec) => Some((spec, design_job("sweep", &plan.setup)?)),
+        None => None,
+    };
+    let share = args.shard.shard.map_or(Share::All, Share::Shard);
+    evaluate(plan, share, job, &args.output, started)
+}
+
+/// The sweep of the estimates of every point, from the shards of a job (`fundsim
+/// merge`), its folder staged at `output`: nothing is simulated.
+///
+/// # Errors
+/// [`CliError::Usage`] when the scenario has changed since the shards ran or the
+/// estimates do not fit the grid.
+pub(super) fn from_merged(
+    args: &SweepArgs,
+    output: &OutputArgs,
+    merged: Merged<Vec<Vec<Estimate>>>,
+) -> Result<Swept, CliError> {
+    let started = Instant::now();
+    let plan = plan(args)?;
+    let loaded = &plan.setup.loaded;
+    merged.check_scenario(&loaded.origin, &loaded.scenario.hash())?;
+    evaluate(plan, Share::Merged(merged.state), None, output, started)
+}
+
+/// Parses the axes, checks both ends of each, resolves the outputs and lays out the grid.
+fn plan(args: &SweepArgs) -> Result<Plan, CliError> {
     if args.params.len() > 2 {
         return Err(CliError::Usage(
             "--param may be given once or twice (a line or a grid)".into(),
@@ -78,15 +133,13 @@ pub(super) fn execute_with(
     if axes.len() == 2 && axes[0].path == axes[1].path {
         return Err(CliError::Usage("the two --param paths must differ".into()));
     }
+    let replications = |scenario: &crate::scenario::Scenario| scenario.run.replications;
     let setup = setup(
-        (&args.simulation).into(),
+        &args.simulation,
         "stf",
-        |scenario| scenario.run.replications,
+        (replications, "run.replications"),
         strategy_filter(&args.strategies, &[]),
     )?;
-    if let Some(merged) = &merged {
-        merged.check_scenario(&setup.loaded.origin, &setup.loaded.scenario.hash())?;
-    }
     let model = &setup.model;
     for axis in &mut axes {
         if model.is_integer_field(&axis.path) {
@@ -110,47 +163,145 @@ pub(super) fn execute_with(
         &[],
     )?;
     let points = sweep::design(&axes).map_err(|e| CliError::Failure(e.to_string()))?;
-    let job = match args.shard.shard {
-        Some(_) => Some(design_job("sweep", &setup)?),
-        None => None,
-    };
+    Ok(Plan {
+        setup,
+        axes,
+        points,
+        outputs,
+        labels,
+    })
+}
+
+/// Stages the folder at `output` and evaluates `share` of the points.
+fn evaluate(
+    plan: Plan,
+    share: Share,
+    shard: Option<(ShardSpec, Job)>,
+    output: &OutputArgs,
+    started: Instant,
+) -> Result<Swept, CliError> {
     let destination = design_destination(
-        args.shard.shard,
-        args.out.clone(),
-        args.force,
-        &setup.loaded.scenario.name,
+        shard.as_ref().map(|(spec, _)| *spec),
+        output,
+        &plan.setup.loaded.scenario.name,
         "sweep",
     )?;
     let interrupt = Interrupt::install()?;
-    let staged = interrupt.stage(|| StagedRun::prepare(destination))?;
-    let estimates = Share::new(args.shard.shard, merged.map(|m| m.state)).estimates(
-        (points.len(), outputs.len()),
-        &setup.pool,
+    let staged = staging::stage(&interrupt, destination, output.quiet)?;
+    let estimates = share.estimates(
+        (plan.points.len(), plan.outputs.len()),
+        &plan.setup.pool,
         &interrupt,
-        args.quiet,
+        output.quiet,
         "sweep points",
         |range, progress, cancel| {
-            sweep::evaluate(model, &axes, &points[range], &outputs, progress, cancel)
+            let points = &plan.points[range];
+            sweep::evaluate(
+                &plan.setup.model,
+                &plan.axes,
+                points,
+                &plan.outputs,
+                progress,
+                cancel,
+            )
         },
     )?;
-    let writing = interrupt.writing()?; // a stop signal now waits for the folder
-    if let (Some(spec), Some(job)) = (args.shard.shard, job) {
+    Ok(Swept {
+        plan,
+        interrupt,
+        staged,
+        shard,
+        estimates,
+        started,
+    })
+}
+
+/// Writes the shard folder, or `sweep.csv`, the charts and the manifest, moves the
+/// folder into place and, unless quiet, prints the first metric's table.
+///
+/// # Errors
+/// [`CliError`] when the folder cannot be written, or a stop signal came first.
+pub(super) fn finish(swept: Swept, output: &OutputArgs) -> Result<(), CliError> {
+    let writing = swept.interrupt.writing()?; // a stop signal now waits for the folder
+    let Swept {
+        plan,
+        staged,
+        shard,
+        estimates,
+        started,
+        ..
+    } = swept;
+    if let Some((spec, job)) = shard {
+        let points = plan.points.len();
+        let quiet = output.quiet;
         return write_design_shard(
             (staged, writing),
             job,
             spec,
-            points.len(),
+            points,
             &estimates,
-            args.quiet,
+            quiet,
             started,
         );
     }
+    let Plan {
+        setup,
+        axes,
+        points,
+        labels,
+        ..
+    } = plan;
     let result = SweepResult {
         axes,
         points,
         estimates,
     };
+    write_table(&result, &labels, &staged)?;
+    let mut files = vec!["sweep.csv".to_string()];
+    let mut metrics: Vec<String> = Vec::new();
+    for label in &labels {
+        if !metrics.contains(&label.metric) {
+            metrics.push(label.metric.clone());
+        }
+    }
+    if !output.no_charts {
+        for metric in &metrics {
+            draw_chart(&setup, &result, &labels, metric, &staged, &mut files)?;
+        }
+    }
+    let model = &setup.model;
+    let mut manifest = serde_json::json!({
+        "fundsim_version": crate::VERSION,
+        "command": "sweep",
+        "scenario_origin": setup.loaded.origin,
+        "scenario_hash": setup.loaded.scenario.hash(),
+        "seed": model.seed,
+        "replications_per_point": model.replications,
+        "axes": result.axes.iter().map(|a| serde_json::json!({"path": a.path, "values": a.values})).collect::<Vec<_>>(),
+        "metrics": metrics,
+        "files": files,
+    });
+    setup.record_overrides(&mut manifest);
+    let manifest =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    writing.check()?;
+    let folder = staged.finish(&manifest)?;
+    writing.finished(&folder)?;
+    if !output.quiet {
+        print_table(&setup, &result, &labels, &metrics[0]);
+        println!(
+            "\n{} points in {:.1} s on {} threads; results in {}",
+            result.points.len(),
+            started.elapsed().as_secs_f64(),
+            setup.pool.current_num_threads(),
+            folder.display()
+        );
+    }
+    Ok(())
+}
 
+/// `sweep.csv`: one row per point, strategy and metric.
+fn write_table(result: &SweepResult, labels: &[Label], staged: &Staged) -> Result<(), CliError> {
     let mut header: Vec<&str> = result.axes.iter().map(|a| a.path.as_str()).collect();
     header.extend(["strategy", "metric", "mean", "ci_low", "ci_high", "mcse"]);
     let mut rows = Vec::new();
@@ -168,119 +319,99 @@ pub(super) fn execute_with(
             rows.push(row);
         }
     }
-    write_csv(&staged, "sweep.csv", &header, &rows)?;
-    let mut files = vec!["sweep.csv".to_string()];
-    let mut metrics: Vec<String> = Vec::new();
-    for label in &labels {
-        if !metrics.contains(&label.metric) {
-            metrics.push(label.metric.clone());
-        }
-    }
-    if !args.no_charts {
-        for metric in &metrics {
-            let chart = SweepChart {
-                heading: Heading {
-                    title: format!("{metric} over {}", paths(&result.axes)),
-                    subtitle: format!(
-                        "Scenario “{}”: each point {} replications with the same seed",
-                        setup.loaded.scenario.name, model.replications
-                    ),
-                    source: format!(
-                        "Source: fundsim {} sweep · scenario “{}” · seed {} · {} replications per point · bands: 95% intervals of the mean",
-                        crate::VERSION,
-                        setup.loaded.scenario.name,
-                        model.seed,
-                        model.replications
-                    ),
-                },
-                axis_titles: result.axes.iter().map(|a| a.path.clone()).collect(),
-                axes: result.axes.iter().map(|a| a.values.clone()).collect(),
-                outcome: metric.clone(),
-                series: labels
+    write_csv(staged, "sweep.csv", &header, &rows)
+}
+
+/// The chart of `metric` over the grid (PNG and SVG); one that cannot be drawn is
+/// reported and left out.
+fn draw_chart(
+    setup: &Setup,
+    result: &SweepResult,
+    labels: &[Label],
+    metric: &str,
+    staged: &Staged,
+    files: &mut Vec<String>,
+) -> Result<(), CliError> {
+    let model = &setup.model;
+    let chart = SweepChart {
+        heading: Heading {
+            title: format!("{metric} over {}", paths(&result.axes)),
+            subtitle: format!(
+                "Scenario “{}”: each point {} replications with the same seed",
+                setup.loaded.scenario.name, model.replications
+            ),
+            source: format!(
+                "Source: fundsim {} sweep · scenario “{}” · seed {} · {} replications per point · bands: 95% intervals of the mean",
+                crate::VERSION,
+                setup.loaded.scenario.name,
+                model.seed,
+                model.replications
+            ),
+        },
+        axis_titles: result.axes.iter().map(|a| a.path.clone()).collect(),
+        axes: result.axes.iter().map(|a| a.values.clone()).collect(),
+        outcome: metric.to_string(),
+        series: labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.metric == metric)
+            .map(|(o, l)| SweepSeries {
+                label: l.strategy.clone(),
+                colour_index: l.colour,
+                values: result
+                    .estimates
                     .iter()
-                    .enumerate()
-                    .filter(|(_, l)| &l.metric == metric)
-                    .map(|(o, l)| SweepSeries {
-                        label: l.strategy.clone(),
-                        colour_index: l.colour,
-                        values: result
-                            .estimates
-                            .iter()
-                            .map(|row| Whisker {
-                                value: row[o].mean,
-                                low: row[o].low,
-                                high: row[o].high,
-                            })
-                            .collect(),
+                    .map(|row| Whisker {
+                        value: row[o].mean,
+                        low: row[o].low,
+                        high: row[o].high,
                     })
                     .collect(),
-            };
-            match render(&chart) {
-                Ok(rendered) => {
-                    let stem = format!("charts/sweep-{}", file_safe(metric));
-                    staged.write(&format!("{stem}.png"), &rendered.png)?;
-                    staged.write(&format!("{stem}.svg"), rendered.svg.as_bytes())?;
-                    files.push(format!("{stem}.png"));
-                    files.push(format!("{stem}.svg"));
-                }
-                Err(error) => eprintln!(
-                    "warning: the sweep chart of {metric} was not drawn ({error}); the table is complete"
-                ),
-            }
+            })
+            .collect(),
+    };
+    match render(&chart) {
+        Ok(rendered) => {
+            let stem = format!("charts/sweep-{}", file_safe(metric));
+            staged.write(&format!("{stem}.png"), &rendered.png)?;
+            staged.write(&format!("{stem}.svg"), rendered.svg.as_bytes())?;
+            files.push(format!("{stem}.png"));
+            files.push(format!("{stem}.svg"));
         }
-    }
-    let manifest = serde_json::json!({
-        "fundsim_version": crate::VERSION,
-        "command": "sweep",
-        "scenario_origin": setup.loaded.origin,
-        "scenario_hash": setup.loaded.scenario.hash(),
-        "seed": model.seed,
-        "replications_per_point": model.replications,
-        "axes": result.axes.iter().map(|a| serde_json::json!({"path": a.path, "values": a.values})).collect::<Vec<_>>(),
-        "metrics": metrics,
-        "files": files,
-    });
-    let manifest =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
-    writing.check()?;
-    let folder = staged.finish(&manifest)?;
-    writing.finished(&folder)?;
-    if !args.quiet {
-        let metric = &metrics[0];
-        println!(
-            "{metric} (mean and 95% interval; {} replications per point, same seed at every point)",
-            model.replications
-        );
-        let point_width = 16 * result.axes.len();
-        print!("{:<point_width$}", paths(&result.axes));
-        let columns: Vec<usize> = (0..labels.len())
-            .filter(|&o| &labels[o].metric == metric)
-            .collect();
-        for &o in &columns {
-            print!("{:>28}", labels[o].strategy);
-        }
-        println!();
-        for (point, estimates) in result.points.iter().zip(&result.estimates) {
-            let at: Vec<String> = point.iter().map(|&v| compact(v)).collect();
-            print!("{:<point_width$}", at.join(" × "));
-            for &o in &columns {
-                let e = estimates[o];
-                print!(
-                    "{:>28}",
-                    format!("{:.4} ({:.4}–{:.4})", e.mean, e.low, e.high)
-                );
-            }
-            println!();
-        }
-        println!(
-            "\n{} points in {:.1} s on {} threads; results in {}",
-            result.points.len(),
-            started.elapsed().as_secs_f64(),
-            setup.pool.current_num_threads(),
-            folder.display()
-        );
+        Err(error) => eprintln!(
+            "warning: the sweep chart of {metric} was not drawn ({error}); the table is complete"
+        ),
     }
     Ok(())
+}
+
+/// The table of `metric` on stdout: one row per point, one column per strategy.
+fn print_table(setup: &Setup, result: &SweepResult, labels: &[Label], metric: &str) {
+    println!(
+        "{metric} (mean and 95% interval; {} replications per point, same seed at every point)",
+        setup.model.replications
+    );
+    let point_width = 16 * result.axes.len();
+    print!("{:<point_width$}", paths(&result.axes));
+    let columns: Vec<usize> = (0..labels.len())
+        .filter(|&o| labels[o].metric == metric)
+        .collect();
+    for &o in &columns {
+        print!("{:>28}", labels[o].strategy);
+    }
+    println!();
+    for (point, estimates) in result.points.iter().zip(&result.estimates) {
+        let at: Vec<String> = point.iter().map(|&v| compact(v)).collect();
+        print!("{:<point_width$}", at.join(" × "));
+        for &o in &columns {
+            let e = estimates[o];
+            print!(
+                "{:>28}",
+                format!("{:.4} ({:.4}–{:.4})", e.mean, e.low, e.high)
+            );
+        }
+        println!();
+    }
 }
 
 fn paths(axes: &[Axis]) -> String {

@@ -2,18 +2,18 @@
 //! of one strategy reaches a goal, by bracketing and bisection with the same seed at
 //! every evaluation, and a 95% interval for that value.
 
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 
-use super::CliError;
-use super::common::SimulationArgs;
-use super::sensitivity::setup;
+use super::analysis_setup::{Setup, setup};
+use super::args::SimulationArgs;
+use super::error::CliError;
+use super::interrupt::Interrupt;
 use crate::analysis::ModelError;
-use crate::analysis::target::{self, Bound, Direction, TargetError, TargetProblem};
+use crate::analysis::target::{self, Bound, Direction, TargetProblem, TargetResult};
 use crate::plot::sweep::compact;
-use crate::stats::{Output, Quantity};
+use crate::stats::{Metric, Output, Quantity};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -81,28 +81,39 @@ fn show(path: &str, value: f64) -> String {
     }
 }
 
+/// A search done: what [`finish`] prints.
+pub(super) struct Found {
+    setup: Setup,
+    strategy: String,
+    quantity: Quantity,
+    goal: f64,
+    integer: bool,
+    tolerance: f64,
+    result: TargetResult,
+    started: Instant,
+}
+
 pub fn execute(args: TargetArgs) -> Result<(), CliError> {
+    let found = compute(&args)?;
+    finish(&found, &args.param, args.format)
+}
+
+/// Checks the question and searches for the value, stopped by Ctrl-C.
+///
+/// # Errors
+/// [`CliError::Usage`] for bad input (a goal outside the outcome's range, a bad range or
+/// tolerance, a search above the size limits), [`CliError::Failure`] when the goal
+/// cannot be bracketed, [`CliError::Interrupted`] when stopped.
+pub(super) fn compute(args: &TargetArgs) -> Result<Found, CliError> {
     let started = Instant::now();
+    let replications = |scenario: &crate::scenario::Scenario| scenario.run.replications;
     let mut setup = setup(
-        (&args.simulation).into(),
+        &args.simulation,
         "stf",
-        |scenario| scenario.run.replications,
+        (replications, "run.replications"),
         None,
     )?;
-    let scenario = &setup.loaded.scenario;
-    let baseline = scenario.baseline_index();
-    let strategy = match &args.strategy {
-        Some(name) => name.clone(),
-        None => scenario
-            .strategies
-            .iter()
-            .enumerate()
-            .find(|(i, _)| *i != baseline)
-            .map_or_else(
-                || scenario.strategies[baseline].name.clone(),
-                |(_, s)| s.name.clone(),
-            ),
-    };
+    let strategy = chosen_strategy(&setup, args.strategy.as_deref());
     setup.model.strategies = Some(vec![strategy.clone()]);
     let model = &setup.model;
     let simulated = model
@@ -112,7 +123,7 @@ pub fn execute(args: TargetArgs) -> Result<(), CliError> {
         .strategies
         .iter()
         .position(|s| s.name == strategy)
-        .expect("the filter kept the strategy");
+        .ok_or_else(|| CliError::Usage(format!("no strategy {strategy:?} in the scenario")))?;
     let quantity = match Quantity::parse_list(&args.metric, simulated.fund.horizon_months)
         .map_err(|p| CliError::Usage(format!("--metric {:?} {p}", args.metric)))?[..]
     {
@@ -124,35 +135,9 @@ pub fn execute(args: TargetArgs) -> Result<(), CliError> {
             )));
         }
     };
-    if !args.goal.is_finite() {
-        return Err(CliError::Usage("--goal must be a finite number".into()));
-    }
+    check_goal(quantity, args.goal)?;
     let integer = model.is_integer_field(&args.param);
-    let (low, high) = match &args.range {
-        Some(range) => {
-            let (low, high) = range
-                .split_once(':')
-                .and_then(|(a, b)| {
-                    Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))
-                })
-                .filter(|(a, b)| a.is_finite() && b.is_finite() && a < b)
-                .ok_or_else(|| {
-                    CliError::Usage(format!(
-                        "--range {range:?} must be LOW:HIGH with LOW < HIGH"
-                    ))
-                })?;
-            (low, high)
-        }
-        None => match current_value(&model.text, &args.param) {
-            Some(value) if value > 0.0 => (value / 4.0, value * 2.0),
-            _ => {
-                return Err(CliError::Usage(format!(
-                    "the scenario does not set a positive {}: give --range LOW:HIGH",
-                    args.param
-                )));
-            }
-        },
-    };
+    let (low, high) = bracket(args, &model.text)?;
     for end in [low, high] {
         let value = if integer { end.round() } else { end };
         model
@@ -166,6 +151,7 @@ pub fn execute(args: TargetArgs) -> Result<(), CliError> {
     if !(tolerance > 0.0 && tolerance.is_finite()) {
         return Err(CliError::Usage("--tolerance must be above 0".into()));
     }
+    setup.check_size(&simulated, evaluations(low, high, tolerance), "evaluations")?;
     let problem = TargetProblem {
         goal: args.goal,
         higher_is_better: quantity.higher_is_better(),
@@ -180,21 +166,158 @@ pub fn execute(args: TargetArgs) -> Result<(), CliError> {
         strategy: index,
         versus: None,
     };
-    let cancel = AtomicBool::new(false);
+    let interrupt = Interrupt::install()?;
+    let cancel = interrupt.cancel_flag();
     let path = args.param.as_str();
-    let result = setup.pool.install(|| {
-        target::search(&problem, |value| {
-            let value = if integer { value.round() } else { value };
-            let (_, acc) = model.run(&[(path, value)], &cancel)?;
-            Ok::<_, ModelError>(output.estimate(&acc))
+    let result = setup
+        .pool
+        .install(|| {
+            target::search(&problem, |value| {
+                let value = if integer { value.round() } else { value };
+                let (_, acc) = model.run(&[(path, value)], cancel)?;
+                Ok::<_, ModelError>(output.estimate(&acc))
+            })
         })
-    });
-    let result = match result {
-        Ok(result) => result,
-        Err(TargetError::Evaluation(error)) => return Err(CliError::Failure(error.to_string())),
-        Err(error) => return Err(CliError::Failure(error.to_string())),
-    };
-    let round = |v: f64| if integer { v.round() } else { v };
+        .map_err(|error| interrupt.failed(error))?;
+    Ok(Found {
+        setup,
+        strategy,
+        quantity,
+        goal: args.goal,
+        integer,
+        tolerance,
+        result,
+        started,
+    })
+}
+
+/// The strategy whose outcome must reach the goal: the one named, or the first funded
+/// one.
+fn chosen_strategy(setup: &Setup, named: Option<&str>) -> String {
+    let scenario = &setup.loaded.scenario;
+    let baseline = scenario.baseline_index();
+    match named {
+        Some(name) => name.to_string(),
+        None => scenario
+            .strategies
+            .iter()
+            .enumerate()
+            .find(|(i, _)| *i != baseline)
+            .map_or_else(
+                || scenario.strategies[baseline].name.clone(),
+                |(_, s)| s.name.clone(),
+            ),
+    }
+}
+
+/// The initial bracket: `--range`, or a quarter to twice the scenario's value.
+fn bracket(args: &TargetArgs, text: &str) -> Result<(f64, f64), CliError> {
+    match &args.range {
+        Some(range) => range
+            .split_once(':')
+            .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
+            .filter(|(a, b)| a.is_finite() && b.is_finite() && a < b)
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "--range {range:?} must be LOW:HIGH with LOW < HIGH"
+                ))
+            }),
+        None => match current_value(text, &args.param) {
+            Some(value) if value > 0.0 => Ok((value / 4.0, value * 2.0)),
+            _ => Err(CliError::Usage(format!(
+                "the scenario does not set a positive {}: give --range LOW:HIGH",
+                args.param
+            ))),
+        },
+    }
+}
+
+/// About how many evaluations the search makes: both ends, then three bisections (the
+/// value, and each end of its interval) down to the tolerance; widening the bracket
+/// adds a few.
+fn evaluations(low: f64, high: f64, tolerance: f64) -> u64 {
+    let halvings = ((high - low) / tolerance).log2().ceil().clamp(0.0, 64.0) as u64;
+    2 + 3 * halvings
+}
+
+/// What values an outcome can take, and in what unit, for checking a goal.
+enum Range {
+    /// A share of projects (or of usage, or of money): 0 to 1.
+    Share,
+    /// A count, an amount or a duration: 0 or more.
+    NotNegative,
+    /// A difference to the baseline: any sign.
+    Any,
+}
+
+fn range_of(quantity: Quantity) -> Range {
+    match quantity {
+        Quantity::Survival { .. } | Quantity::WeightedSurvival { .. } => Range::Share,
+        Quantity::Paired(_) => Range::Any,
+        Quantity::Metric(metric) => match metric {
+            Metric::SurvivalAtHorizon
+            | Metric::AliveAtHorizon
+            | Metric::WeightedSurvivalAtHorizon
+            | Metric::ShareFixedWithin3Months
+            | Metric::GiniAllocation
+            | Metric::ShareFunded
+            | Metric::Survival12mAfterProgramme
+            | Metric::Survival36mAfterProgramme
+            | Metric::Survival72mAfterProgramme => Range::Share,
+            Metric::Abandonments
+            | Metric::ProjectYearsSurvived
+            | Metric::MaintainersAtHorizon
+            | Metric::BacklogAtHorizon
+            | Metric::OpenVulnerabilitiesAtHorizon
+            | Metric::MedianTimeToFixMonths
+            | Metric::TotalPaidEur
+            | Metric::OverheadEur => Range::NotNegative,
+        },
+    }
+}
+
+/// Refuses a goal the outcome can never reach (e.g. `--goal 85` for a share), which would
+/// otherwise widen the bracket in vain.
+fn check_goal(quantity: Quantity, goal: f64) -> Result<(), CliError> {
+    if !goal.is_finite() {
+        return Err(CliError::Usage("--goal must be a finite number".into()));
+    }
+    let name = quantity.name();
+    match range_of(quantity) {
+        Range::Share if !(0.0..=1.0).contains(&goal) => {
+            let hint = if (1.0..=100.0).contains(&goal) {
+                format!(" (for {goal}%, give --goal {})", goal / 100.0)
+            } else {
+                String::new()
+            };
+            Err(CliError::Usage(format!(
+                "--goal {goal}: {name} is a share, from 0 to 1{hint}"
+            )))
+        }
+        Range::NotNegative if goal < 0.0 => Err(CliError::Usage(format!(
+            "--goal {goal}: {name} is never negative; give a goal of 0 or more"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Prints the value found and its interval (text), or everything as JSON.
+///
+/// # Errors
+/// [`CliError::Failure`] when the JSON cannot be written.
+pub(super) fn finish(found: &Found, path: &str, format: Format) -> Result<(), CliError> {
+    let Found {
+        setup,
+        strategy,
+        quantity,
+        goal,
+        integer,
+        tolerance,
+        result,
+        started,
+    } = found;
+    let model = &setup.model;
+    let round = |v: f64| if *integer { v.round() } else { v };
     let answer = round(result.value);
     let (near, far) = result.interval;
     let (interval_low, interval_high) = {
@@ -204,13 +327,13 @@ pub fn execute(args: TargetArgs) -> Result<(), CliError> {
     let open = |bound: Bound| matches!(bound, Bound::Beyond(_));
     let mut evaluations = result.evaluations.clone();
     evaluations.sort_by(|a, b| a.0.total_cmp(&b.0));
-    match args.format {
+    match format {
         Format::Json => {
             let json = serde_json::json!({
                 "param": path,
                 "metric": quantity.name(),
                 "strategy": strategy,
-                "goal": args.goal,
+                "goal": goal,
                 "higher_is_better": quantity.higher_is_better(),
                 "value": answer,
                 "ci_low": interval_low,
@@ -244,9 +367,8 @@ pub fn execute(args: TargetArgs) -> Result<(), CliError> {
                 Direction::ReachedBelow => "largest",
             };
             println!(
-                "{which} {path} at which {} of {strategy} is {comparison} {}:",
+                "{which} {path} at which {} of {strategy} is {comparison} {goal}:",
                 quantity.name(),
-                args.goal
             );
             let mark = |bound: Bound, text: String| {
                 if open(bound) {
@@ -268,7 +390,7 @@ pub fn execute(args: TargetArgs) -> Result<(), CliError> {
             );
             println!(
                 "  (bisection to ±{} with {} replications per evaluation, seed {} at every value; the interval is where the outcome's 95% interval crosses the goal)",
-                show(path, tolerance),
+                show(path, *tolerance),
                 model.replications,
                 model.seed
             );

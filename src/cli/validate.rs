@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::CliError;
+use super::error::CliError;
 use crate::input::{load_portfolio, load_scenario};
 use crate::params::PortfolioSpec;
 

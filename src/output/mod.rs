@@ -17,6 +17,7 @@ pub mod files;
 pub mod manifest;
 pub mod read;
 pub mod shard;
+pub mod stale;
 pub mod tables;
 
 use std::fs;
