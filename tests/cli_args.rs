@@ -12,13 +12,11 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
-mod folders;
-use folders::assert_same_folder;
+mod common;
+use common::assert_same_folder;
 
 fn fundsim(dir: &Path) -> Command {
-    let mut command = Command::cargo_bin("fundsim").unwrap();
-    command.current_dir(dir);
-    command
+    common::fundsim_in(dir)
 }
 
 /// The STF scenario with `replications`, and `replace` applied, written to `dir/name`.
