@@ -25,7 +25,10 @@
 //! assert_eq!(result.accumulator.replications(), 16);
 //! ```
 
-// The layers, from the top: each module imports only modules listed below it.
+// The layers, from the top; each module imports only modules of the layers below it
+// (tests/layers.rs checks it): cli → report, plot → output → analysis → engine → input →
+// scenario → stats → strategy, model (which never import each other) → fund → portfolio →
+// params → rng.
 pub mod analysis;
 pub mod cli;
 pub mod engine;
