@@ -93,7 +93,8 @@ pub(super) fn setup(
 
 impl Setup {
     /// Refuses `runs` runs of `simulated` (the scenario as the model simulates it) above
-    /// the size limits, unless `--allow-large`; `runs_are` names them in the message.
+    /// the size limits, unless `--allow-large`; `(runs_are, runs_from)` say in the
+    /// message what they are and which options set their number.
     ///
     /// # Errors
     /// [`CliError::Usage`] with the sizes and the estimate, or for an invalid portfolio.
@@ -101,13 +102,14 @@ impl Setup {
         &self,
         simulated: &Scenario,
         runs: u64,
-        runs_are: &str,
+        (runs_are, runs_from): (&str, &str),
     ) -> Result<(), CliError> {
         let workload = Workload {
             origin: &self.loaded.origin,
             scenario: simulated,
             runs,
             runs_are,
+            runs_from,
             replications_from: self.replications_from,
         };
         let check = |portfolio| {

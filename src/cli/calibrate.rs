@@ -215,7 +215,8 @@ fn check_size(
         origin: &loaded.origin,
         scenario: &baseline,
         runs: fits * options.optimiser.max_evaluations as u64,
-        runs_are: "evaluations at most (--max-evaluations for the fit and each --bootstrap refit)",
+        runs_are: "evaluations at most (the fit and each bootstrap refit)",
+        runs_from: "--max-evaluations, --bootstrap",
         replications_from: "--replications",
     };
     let check = |portfolio| {

@@ -112,6 +112,9 @@ pub struct Workload<'a> {
     pub runs: u64,
     /// What the runs are, for the message (`sweep points`).
     pub runs_are: &'a str,
+    /// The options that set how many runs there are, for the message (`the --param
+    /// steps`).
+    pub runs_from: &'a str,
     /// Where the replications of a run are set, for the message.
     pub replications_from: &'a str,
 }
@@ -124,6 +127,7 @@ impl<'a> Workload<'a> {
             scenario,
             runs: 1,
             runs_are: "runs",
+            runs_from: "",
             replications_from: "run.replications",
         }
     }
@@ -181,16 +185,20 @@ pub fn check_workload(
         PortfolioSpec::Synthetic(_) => "portfolio.projects".to_string(),
         PortfolioSpec::Csv { path } => format!("rows of {path}"),
     };
-    let (runs, lower) = if size.runs == 1 {
+    let (runs, lower_runs) = if size.runs == 1 {
         (String::new(), String::new())
     } else {
         (
             format!(" × {} {}", size.runs, workload.runs_are),
-            format!(", the {}", workload.runs_are),
+            format!(", {}", workload.runs_from),
         )
     };
+    let lower_replications = match workload.replications_from {
+        option if option.starts_with("--") => option.to_string(),
+        field => format!("{field} (or --replications)"),
+    };
     Err(CliError::Usage(format!(
-        "{}: the run is too large to start without --allow-large: {} projects ({projects_field}) × {} months (fund.horizon_months) × {} strategies × {} replications ({}){runs} = {:.2e} project-months, estimated {} on {} threads and {} of memory; allowed without --allow-large are runs estimated at up to {} and {}. Lower {} (or --replications){lower} or the number of projects, or add --allow-large to run it anyway",
+        "{}: the run is too large to start without --allow-large: {} projects ({projects_field}) × {} months (fund.horizon_months) × {} strategies × {} replications ({}){runs} = {:.2e} project-months, estimated {} on {} threads and {} of memory; allowed without --allow-large are runs estimated at up to {} and {}. Lower {lower_replications}{lower_runs} or the number of projects, or add --allow-large to run it anyway",
         workload.origin,
         size.projects,
         size.months,
@@ -203,7 +211,6 @@ pub fn check_workload(
         gigabytes(size.bytes()),
         duration(MAX_SECONDS),
         gigabytes(MAX_BYTES),
-        workload.replications_from,
     )))
 }
 
@@ -266,6 +273,30 @@ mod tests {
         // Ten million projects: too long and too big.
         let size = RunSize::of(&scenario, 10_000_000, 2);
         assert!(size.seconds() > MAX_SECONDS && size.bytes() > MAX_BYTES);
+    }
+
+    /// A run allowed alone is refused when a command repeats it too often, and the
+    /// message says how many times and what sets that number.
+    #[test]
+    fn repeated_runs_count_every_run() {
+        let mut scenario = stf();
+        scenario.run.replications = 100_000;
+        assert!(check("x.toml", &scenario, None, Some(2), false).is_ok());
+        let workload = Workload {
+            runs: 40,
+            runs_are: "sweep points",
+            runs_from: "the --param steps",
+            ..Workload::single("x.toml", &scenario)
+        };
+        assert!(check_workload(&workload, None, Some(2), true).is_ok());
+        let Err(CliError::Usage(message)) = check_workload(&workload, None, Some(2), false) else {
+            panic!("forty runs of an hour's worth are refused");
+        };
+        for words in ["× 40 sweep points", "the --param steps", "--allow-large"] {
+            assert!(message.contains(words), "{message}");
+        }
+        let single = Workload::single("x.toml", &scenario);
+        assert!(check_workload(&single, None, Some(2), false).is_ok());
     }
 
     #[test]

@@ -162,8 +162,11 @@ pub(super) fn compute(args: &SensitivityArgs) -> Result<Analysed, CliError> {
     let started = Instant::now();
     let plan = plan(args)?;
     let simulated = simulated(&plan.setup)?;
-    plan.setup
-        .check_size(&simulated, plan.unit_points.len() as u64, "design points")?;
+    plan.setup.check_size(
+        &simulated,
+        plan.unit_points.len() as u64,
+        ("design points", "--trajectories or --samples"),
+    )?;
     let job = match args.shard.shard {
         Some(spec) => Some((spec, design_job("sensitivity", &plan.setup)?)),
         None => None,

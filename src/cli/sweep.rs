@@ -89,8 +89,11 @@ pub(super) fn compute(args: &SweepArgs) -> Result<Swept, CliError> {
         .model
         .scenario(&[])
         .map_err(|e| CliError::Usage(e.to_string()))?;
-    plan.setup
-        .check_size(&simulated, plan.points.len() as u64, "sweep points")?;
+    plan.setup.check_size(
+        &simulated,
+        plan.points.len() as u64,
+        ("sweep points", "the --param steps"),
+    )?;
     let job = match args.shard.shard {
         Some(spec) => Some((spec, design_job("sweep", &plan.setup)?)),
         None => None,

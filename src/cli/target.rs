@@ -151,7 +151,11 @@ pub(super) fn compute(args: &TargetArgs) -> Result<Found, CliError> {
     if !(tolerance > 0.0 && tolerance.is_finite()) {
         return Err(CliError::Usage("--tolerance must be above 0".into()));
     }
-    setup.check_size(&simulated, evaluations(low, high, tolerance), "evaluations")?;
+    setup.check_size(
+        &simulated,
+        evaluations(low, high, tolerance),
+        ("evaluations", "a larger --tolerance"),
+    )?;
     let problem = TargetProblem {
         goal: args.goal,
         higher_is_better: quantity.higher_is_better(),
