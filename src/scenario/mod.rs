@@ -17,7 +17,7 @@ pub use sensitivity::{Distribution, SensitivitySpec, UncertainParameter};
 
 use serde::Deserialize;
 
-use crate::params::{Issue, ScenarioError};
+use crate::params::{Issue, ScenarioError, suggest_known_field};
 
 /// Parses and validates scenario text. `origin` names the file (or built-in) in errors.
 ///
@@ -60,8 +60,19 @@ pub fn parse_with_overrides(
     for &(path, value) in overrides {
         set_path(&mut document, path, value).map_err(|problem| fail(path, problem))?;
     }
-    let file = ScenarioFile::deserialize(toml::Value::Table(document))
-        .map_err(|error| fail("", format!("after overrides: {}", error.message().trim())))?;
+    let file = ScenarioFile::deserialize(toml::Value::Table(document)).map_err(|error| {
+        let message = suggest_known_field(error.message().trim());
+        // A misspelt path creates its last key, which the format then refuses: name the
+        // override that did it.
+        let culprit = overrides.iter().map(|&(path, _)| path).find(|path| {
+            let key = path.rsplit('.').next().unwrap_or(path);
+            message.contains(&format!("unknown field `{key}`"))
+        });
+        match culprit {
+            Some(path) => fail(path, format!("is not a field of the scenario format: {message}")),
+            None => fail("", format!("after overrides: {message}")),
+        }
+    })?;
     validate::validate(file, text, origin)
 }
 
@@ -144,6 +155,9 @@ mod tests {
         let error =
             parse_with_overrides(text, "stf", &[("model.atrition_hazard", 0.1)]).unwrap_err();
         assert!(error.to_string().contains("atrition_hazard"), "{error}");
+        // The override that named no field is the key of the message, with a suggestion.
+        assert_eq!(error.issues[0].field, "model.atrition_hazard");
+        assert!(error.to_string().contains("did you mean `attrition_hazard`?"), "{error}");
         assert!(parse_with_overrides(text, "stf", &[("strategies[9].power", 1.0)]).is_err());
     }
 }
