@@ -212,7 +212,7 @@ fn numeric_fields(text: &str) -> Vec<Field> {
 }
 
 /// The parameters the rule of strategy `index` knows, as its message for an unknown
-/// parameter lists them ("expected one of `score`, `power`, `max_projects`").
+/// parameter lists them ("the parameters are `score`, `power`, `max_projects`").
 fn listed_params(text: &str, index: usize) -> Vec<String> {
     let probe = add_line(text, &Table::Strategy(index), "no_such_parameter = 1");
     let Err(error) = parse_str(&probe, "probe") else {
@@ -223,7 +223,10 @@ fn listed_params(text: &str, index: usize) -> Vec<String> {
         return Vec::new();
     };
     let listed = &message[at..];
-    let listed = listed.find("expected").map_or("", |at| &listed[at..]);
+    let listed = listed
+        .find("the parameters are")
+        .or_else(|| listed.find("expected"))
+        .map_or("", |at| &listed[at..]);
     let listed = listed.lines().next().unwrap_or_default();
     listed
         .split('`')
