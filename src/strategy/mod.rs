@@ -28,21 +28,66 @@ registry::register! {
 }
 
 pub use competitive::CompetitiveParams;
-pub use docs::rules_table;
 pub use fixed::FixedParams;
 pub use lottery::LotteryParams;
 pub use milestone::MilestoneParams;
 pub use proportional::{ProportionalParams, Score};
 pub use quadratic::{QuadraticParams, quadratic_match};
-pub use registry::{RuleSpec, rule_names};
+pub use registry::RuleSpec;
 pub use risk_targeted::RiskTargetedParams;
 pub use rule::{ParamCheck, Parameter, Rule};
 pub use sizing::split_by_weights;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, de};
 
 pub use crate::fund::{AllocationRule, Call, Decision, Grant, ProjectView, Review, Status};
 use crate::params::{Checker, Timing};
+use registry::RuleKind;
+
+// What reads the list of rules lives here, beside the list, rather than in the registry's
+// files: they import nothing from this module, so imports between files run one way.
+
+/// The registered rule called `name`.
+pub(crate) fn lookup(name: &str) -> Option<&'static dyn RuleKind> {
+    RULES.iter().copied().find(|kind| kind.name() == name)
+}
+
+/// The names a scenario can give in `rule = "…"`, in the registry's order.
+pub fn rule_names() -> Vec<&'static str> {
+    RULES.iter().map(|kind| kind.name()).collect()
+}
+
+/// The Markdown table of every rule, its parameters, their defaults (from serde, as a
+/// scenario gets them), the values allowed and what they mean.
+pub fn rules_table() -> String {
+    docs::table_of(RULES)
+}
+
+impl RuleSpec {
+    /// A rule as recorded in a manifest: its name under `rule` and its parameters.
+    ///
+    /// # Errors
+    /// When the name is not a registered rule or the parameters do not fit it.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, String> {
+        let mut params = value
+            .as_object()
+            .ok_or("a rule is a table with `rule` and its parameters")?
+            .clone();
+        let name = match params.remove("rule") {
+            Some(serde_json::Value::String(name)) => name,
+            _ => return Err("a rule needs `rule`, its name".into()),
+        };
+        let kind = lookup(&name).ok_or_else(|| format!("no rule is called `{name}`"))?;
+        kind.with_params(serde_json::Value::Object(params))
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Self::from_json(&value).map_err(de::Error::custom)
+    }
+}
 
 /// One `[[strategies]]` entry as written: common keys plus the rule's own parameters.
 #[derive(Debug, Clone, Deserialize)]
@@ -106,7 +151,7 @@ pub(crate) fn parse_entry(
             }
         },
     };
-    let Some(kind) = registry::lookup(rule_name) else {
+    let Some(kind) = lookup(rule_name) else {
         check.fail(
             &field("rule"),
             Some(format!("{rule_name:?}")),

@@ -1,7 +1,8 @@
 //! The rule registry: every [`Rule`] registered once (the `register!` line in
 //! `strategy/mod.rs`), and what derives from that list: [`RuleSpec`] (a configured rule
-//! of any kind, serialized exactly as the old tagged enum was), the list of names, the
-//! parsing of a rule's parameters and reading a rule back from a manifest.
+//! of any kind, serialized exactly as the old tagged enum was) and the parsing of a
+//! rule's parameters. What reads the list itself (the names, looking a rule up by name,
+//! reading a rule back from a manifest) is in `strategy/mod.rs`, where the list is.
 
 use std::any::Any;
 use std::fmt;
@@ -11,8 +12,8 @@ use std::sync::Arc;
 use serde::de::{self, DeserializeOwned};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::AllocationRule;
 use super::rule::{ParamCheck, Parameter, Rule};
-use super::{AllocationRule, RULES};
 
 /// Declares the rule modules and registers their rules, one line per rule
 /// (`module::RuleType`), in the order the names are listed to users.
@@ -183,16 +184,6 @@ fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
     fields
 }
 
-/// The registered rule called `name`.
-pub(crate) fn lookup(name: &str) -> Option<&'static dyn RuleKind> {
-    RULES.iter().copied().find(|kind| kind.name() == name)
-}
-
-/// The names a scenario can give in `rule = "…"`, in the registry's order.
-pub fn rule_names() -> Vec<&'static str> {
-    RULES.iter().map(|kind| kind.name()).collect()
-}
-
 /// A rule with its parameters, of whichever registered kind.
 trait ConfiguredRule: Send + Sync {
     fn name(&self) -> &'static str;
@@ -289,23 +280,6 @@ impl RuleSpec {
         self.0.brief()
     }
 
-    /// A rule as recorded in a manifest: its name under `rule` and its parameters.
-    ///
-    /// # Errors
-    /// When the name is not a registered rule or the parameters do not fit it.
-    pub fn from_json(value: &serde_json::Value) -> Result<Self, String> {
-        let mut params = value
-            .as_object()
-            .ok_or("a rule is a table with `rule` and its parameters")?
-            .clone();
-        let name = match params.remove("rule") {
-            Some(serde_json::Value::String(name)) => name,
-            _ => return Err("a rule needs `rule`, its name".into()),
-        };
-        let kind = lookup(&name).ok_or_else(|| format!("no rule is called `{name}`"))?;
-        kind.with_params(serde_json::Value::Object(params))
-    }
-
     /// The canonical JSON of the rule, as in the scenario's hash.
     fn json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
@@ -327,13 +301,6 @@ impl Serialize for RuleSpec {
             params: self.0.params(),
         }
         .serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for RuleSpec {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        Self::from_json(&value).map_err(de::Error::custom)
     }
 }
 

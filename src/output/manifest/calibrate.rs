@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FolderManifest, nan_if_null};
+use super::folder::{FolderManifest, nan_if_null};
 use crate::analysis::calibrate::FittedParam;
 
 /// `manifest.json` of a calibrate folder.

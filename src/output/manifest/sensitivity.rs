@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::FolderManifest;
+use super::folder::FolderManifest;
 use crate::analysis::Method;
 use crate::scenario::UncertainParameter;
 

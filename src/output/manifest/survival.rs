@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FolderManifest, nan_if_null};
+use super::folder::{FolderManifest, nan_if_null};
 use crate::stats::{Rmst, SurvivalQuantile};
 
 /// `manifest.json` of a survival folder.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::FolderManifest;
+use super::folder::FolderManifest;
 use crate::analysis::sweep::Axis;
 
 /// `manifest.json` of a sweep folder.

@@ -12,7 +12,8 @@ use std::path::Path;
 
 pub use crate::output::manifest::{MethodName, SensitivityManifest};
 
-use super::{ReadError, csv_error, csv_reader, for_each_row, read_file};
+use super::table::{csv_error, csv_reader, for_each_row};
+use super::{ReadError, read_file};
 use crate::output::manifest::{self, FolderManifest};
 use crate::stats::Quantity;
 

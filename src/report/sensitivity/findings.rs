@@ -4,12 +4,13 @@
 
 use std::fmt::Write as _;
 
+use super::groups::Group;
+use super::limits::{CONVERGED_CHANGE, NOISE_LIMIT};
 use super::ranking::{self, Leaders, Ranking};
 use super::text::{
     capitalise, group_order, group_subject, index_text, label, list, main_symbol, measure,
     median_text, noise_text, percent, quoted,
 };
-use super::{CONVERGED_CHANGE, Group, NOISE_LIMIT};
 use crate::output::read::sensitivity::{MethodName, OutputRow, SensitivityData};
 use crate::plot::style::thousands;
 use crate::report::html::escape;

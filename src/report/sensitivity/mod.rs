@@ -11,9 +11,13 @@
 //! whether the sample was large enough; then the assumptions' ranges and the method.
 
 mod findings;
+mod groups;
+mod limits;
 pub mod ranking;
 mod sections;
 mod text;
+
+pub use limits::{CONVERGED_CHANGE, NOISE_LIMIT};
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -24,17 +28,12 @@ use crate::output::read::ReadError;
 use crate::output::read::sensitivity::{MethodName, SensitivityData};
 use crate::plot::style::thousands;
 use findings::findings;
+use groups::scalar_groups;
 use sections::{
     assumptions_section, convergence_section, drivers_section, method_section, noise_section,
     ranking_section,
 };
 use text::method_name;
-
-/// Above this share of the variance, Monte Carlo noise makes weak indices untrustworthy.
-pub const NOISE_LIMIT: f64 = 0.1;
-/// A Sobol total index that moves less than this between the last two sample sizes is
-/// settled (to the precision a policy reader needs).
-pub const CONVERGED_CHANGE: f64 = 0.05;
 
 /// Renders the report of the folder, with its manifest given as bytes.
 ///
@@ -44,99 +43,6 @@ pub fn render_folder(folder: &Path, manifest: &[u8]) -> Result<String, ReadError
     Ok(render(&SensitivityData::load_with_manifest(
         folder, manifest,
     )?))
-}
-
-/// One scalar metric and comparison: the outputs charted and tabled together.
-struct Group {
-    metric: String,
-    versus: String,
-    outputs: Vec<usize>,
-}
-
-fn scalar_groups(data: &SensitivityData) -> Vec<Group> {
-    let mut groups: Vec<Group> = Vec::new();
-    for (o, output) in data.outputs.iter().enumerate() {
-        if output.time_resolved() {
-            continue;
-        }
-        match groups
-            .iter_mut()
-            .find(|g| g.metric == output.metric && g.versus == output.versus)
-        {
-            Some(group) => group.outputs.push(o),
-            None => groups.push(Group {
-                metric: output.metric.clone(),
-                versus: output.versus.clone(),
-                outputs: vec![o],
-            }),
-        }
-    }
-    groups
-}
-
-/// A time-resolved family (`survival_year_N` or `weighted_survival_year_N`) for one
-/// comparison: `cells[year][strategy]` are output indices.
-struct Family {
-    prefix: &'static str,
-    versus: String,
-    years: Vec<u32>,
-    strategies: Vec<String>,
-    cells: Vec<Vec<Option<usize>>>,
-}
-
-fn year_of(metric: &str) -> Option<(&'static str, u32)> {
-    for prefix in ["weighted_survival_year_", "survival_year_"] {
-        if let Some(year) = metric.strip_prefix(prefix).and_then(|y| y.parse().ok()) {
-            return Some((prefix, year));
-        }
-    }
-    None
-}
-
-fn families(data: &SensitivityData) -> Vec<Family> {
-    let mut families: Vec<Family> = Vec::new();
-    for (o, output) in data.outputs.iter().enumerate() {
-        let Some((prefix, year)) = year_of(&output.metric) else {
-            continue;
-        };
-        let index = match families
-            .iter()
-            .position(|f| f.prefix == prefix && f.versus == output.versus)
-        {
-            Some(index) => index,
-            None => {
-                families.push(Family {
-                    prefix,
-                    versus: output.versus.clone(),
-                    years: Vec::new(),
-                    strategies: Vec::new(),
-                    cells: Vec::new(),
-                });
-                families.len() - 1
-            }
-        };
-        let family = &mut families[index];
-        let row = match family.years.iter().position(|&y| y == year) {
-            Some(row) => row,
-            None => {
-                family.years.push(year);
-                family.cells.push(vec![None; family.strategies.len()]);
-                family.years.len() - 1
-            }
-        };
-        let column = match family.strategies.iter().position(|s| *s == output.strategy) {
-            Some(column) => column,
-            None => {
-                family.strategies.push(output.strategy.clone());
-                for cells in &mut family.cells {
-                    cells.push(None);
-                }
-                family.strategies.len() - 1
-            }
-        };
-        family.cells[row][column] = Some(o);
-    }
-    families
 }
 
 /// Renders the report.

@@ -7,13 +7,14 @@ use std::fmt::Write as _;
 use super::findings::{
     convergence_of, convergence_sentence, driver_sentence, noise_sentence, ranking_sentence,
 };
+use super::groups::{Family, Group, families};
+use super::limits::{CONVERGED_CHANGE, NOISE_LIMIT};
 use super::ranking::{Leaders, Ranking};
 use super::text::{
     MISSING, capitalise, describe_metric, group_order, index_text, interval_text, label,
     main_symbol, measure, median_text, method_name, noise_text, percent, quoted, significant,
     swatch,
 };
-use super::{CONVERGED_CHANGE, Family, Group, NOISE_LIMIT, families};
 use crate::output::read::sensitivity::{Indices, MethodName, SensitivityData};
 use crate::plot::sensitivity::chart_stem;
 use crate::plot::style::thousands;

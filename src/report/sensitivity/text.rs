@@ -1,7 +1,7 @@
 //! The words and numbers of the sensitivity report: measures and shares as text, lists
 //! and quotes, what a metric means, and the names of the methods.
 
-use super::{Group, year_of};
+use super::groups::{Group, year_of};
 use crate::output::read::sensitivity::{Interval, MethodName, SensitivityData};
 use crate::plot::style::{css_colour, thousands};
 use crate::report::html::{escape, signed};

@@ -7,31 +7,17 @@
 //! `derived.rs`.
 
 mod derived;
+mod estimate;
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Deserialize;
 
-pub use derived::Value;
+pub use estimate::{Estimate, Value};
 
-use super::{ReadError, read_csv, read_file};
-
-/// A mean with its 95% interval and Monte Carlo standard error; `None` where undefined.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Estimate {
-    pub mean: Option<f64>,
-    pub ci_low: Option<f64>,
-    pub ci_high: Option<f64>,
-    pub mcse: Option<f64>,
-}
-
-impl Estimate {
-    /// The interval, when both ends are defined.
-    pub fn interval(&self) -> Option<(f64, f64)> {
-        Some((self.ci_low?, self.ci_high?))
-    }
-}
+use super::{ReadError, read_file};
+use crate::output::read::table::read_csv;
 
 /// A row of `summary.csv`. (No `#[serde(flatten)]`: the csv crate cannot read empty
 /// cells as `None` through it.)
