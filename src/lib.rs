@@ -9,7 +9,7 @@
 //! [`portfolio::Portfolio`] → [`engine::run`] → [`engine::RunResult`] (aggregates only) →
 //! [`output`] writers.
 //!
-//! The core (`params`, `rng`, `fund`, `scenario`, `stats`, `portfolio`, `model`,
+//! The core (`digest`, `params`, `rng`, `fund`, `scenario`, `stats`, `portfolio`, `model`,
 //! `strategy`, `engine`, `analysis`) does no I/O. `input` reads scenarios and portfolios;
 //! `output` writes every result folder and reads it back, so `plot` and `report` render
 //! from what it read and touch no file themselves; `cli` adds the files that belong to a
@@ -28,9 +28,10 @@
 // The layers, from the top; each module imports only modules of the layers below it
 // (tests/layers.rs checks it): cli → report, plot → output → analysis → engine → input →
 // scenario → stats → strategy, model (which never import each other) → fund → portfolio →
-// params → rng.
+// params → rng → digest.
 pub mod analysis;
 pub mod cli;
+pub mod digest;
 pub mod engine;
 pub mod fund;
 pub mod input;

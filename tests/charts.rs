@@ -11,7 +11,7 @@ use std::path::Path;
 
 use charts_support::{Image, STRATEGY_COLOURS, coloured, contains_colour, ink};
 use common::{fundsim, scratch, stf_run};
-use fundsim::plot::data::RunData;
+use fundsim::output::read::RunData;
 use fundsim::plot::{self, ChartKind};
 
 const STF_STRATEGIES: [&str; 5] = [

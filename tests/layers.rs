@@ -31,6 +31,7 @@ const LAYERS: &[&str] = &[
     "portfolio",
     "params",
     "rng",
+    "digest",
 ];
 
 /// Modules that must not import each other in either direction: the allocation rules

@@ -20,6 +20,7 @@ use super::staging::Staged;
 use crate::analysis::{ModelError, PortfolioSource, ScenarioModel};
 use crate::input::LoadedScenario;
 use crate::output::Destination;
+use crate::output::files::csv_bytes;
 use crate::output::shard::Job;
 use crate::params::PortfolioSpec;
 use crate::scenario::Scenario;
@@ -126,13 +127,10 @@ impl Setup {
         Ok(())
     }
 
-    /// Adds `--set` to a folder's manifest as `scenario_overrides` (the scenario's hash
-    /// is of the overridden scenario); without `--set` the manifest stays as it was.
-    pub fn record_overrides(&self, manifest: &mut serde_json::Value) {
-        if let (false, Some(fields)) = (self.overrides.is_empty(), manifest.as_object_mut()) {
-            let given: Vec<String> = self.overrides.iter().map(ToString::to_string).collect();
-            fields.insert("scenario_overrides".into(), given.into());
-        }
+    /// `--set` as given, for a folder's manifest (`scenario_overrides`; the scenario's
+    /// hash is of the overridden scenario); empty without `--set`.
+    pub fn overrides_given(&self) -> Vec<String> {
+        self.overrides.iter().map(ToString::to_string).collect()
     }
 }
 
@@ -431,26 +429,13 @@ pub(super) fn file_safe(name: &str) -> String {
     crate::plot::sensitivity::file_safe(name)
 }
 
-fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, CliError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| CliError::Failure(e.to_string());
-    writer.write_record(header).map_err(fail)?;
-    for row in rows {
-        writer.write_record(row).map_err(fail)?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| CliError::Failure(e.to_string()))
-}
-
 pub(super) fn write_csv(
     staged: &Staged,
     name: &str,
     header: &[&str],
     rows: &[Vec<String>],
 ) -> Result<(), CliError> {
-    let header: Vec<String> = header.iter().map(|h| (*h).to_string()).collect();
-    staged.write(name, &csv_bytes(&header, rows)?)?;
+    staged.write(name, &csv_bytes(header, rows))?;
     Ok(())
 }
 
@@ -460,6 +445,6 @@ pub(super) fn write_wide_csv(
     header: &[String],
     rows: &[Vec<String>],
 ) -> Result<(), CliError> {
-    staged.write(name, &csv_bytes(header, rows)?)?;
+    staged.write(name, &csv_bytes(header, rows))?;
     Ok(())
 }

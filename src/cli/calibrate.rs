@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use sha2::{Digest, Sha256};
 
 use super::args::{OutputArgs, SimulationArgs};
 use super::error::CliError;
@@ -19,6 +18,8 @@ use super::survival::read_observed;
 use crate::analysis::calibrate::{self, Calibration, Options, ParamRange, Problem};
 use crate::input::{LoadedScenario, load_portfolio};
 use crate::output::Destination;
+use crate::output::files::{csv_bytes, sha256_hex};
+use crate::output::manifest::{CalibrateManifest, CalibratedParam, FolderManifest};
 use crate::output::tables::number;
 use crate::params::PortfolioSpec;
 use crate::plot::observed_survival::{self, ChartCurve, CurveKind, ObservedChart};
@@ -273,30 +274,28 @@ pub(super) fn finish(calibrated: Calibrated, output: &OutputArgs) -> Result<(), 
             }
         }
     }
-    let mut manifest = serde_json::json!({
-        "fundsim_version": crate::VERSION,
-        "command": "calibrate",
-        "scenario_origin": loaded.origin,
-        "observed": observed.display().to_string(),
-        "observed_sha256": Sha256::digest(&data_bytes).iter().map(|b| format!("{b:02x}")).collect::<String>(),
-        "group": group,
-        "seed": options.seed,
-        "replications_per_evaluation": options.replications,
-        "bootstrap": options.bootstrap,
-        "max_evaluations": options.optimiser.max_evaluations,
-        "horizon_months": result.horizon_months,
-        "distance": result.fit.distance,
-        "grid_months": result.target.months.len(),
-        "evaluations": result.fit.evaluations,
-        "converged": result.fit.converged,
-        "params": result.params,
-        "files": files,
-    });
-    if let (false, Some(fields)) = (overrides.is_empty(), manifest.as_object_mut()) {
-        fields.insert("scenario_overrides".into(), overrides.into());
+    let manifest = CalibrateManifest {
+        fundsim_version: crate::VERSION.into(),
+        command: CalibrateManifest::COMMAND.into(),
+        scenario_origin: loaded.origin.clone(),
+        scenario_overrides: overrides,
+        observed: observed.display().to_string(),
+        observed_sha256: sha256_hex(&data_bytes),
+        group,
+        seed: options.seed,
+        replications_per_evaluation: options.replications,
+        bootstrap: options.bootstrap,
+        max_evaluations: options.optimiser.max_evaluations,
+        horizon_months: result.horizon_months,
+        distance: result.fit.distance,
+        grid_months: result.target.months.len(),
+        evaluations: result.fit.evaluations,
+        converged: result.fit.converged,
+        params: result.params.iter().map(CalibratedParam::from).collect(),
+        files: files.iter().map(|f| (*f).to_string()).collect(),
     }
-    let manifest =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    .to_bytes()
+    .map_err(|e| CliError::Failure(e.to_string()))?;
     writing.check()?;
     let folder = staged.finish(&manifest)?;
     writing.finished(&folder)?;
@@ -390,23 +389,6 @@ fn significant(value: f64) -> String {
     format!("{value:.digits$}")
 }
 
-fn csv_bytes(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record(header)
-        .expect("writing to memory cannot fail");
-    for row in rows {
-        writer
-            .write_record(&row)
-            .expect("writing to memory cannot fail");
-    }
-    writer.into_inner().expect("writing to memory cannot fail")
-}
-
-fn header(names: &[&str]) -> Vec<String> {
-    names.iter().map(|s| (*s).to_string()).collect()
-}
-
 /// `fit.csv`: per parameter, its box, start, estimate and bootstrap uncertainty.
 fn fit_table(result: &Calibration) -> Vec<u8> {
     let rows = result.params.iter().map(|p| {
@@ -424,7 +406,7 @@ fn fit_table(result: &Calibration) -> Vec<u8> {
         ]
     });
     csv_bytes(
-        &header(&[
+        &[
             "parameter",
             "low",
             "high",
@@ -435,7 +417,7 @@ fn fit_table(result: &Calibration) -> Vec<u8> {
             "ci_high",
             "bootstrap_p025",
             "bootstrap_p975",
-        ]),
+        ],
         rows,
     )
 }
@@ -464,14 +446,14 @@ fn curves_table(result: &Calibration) -> Vec<u8> {
             ]
         });
     csv_bytes(
-        &header(&[
+        &[
             "month",
             "observed_survival",
             "observed_ci_low",
             "observed_ci_high",
             "observed_at_risk",
             "fitted_survival",
-        ]),
+        ],
         rows,
     )
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::engine::BlockTree;
-use crate::output::shard::hex;
+use crate::output::files::{sha256_hex, write_atomic_with};
 
 /// The version of the checkpoint layout; a checkpoint of another version is ignored.
 const FORMAT_VERSION: u32 = 1;
@@ -59,7 +59,7 @@ impl Checkpoints {
         (job_id, shard): (&str, u64),
         interval: Duration,
     ) -> Self {
-        let key = hex(&Sha256::digest(format!("{job_id}\n{shard}\n{destination}")));
+        let key = sha256_hex(format!("{job_id}\n{shard}\n{destination}"));
         Self {
             path: parent.join(format!(".fundsim-checkpoint-{}.bin", &key[..16])),
             job_id: job_id.to_string(),
@@ -121,14 +121,10 @@ impl Checkpoints {
             tree,
         })
         .map_err(std::io::Error::other)?;
-        let temporary = self
-            .path
-            .with_extension(format!("tmp-{}", std::process::id()));
-        let mut file = fs::File::create(&temporary)?;
-        file.write_all(&Sha256::digest(&body))?;
-        file.write_all(&body)?;
-        file.sync_all()?;
-        fs::rename(&temporary, &self.path)
+        write_atomic_with(&self.path, |file| {
+            file.write_all(&Sha256::digest(&body))?;
+            file.write_all(&body)
+        })
     }
 
     /// Removes the checkpoint (the run is complete).

@@ -2,14 +2,14 @@
 //! manifest, without re-running the simulation.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
 
 use super::error::CliError;
-use crate::plot::data::RunData;
+use crate::output::files::write_atomic;
+use crate::output::read::RunData;
 use crate::plot::{self, ChartKind};
 
 #[derive(Debug, Args)]
@@ -80,26 +80,8 @@ pub(super) fn load(run_dir: &Path) -> Result<RunData, CliError> {
 /// a reader never sees half a file.
 pub(super) fn write_atomically(folder: &Path, name: &str, bytes: &[u8]) -> Result<(), CliError> {
     let path = folder.join(name);
-    let failure =
-        |e: std::io::Error| CliError::Failure(format!("cannot write {}: {e}", path.display()));
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(failure)?;
-    }
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&temporary, &path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    result.map_err(failure)
+    write_atomic(&path, bytes)
+        .map_err(|e| CliError::Failure(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Adds `names` to the `files` list of the folder's manifest (once each), so the

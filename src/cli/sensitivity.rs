@@ -18,6 +18,7 @@ use super::sensitivity_indices::{self as indices, Analysis, write_listed};
 use super::shard::{Merged, ShardArg};
 use super::staging::{self, Staged};
 use crate::analysis::{self as sensitivity, Method, MonteCarloNoise, MorrisDesign, SaltelliDesign};
+use crate::output::manifest::{FolderManifest, SensitivityManifest};
 use crate::output::shard::Job;
 use crate::output::tables::number;
 use crate::plot::sensitivity::render;
@@ -587,28 +588,35 @@ fn manifest(plan: &Plan, resamples: usize, mut files: Vec<String>) -> Result<Vec
         Design::Sobol { samples } => (Some(samples), None),
     };
     files.push(crate::report::FILE.into());
-    let mut manifest = serde_json::json!({
-        "fundsim_version": crate::VERSION,
-        "command": "sensitivity",
-        "method": match method { Method::Morris => "morris", Method::Sobol => "sobol" },
-        "scenario_name": setup.loaded.scenario.name,
-        "scenario_description": setup.loaded.scenario.description,
-        "scenario_origin": setup.loaded.origin,
-        "scenario_hash": setup.loaded.scenario.hash(),
-        "seed": setup.model.seed,
-        "inner_replications": setup.model.replications,
-        "samples": samples,
-        "trajectories": trajectories,
-        "levels": (method == Method::Morris).then_some(plan.spec.levels),
-        "design_points": plan.unit_points.len(),
-        "bootstrap_resamples": resamples,
-        "parameters": plan.spec.parameters,
-        "metrics": plan.metrics,
-        "strategies": setup.loaded.scenario.strategies.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
-        "strategy_filter": plan.strategy_filter,
-        "versus": plan.versus,
-        "files": files,
-    });
-    setup.record_overrides(&mut manifest);
-    serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))
+    SensitivityManifest {
+        fundsim_version: crate::VERSION.into(),
+        command: SensitivityManifest::COMMAND.into(),
+        method: method.into(),
+        scenario_name: setup.loaded.scenario.name.clone(),
+        scenario_description: setup.loaded.scenario.description.clone(),
+        scenario_origin: setup.loaded.origin.clone(),
+        scenario_hash: setup.loaded.scenario.hash(),
+        scenario_overrides: setup.overrides_given(),
+        seed: setup.model.seed,
+        inner_replications: setup.model.replications,
+        samples,
+        trajectories,
+        levels: (method == Method::Morris).then_some(plan.spec.levels),
+        design_points: plan.unit_points.len(),
+        bootstrap_resamples: resamples,
+        parameters: plan.spec.parameters.clone(),
+        metrics: plan.metrics.clone(),
+        strategies: setup
+            .loaded
+            .scenario
+            .strategies
+            .iter()
+            .map(|s| s.name.clone())
+            .collect(),
+        strategy_filter: plan.strategy_filter.clone(),
+        versus: plan.versus.clone(),
+        files,
+    }
+    .to_bytes()
+    .map_err(|e| CliError::Failure(e.to_string()))
 }

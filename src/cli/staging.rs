@@ -6,11 +6,9 @@
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use super::error::CliError;
 use super::interrupt::Interrupt;
-use crate::output::shard::hex;
+use crate::output::files::sha256_hex;
 use crate::output::{Destination, StagedRun, stale};
 
 /// A staging folder of this job. Dropped without being finished, it removes itself.
@@ -114,7 +112,7 @@ fn job_key(destination: &Destination) -> String {
         }
         Destination::Explicit { path, .. } => format!("folder:{}", path.display()),
     };
-    hex(&Sha256::digest(format!(
+    sha256_hex(format!(
         "{command}\n{arguments}\n{working_dir}\n{destination}"
-    )))
+    ))
 }

@@ -4,8 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::args::OutputArgs;
 use super::error::CliError;
@@ -13,9 +11,11 @@ use super::interrupt::Interrupt;
 use super::staging::{self, Staged};
 use crate::analysis::calibrate::observed::ObservedLifetimes;
 use crate::output::Destination;
+use crate::output::files::{csv_bytes, sha256_hex};
+use crate::output::manifest::{FolderManifest, RmstEstimate, SurvivalGroup, SurvivalManifest};
 use crate::output::tables::number;
 use crate::plot::observed_survival::{self, ChartCurve, CurveKind, ObservedChart};
-use crate::stats::{KaplanMeier, Rmst, SurvivalQuantile};
+use crate::stats::KaplanMeier;
 
 #[derive(Debug, Args)]
 #[command(
@@ -47,16 +47,6 @@ pub(super) fn read_observed(path: &Path) -> Result<(ObservedLifetimes, Vec<u8>),
     Ok((data, bytes))
 }
 
-/// One group's summary line.
-#[derive(Debug, Serialize)]
-struct GroupSummary {
-    group: String,
-    projects: u64,
-    abandoned: u64,
-    median: SurvivalQuantile,
-    rmst: Option<Rmst>,
-}
-
 /// The curves and summaries of the observed data, the folder staged: what [`finish`]
 /// writes.
 pub(super) struct Estimated {
@@ -68,7 +58,7 @@ pub(super) struct Estimated {
     records: usize,
     grouped: bool,
     groups: Vec<(String, KaplanMeier)>,
-    summaries: Vec<GroupSummary>,
+    summaries: Vec<SurvivalGroup>,
     tau: f64,
 }
 
@@ -105,14 +95,14 @@ pub(super) fn compute(args: &SurvivalArgs) -> Result<Estimated, CliError> {
             .map(|(_, km)| km.last_time())
             .fold(f64::INFINITY, f64::min),
     };
-    let summaries: Vec<GroupSummary> = groups
+    let summaries: Vec<SurvivalGroup> = groups
         .iter()
-        .map(|(name, km)| GroupSummary {
+        .map(|(name, km)| SurvivalGroup {
             group: name.clone(),
             projects: km.subjects(),
             abandoned: km.rows().iter().map(|r| r.events).sum(),
-            median: km.median(),
-            rmst: km.rmst(tau),
+            median: km.median().into(),
+            rmst: km.rmst(tau).map(RmstEstimate::from),
         })
         .collect();
     let stem = args
@@ -201,22 +191,23 @@ pub(super) fn finish(estimated: Estimated, output: &OutputArgs) -> Result<(), Cl
             }
         }
     }
-    let manifest = serde_json::json!({
-        "fundsim_version": crate::VERSION,
-        "command": "survival",
-        "data": data.display().to_string(),
-        "data_sha256": Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>(),
-        "rmst_tau_months": tau,
-        "files": files,
-        "groups": summaries,
-    });
-    let manifest =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    let manifest = SurvivalManifest {
+        fundsim_version: crate::VERSION.into(),
+        command: SurvivalManifest::COMMAND.into(),
+        data: data.display().to_string(),
+        data_sha256: sha256_hex(&bytes),
+        rmst_tau_months: tau,
+        files: files.iter().map(|f| (*f).to_string()).collect(),
+        groups: summaries,
+    };
+    let bytes = manifest
+        .to_bytes()
+        .map_err(|e| CliError::Failure(e.to_string()))?;
     writing.check()?;
-    let folder = staged.finish(&manifest)?;
+    let folder = staged.finish(&bytes)?;
     writing.finished(&folder)?;
     if !output.quiet {
-        print_summaries(&summaries, tau);
+        print_summaries(&manifest.groups, tau);
         println!("\nresults in {}", folder.display());
     }
     Ok(())
@@ -242,19 +233,6 @@ fn safe_name(stem: &str) -> String {
         .collect::<String>()
         .trim_start_matches('.')
         .to_string()
-}
-
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record(header)
-        .expect("writing to memory cannot fail");
-    for row in rows {
-        writer
-            .write_record(&row)
-            .expect("writing to memory cannot fail");
-    }
-    writer.into_inner().expect("writing to memory cannot fail")
 }
 
 /// `survival.csv`: the Kaplan–Meier table of every group (see `stats::survival` for the
@@ -294,7 +272,7 @@ fn survival_table(groups: &[(String, KaplanMeier)]) -> Vec<u8> {
 
 /// `summary.csv`: per group, the median survival and the RMST with 95% intervals (empty
 /// where not reached or undefined).
-fn summary_table(summaries: &[GroupSummary]) -> Vec<u8> {
+fn summary_table(summaries: &[SurvivalGroup]) -> Vec<u8> {
     let optional = |v: Option<f64>| v.map_or_else(String::new, number);
     let rows = summaries.iter().map(|s| {
         let rmst = s.rmst.as_ref();
@@ -334,7 +312,7 @@ fn months(value: Option<f64>) -> String {
     value.map_or_else(|| "not reached".into(), |v| format!("{v:.1}"))
 }
 
-fn print_summaries(summaries: &[GroupSummary], tau: f64) {
+fn print_summaries(summaries: &[SurvivalGroup], tau: f64) {
     println!(
         "{:<20} {:>9} {:>10} {:>34} {:>30}",
         "group",

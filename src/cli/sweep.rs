@@ -16,6 +16,7 @@ use super::interrupt::Interrupt;
 use super::shard::{Merged, ShardArg, ShardSpec};
 use super::staging::{self, Staged};
 use crate::analysis::sweep::{self, Axis, SweepResult};
+use crate::output::manifest::{FolderManifest, SweepAxis, SweepManifest};
 use crate::output::shard::Job;
 use crate::output::tables::number;
 use crate::plot::sensitivity::{Heading, Whisker, render};
@@ -273,20 +274,20 @@ pub(super) fn finish(swept: Swept, output: &OutputArgs) -> Result<(), CliError> 
         }
     }
     let model = &setup.model;
-    let mut manifest = serde_json::json!({
-        "fundsim_version": crate::VERSION,
-        "command": "sweep",
-        "scenario_origin": setup.loaded.origin,
-        "scenario_hash": setup.loaded.scenario.hash(),
-        "seed": model.seed,
-        "replications_per_point": model.replications,
-        "axes": result.axes.iter().map(|a| serde_json::json!({"path": a.path, "values": a.values})).collect::<Vec<_>>(),
-        "metrics": metrics,
-        "files": files,
-    });
-    setup.record_overrides(&mut manifest);
-    let manifest =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))?;
+    let manifest = SweepManifest {
+        fundsim_version: crate::VERSION.into(),
+        command: SweepManifest::COMMAND.into(),
+        scenario_origin: setup.loaded.origin.clone(),
+        scenario_hash: setup.loaded.scenario.hash(),
+        scenario_overrides: setup.overrides_given(),
+        seed: model.seed,
+        replications_per_point: model.replications,
+        axes: result.axes.iter().map(SweepAxis::from).collect(),
+        metrics: metrics.clone(),
+        files,
+    }
+    .to_bytes()
+    .map_err(|e| CliError::Failure(e.to_string()))?;
     writing.check()?;
     let folder = staged.finish(&manifest)?;
     writing.finished(&folder)?;

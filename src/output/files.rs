@@ -7,7 +7,8 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+/// The SHA-256 checksums manifests record, from the one copy below every layer.
+pub use crate::digest::{hex, sha256_hex};
 
 /// Why a folder could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -75,12 +76,27 @@ pub fn write_atomic_with(
 /// folder (so the rename stays on one file system), named after the file and this
 /// process (so two processes never share one): `dir/name` → `dir/.name.<pid>.tmp`.
 pub fn temporary_path(path: &Path) -> PathBuf {
+    path.with_file_name(format!("{}.{}.tmp", hidden_name(path), std::process::id()))
+}
+
+/// The process that a temporary of `path` named `name` belongs to, when `name` is one
+/// ([`temporary_path`] in that process), so that what a stopped writer left can be told
+/// from what a running one is writing.
+pub fn temporary_owner(path: &Path, name: &str) -> Option<u32> {
+    name.strip_prefix(&hidden_name(path))?
+        .strip_prefix('.')?
+        .strip_suffix(".tmp")?
+        .parse()
+        .ok()
+}
+
+/// `path`'s file name with one leading dot: `name` and `.name` both give `.name`.
+fn hidden_name(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let visible = name.strip_prefix('.').unwrap_or(&name);
-    path.with_file_name(format!(".{visible}.{}.tmp", std::process::id()))
+    format!(".{}", name.strip_prefix('.').unwrap_or(&name))
 }
 
 /// A CSV table as bytes: the header, then one record per row, quoted only where needed,
@@ -109,35 +125,9 @@ where
     writer.into_inner().unwrap_or_default()
 }
 
-/// Bytes as lower-case hexadecimal, two digits a byte.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(2 * bytes.len()), |mut text, byte| {
-            let _ = write!(text, "{byte:02x}");
-            text
-        })
-}
-
-/// The SHA-256 of `data` in lower-case hexadecimal (64 characters), as manifests record
-/// checksums of data files and shard states.
-pub fn sha256_hex(data: impl AsRef<[u8]>) -> String {
-    hex(&Sha256::digest(data.as_ref()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sha256_hex_matches_the_known_digest() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        assert_eq!(hex(&[0, 15, 255]), "000fff");
-    }
 
     #[test]
     fn csv_bytes_quotes_only_where_needed() {
@@ -183,5 +173,26 @@ mod tests {
             temporary_path(Path::new("out/.fundsim-checkpoint-ab.bin")),
             Path::new(&format!("out/.fundsim-checkpoint-ab.bin.{pid}.tmp"))
         );
+    }
+
+    #[test]
+    fn a_temporary_names_its_owner() {
+        let file = Path::new("out/.fundsim-checkpoint-ab.bin");
+        let mine = temporary_path(file);
+        let name = mine.file_name().unwrap().to_str().unwrap();
+        assert_eq!(temporary_owner(file, name), Some(std::process::id()));
+        assert_eq!(
+            temporary_owner(file, ".fundsim-checkpoint-ab.bin.17.tmp"),
+            Some(17)
+        );
+        for other in [
+            ".fundsim-checkpoint-ab.bin",
+            ".fundsim-checkpoint-cd.bin.17.tmp",
+            ".fundsim-checkpoint-ab.bin.x.tmp",
+            ".fundsim-checkpoint-ab.bin.17",
+            ".fundsim-checkpoint-ab.bin17.tmp",
+        ] {
+            assert_eq!(temporary_owner(file, other), None, "{other}");
+        }
     }
 }

@@ -352,9 +352,6 @@ fn difference(shard: &ShardManifest, reference: &ShardManifest) -> String {
     }
 }
 
-/// Kept here for the callers that still import it from this module.
-pub(crate) use super::files::hex;
-
 #[cfg(test)]
 mod tests {
     use super::*;

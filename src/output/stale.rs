@@ -1,7 +1,7 @@
 //! Clearing what a stopped attempt of a job left behind. A run killed outright (SIGKILL,
 //! a node failure, a job's time limit) cannot remove its hidden staging folder
 //! (`.partial-*`, see [`super::StagedRun`]) or a checkpoint's temporary file
-//! (`<checkpoint>.tmp-<pid>`); the next attempt of the same job, resumed or started
+//! ([`super::files::temporary_path`]); the next attempt of the same job, resumed or started
 //! afresh, removes them.
 //!
 //! A staging folder's name does not say whose it is, so each is marked: a small file
@@ -14,6 +14,8 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+
+use super::files::temporary_owner;
 
 /// The prefix of a staging folder's name.
 pub const STAGING_PREFIX: &str = ".partial-";
@@ -75,8 +77,9 @@ pub fn clear_staging(parent: &Path, job_key: &str) -> Vec<PathBuf> {
     cleared
 }
 
-/// Removes the temporary files (`<stem>.tmp-<pid>`) that writers of `file` in processes
-/// no longer running left beside it; returns them.
+/// Removes the temporary files that writers of `file` in processes no longer running
+/// left beside it ([`super::files::temporary_path`], or `<stem>.tmp-<pid>` as fundsim named them
+/// before); returns them.
 pub fn clear_temporaries(file: &Path) -> Vec<PathBuf> {
     let (Some(parent), Some(stem)) = (file.parent(), file.file_stem()) else {
         return Vec::new();
@@ -86,17 +89,21 @@ pub fn clear_temporaries(file: &Path) -> Vec<PathBuf> {
     } else {
         parent
     };
-    let prefix = format!("{}.tmp-", stem.to_string_lossy());
+    let earlier = format!("{}.tmp-", stem.to_string_lossy());
     let Ok(entries) = fs::read_dir(parent) else {
         return Vec::new();
     };
     let mut cleared = Vec::new();
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(&prefix) else {
+        let owner = temporary_owner(file, &name).or_else(|| {
+            name.strip_prefix(&earlier)
+                .and_then(|pid| pid.parse::<u32>().ok())
+        });
+        let Some(pid) = owner else {
             continue;
         };
-        if pid.parse::<u32>().is_ok_and(process_runs) {
+        if process_runs(pid) {
             continue;
         }
         let path = entry.path();
@@ -223,20 +230,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join(".fundsim-checkpoint-0123456789abcdef.bin");
         fs::write(&file, "checkpoint").unwrap();
-        let stopped = dir
+        let temporary = |checkpoint: &str, pid: u32| {
+            dir.path()
+                .join(format!(".fundsim-checkpoint-{checkpoint}.bin.{pid}.tmp"))
+        };
+        let stopped = temporary("0123456789abcdef", GONE);
+        // As fundsim named a checkpoint's temporary before it shared the atomic write.
+        let stopped_earlier = dir
             .path()
             .join(format!(".fundsim-checkpoint-0123456789abcdef.tmp-{GONE}"));
-        let mine = dir.path().join(format!(
+        let mine = crate::output::files::temporary_path(&file);
+        assert_eq!(mine, temporary("0123456789abcdef", std::process::id()));
+        let mine_earlier = dir.path().join(format!(
             ".fundsim-checkpoint-0123456789abcdef.tmp-{}",
             std::process::id()
         ));
-        let other = dir
-            .path()
-            .join(format!(".fundsim-checkpoint-fedcba9876543210.tmp-{GONE}"));
-        for path in [&stopped, &mine, &other] {
+        let other = temporary("fedcba9876543210", GONE);
+        for path in [&stopped, &stopped_earlier, &mine, &mine_earlier, &other] {
             fs::write(path, "part").unwrap();
         }
-        assert_eq!(clear_temporaries(&file), std::slice::from_ref(&stopped));
-        assert!(file.exists() && mine.exists() && other.exists() && !stopped.exists());
+        let mut cleared = clear_temporaries(&file);
+        cleared.sort();
+        let mut expected = vec![stopped.clone(), stopped_earlier.clone()];
+        expected.sort();
+        assert_eq!(cleared, expected);
+        for kept in [&file, &mine, &mine_earlier, &other] {
+            assert!(kept.exists(), "{}", kept.display());
+        }
+        assert!(!stopped.exists() && !stopped_earlier.exists());
     }
 }

@@ -15,7 +15,6 @@ pub mod allocation;
 pub mod canvas;
 pub mod cliff;
 pub mod cost_effectiveness;
-pub mod data;
 mod error;
 mod kind;
 pub mod maintainers;

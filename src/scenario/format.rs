@@ -3,7 +3,6 @@
 //! one into the other, import these types from here.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::sensitivity::{SensitivityFile, SensitivitySpec};
 use crate::params::{FundParams, ModelParams, PortfolioFile, PortfolioSpec, RunParams};
@@ -51,8 +50,7 @@ impl Scenario {
     /// mean the same scenario have the same hash.
     pub fn hash(&self) -> String {
         let json = serde_json::to_vec(self).expect("a scenario always serializes");
-        let digest = Sha256::digest(&json);
-        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+        crate::digest::sha256_hex(json)
     }
 
     /// The most calls any strategy makes (the size of the allocation tables).

@@ -14,6 +14,10 @@ pub struct CalibrateManifest {
     /// Always [`CalibrateManifest::COMMAND`].
     pub command: String,
     pub scenario_origin: String,
+    /// `--set PATH=VALUE` as given, so the folder can be reproduced (the scenario hash is
+    /// of the overridden scenario); left out of the file without `--set`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenario_overrides: Vec<String>,
     /// The observed-lifetimes CSV, as given on the command line, and its SHA-256.
     pub observed: String,
     pub observed_sha256: String,
@@ -120,9 +124,14 @@ mod tests {
     fn bytes_match_the_untyped_manifest() {
         let params = fitted();
         let bytes = b"project,duration_months,event\na,3,1\n";
-        for group in [None, Some("popular".to_string())] {
+        let given = vec!["model.joining_rate=0.2".to_string()];
+        for (group, overrides) in [
+            (None, Vec::new()),
+            (Some("popular".to_string()), given.clone()),
+            (None, given),
+        ] {
             let files = vec!["fit.csv", "curves.csv", "bootstrap.csv"];
-            let old = serde_json::json!({
+            let mut old = serde_json::json!({
                 "fundsim_version": crate::VERSION,
                 "command": "calibrate",
                 "scenario_origin": "scenarios/popular-baseline.toml",
@@ -141,10 +150,17 @@ mod tests {
                 "params": params,
                 "files": files,
             });
+            // With `--set`, the untyped manifest had `scenario_overrides` added.
+            if !overrides.is_empty() {
+                old.as_object_mut()
+                    .unwrap()
+                    .insert("scenario_overrides".into(), overrides.clone().into());
+            }
             let new = CalibrateManifest {
                 fundsim_version: crate::VERSION.into(),
                 command: CalibrateManifest::COMMAND.into(),
                 scenario_origin: "scenarios/popular-baseline.toml".into(),
+                scenario_overrides: overrides.clone(),
                 observed: "tests/fixtures/observed_popular.csv".into(),
                 observed_sha256: crate::output::files::sha256_hex(bytes),
                 group: group.clone(),
@@ -167,6 +183,7 @@ mod tests {
             );
             let read = CalibrateManifest::parse(std::path::Path::new("m"), &written).unwrap();
             assert_eq!(read.group, group);
+            assert_eq!(read.scenario_overrides, overrides);
             assert_eq!(read.params[0], new.params[0]);
             assert!(read.params[1].std_error.is_nan());
             assert_eq!(read.params[1].estimate, 0.1 + 0.2);

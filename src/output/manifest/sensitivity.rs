@@ -41,6 +41,10 @@ pub struct SensitivityManifest {
     pub scenario_origin: String,
     #[serde(default)]
     pub scenario_hash: String,
+    /// `--set PATH=VALUE` as given, so the folder can be reproduced (the scenario hash is
+    /// of the overridden scenario); left out of the file without `--set`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenario_overrides: Vec<String>,
     pub seed: u64,
     /// Replications at every design point, all with the same seed.
     pub inner_replications: u64,
@@ -152,6 +156,7 @@ mod tests {
             scenario_description: description.into(),
             scenario_origin: "built-in:sensitivity".into(),
             scenario_hash: "0f".into(),
+            scenario_overrides: Vec::new(),
             seed,
             inner_replications: replications,
             samples: (method == Method::Sobol).then_some(samples),
@@ -181,6 +186,29 @@ mod tests {
             let path = std::path::Path::new("manifest.json");
             assert_eq!(SensitivityManifest::parse(path, &bytes).unwrap(), new);
         }
+    }
+
+    #[test]
+    fn overrides_are_written_only_when_given() {
+        let (mut old, new) = both(Method::Sobol);
+        let overrides = vec![
+            "model.attrition_hazard=0.03".to_string(),
+            "fund.budget_eur=5000000".to_string(),
+        ];
+        old.as_object_mut()
+            .unwrap()
+            .insert("scenario_overrides".into(), overrides.clone().into());
+        let new = SensitivityManifest {
+            scenario_overrides: overrides,
+            ..new
+        };
+        let bytes = new.to_bytes().unwrap();
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            String::from_utf8(reference(&old)).unwrap()
+        );
+        let path = std::path::Path::new("manifest.json");
+        assert_eq!(SensitivityManifest::parse(path, &bytes).unwrap(), new);
     }
 
     #[test]

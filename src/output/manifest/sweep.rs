@@ -13,6 +13,10 @@ pub struct SweepManifest {
     pub command: String,
     pub scenario_origin: String,
     pub scenario_hash: String,
+    /// `--set PATH=VALUE` as given, so the folder can be reproduced (the scenario hash is
+    /// of the overridden scenario); left out of the file without `--set`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenario_overrides: Vec<String>,
     pub seed: u64,
     /// Replications at every grid point, all with the same seed.
     pub replications_per_point: u64,
@@ -84,6 +88,7 @@ mod tests {
             command: SweepManifest::COMMAND.into(),
             scenario_origin: origin.into(),
             scenario_hash: hash.into(),
+            scenario_overrides: Vec::new(),
             seed,
             replications_per_point: replications,
             axes: axes.iter().map(SweepAxis::from).collect(),
@@ -96,6 +101,23 @@ mod tests {
             String::from_utf8(reference(&old)).unwrap()
         );
         let path = std::path::Path::new("manifest.json");
+        assert_eq!(SweepManifest::parse(path, &bytes).unwrap(), manifest);
+
+        // With `--set`, the untyped manifest had `scenario_overrides` added.
+        let overrides = vec!["fund.budget_eur=15000000".to_string()];
+        let mut old = old;
+        old.as_object_mut()
+            .unwrap()
+            .insert("scenario_overrides".into(), overrides.clone().into());
+        let manifest = SweepManifest {
+            scenario_overrides: overrides,
+            ..manifest
+        };
+        let bytes = manifest.to_bytes().unwrap();
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            String::from_utf8(reference(&old)).unwrap()
+        );
         assert_eq!(SweepManifest::parse(path, &bytes).unwrap(), manifest);
     }
 }
