@@ -74,6 +74,8 @@ pub enum Command {
     /// Sweep one or two scenario fields over a grid (paired: the same seed at every point).
     Sweep(sweep::SweepArgs),
     /// Global sensitivity analysis (Morris or Sobol) over the scenario's [sensitivity] table.
+    // The help text names the TOML table `[sensitivity]`, not a link to the module.
+    #[allow(rustdoc::private_intra_doc_links, rustdoc::broken_intra_doc_links)]
     Sensitivity(sensitivity::SensitivityArgs),
     /// Find the parameter value (e.g. the budget) at which an outcome reaches a goal.
     Target(target::TargetArgs),

@@ -119,7 +119,7 @@ impl Decision {
 /// The rule sees [`ProjectView`]s and, through [`Review`], noisy reviews of the
 /// projects' hidden merit; nothing else of the simulation. Implementations must keep the
 /// total cost of their grants (amount plus overhead) within `call.budget_eur`;
-/// [`split_by_weights`] does this for weight-based rules (the model scales down any
+/// `strategy::split_by_weights` does this for weight-based rules (the model scales down any
 /// excess, so the budget holds whatever a rule does).
 pub trait AllocationRule: Send + Sync {
     /// Fills `decision` (which arrives empty) for this call.
