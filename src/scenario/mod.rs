@@ -69,7 +69,10 @@ pub fn parse_with_overrides(
             message.contains(&format!("unknown field `{key}`"))
         });
         match culprit {
-            Some(path) => fail(path, format!("is not a field of the scenario format: {message}")),
+            Some(path) => fail(
+                path,
+                format!("is not a field of the scenario format: {message}"),
+            ),
             None => fail("", format!("after overrides: {message}")),
         }
     })?;
@@ -157,7 +160,12 @@ mod tests {
         assert!(error.to_string().contains("atrition_hazard"), "{error}");
         // The override that named no field is the key of the message, with a suggestion.
         assert_eq!(error.issues[0].field, "model.atrition_hazard");
-        assert!(error.to_string().contains("did you mean `attrition_hazard`?"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("did you mean `attrition_hazard`?"),
+            "{error}"
+        );
         assert!(parse_with_overrides(text, "stf", &[("strategies[9].power", 1.0)]).is_err());
     }
 }
