@@ -5,6 +5,7 @@
 
 pub mod calibrate;
 pub mod design;
+pub mod facts;
 pub mod model;
 pub mod morris;
 pub mod precision;

@@ -15,6 +15,7 @@ mod checkpoint;
 mod common;
 mod compare;
 mod error;
+mod facts;
 mod init;
 mod interrupt;
 mod job;
@@ -69,6 +70,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Kaplan–Meier curves of observed project lifetimes (CSV tables and a chart).
     Survival(survival::SurvivalArgs),
+    /// The stylised facts of the unfunded baseline (facts.toml) against the model.
+    Facts(facts::FactsArgs),
     /// Fit model parameters so that the unfunded baseline reproduces observed survival.
     Calibrate(calibrate::CalibrateArgs),
     /// Sweep one or two scenario fields over a grid (paired: the same seed at every point).
@@ -97,6 +100,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plot(args) => plot::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Survival(args) => survival::execute(args),
+        Command::Facts(args) => facts::execute(args),
         Command::Calibrate(args) => calibrate::execute(args),
         Command::Sweep(args) => sweep::execute(args),
         Command::Sensitivity(args) => sensitivity::execute(args),
