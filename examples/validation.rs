@@ -1,4 +1,4 @@
-//! The validation table of `docs/validation.md`: the stylised facts of CALIBRATION.md
+//! The validation table of `docs/validation.md`: the stylised facts of docs/calibration.md
 //! against fundsim's unfunded baseline of `scenarios/popular-baseline.toml`.
 //!
 //! ```text
@@ -95,7 +95,7 @@ struct Replication {
 }
 
 /// Months after abandonment over which revival is compared with Avelino et al. (2019):
-/// CALIBRATION.md reads their 41% as "within about 3 years".
+/// docs/calibration.md reads their 41% as "within about 3 years".
 const REVIVAL_WINDOW: i32 = 36;
 
 fn team(maintainers: u32) -> usize {

@@ -1,7 +1,7 @@
 //! The model's behavioural parameters: the `[model]` table of a scenario file.
 //!
 //! Every field has a default traced to `docs/model.md` (and from there to
-//! CALIBRATION.md). Units are in the field names or doc comments; the month is the
+//! docs/calibration.md). Units are in the field names or doc comments; the month is the
 //! unit of time throughout.
 
 use serde::{Deserialize, Serialize};

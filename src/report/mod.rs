@@ -101,7 +101,7 @@ pub fn render_with_charts(data: &RunData, charts: &[(ChartKind, String)]) -> Str
         out,
         r#"<section id="assumptions">
 <h2>Assumptions</h2>
-<p>The scenario as run (from <code>manifest.json</code>; origin {origin}, hash <code>{hash}</code>). The sources behind each default are given in the scenario file’s comments, <code>docs/model.md</code> and <code>CALIBRATION.md</code>; where no study was found the value is marked as an assumption there.</p>
+<p>The scenario as run (from <code>manifest.json</code>; origin {origin}, hash <code>{hash}</code>). The sources behind each default are given in the scenario file’s comments and in fundsim’s <code>docs/model.md</code> and <code>docs/calibration.md</code>; where no study was found the value is marked as an assumption there.</p>
 {tables}
 </section>
 "#,
@@ -232,7 +232,7 @@ fn method(data: &RunData) -> String {
 <p><strong>Common random numbers.</strong> Replication <em>k</em> of every strategy meets the same random events (work arriving, vulnerabilities, volunteers leaving and joining where funding does not change them). Differences between a strategy and the baseline are therefore computed replication by replication (paired), which makes them far more precise than comparing two separate runs.</p>
 <p><strong>Intervals and Monte Carlo error.</strong> A 95% interval here is a confidence interval for the <em>mean</em> over replications: it says how precisely the simulation estimates the average outcome, and it shrinks with more replications. It is not the range one real portfolio could end up in; for that spread, see the 5th–95th percentile band of the maintainers chart. Cost-effectiveness ratios are ratios of means, with delta-method intervals. The largest Monte Carlo standard errors of this run:</p>
 <div class="table-wrap"><table><thead><tr><th class="text">Outcome</th><th>Largest standard error</th></tr></thead><tbody>{mcse_rows}</tbody></table></div>
-<p><strong>Limits.</strong> The model is a simplification calibrated on published averages; its numbers compare strategies under stated assumptions rather than forecast real projects. Sensitivity to the assumptions is a separate analysis.</p>
+<p><strong>Limits.</strong> The model is a simplification whose parameters come from published figures or stated assumptions; at the default parameters two of the stylised facts it is checked against (five-year abandonment and revival of popular projects) are not yet met (see fundsim’s <code>docs/calibration.md</code>). Its numbers compare strategies under stated assumptions rather than forecast real projects. Sensitivity to the assumptions is a separate analysis.</p>
 </section>
 "#,
         horizon = findings::span(info.horizon_months),

@@ -405,7 +405,7 @@ pub(super) fn convergence_section(data: &SensitivityData) -> String {
 
 pub(super) fn assumptions_section(data: &SensitivityData) -> String {
     let mut html = String::from(
-        "<section id=\"assumptions\">\n<h2>The uncertain assumptions</h2>\n<p>The ranges explored, from the scenario’s <code>[sensitivity]</code> table (the sources behind them are in the scenario file’s comments and <code>CALIBRATION.md</code>). Every other input is held at the scenario’s value.</p>\n",
+        "<section id=\"assumptions\">\n<h2>The uncertain assumptions</h2>\n<p>The ranges explored, from the scenario’s <code>[sensitivity]</code> table (the sources behind them are in the scenario file’s comments and in fundsim’s <code>docs/calibration.md</code>). Every other input is held at the scenario’s value.</p>\n",
     );
     html.push_str(r#"<div class="table-wrap"><table><thead><tr><th class="text">Assumption</th><th class="text">Scenario field</th><th class="text">Distribution</th><th>Median</th></tr></thead><tbody>"#);
     for (p, parameter) in data.info.parameters.iter().enumerate() {
