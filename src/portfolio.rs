@@ -14,7 +14,7 @@ use crate::params::ModelParams;
 use crate::params::SyntheticPortfolio;
 use crate::rng::{Purpose, stream};
 
-/// One project's fixed attributes (MODEL.md, "The portfolio").
+/// One project's fixed attributes (docs/model.md, "The portfolio").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Project {
     pub name: String,

@@ -17,7 +17,7 @@ pub use review::Review;
 use crate::params::FundParams;
 use crate::rng::SimRng;
 
-/// Project status (MODEL.md, "The state of a project").
+/// Project status (docs/model.md, "The state of a project").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {

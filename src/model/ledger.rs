@@ -1,4 +1,4 @@
-//! The fund's money during a simulation (MODEL.md step 1): the pool it may still grant,
+//! The fund's money during a simulation (docs/model.md, step 1): the pool it may still grant,
 //! an endowment's principal and return, the tranches not yet paid, and how a call's
 //! grants and the tranches falling due move money from the fund to the projects. Apart
 //! from the month loop because it is the accounting that the budget invariants are about.
@@ -18,7 +18,7 @@ pub(super) struct Tranche {
     spend_months: u32,
 }
 
-/// The fund's money during a simulation (MODEL.md step 1).
+/// The fund's money during a simulation (docs/model.md, step 1).
 pub(super) struct Ledger {
     /// Money the fund may still commit to grants (EUR). For an endowment: the return
     /// accrued and not yet spent; the principal is kept apart and never spent.

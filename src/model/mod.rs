@@ -1,7 +1,7 @@
 //! The model: project state and the monthly step, for one replication of one strategy.
 //! Pure: no I/O, randomness only from the streams it is handed by seed and index.
 //!
-//! The order of a month is MODEL.md's and is fixed here in [`simulate()`]:
+//! The order of a month is docs/model.md's and is fixed here in [`simulate()`]:
 //! 1. fund decisions (at call months), 2. effort, 3. work and vulnerabilities arrive,
 //! 4. work is done, 5. people move, 6. status.
 //!

@@ -1,4 +1,4 @@
-//! One project's state and its monthly step (MODEL.md steps 2–6; step 1, the fund's
+//! One project's state and its monthly step (docs/model.md, steps 2–6; step 1, the fund's
 //! decision, is in `super::simulate`).
 //!
 //! What never changes during a run (`ProjectConstants`, `SharedRates`) is in

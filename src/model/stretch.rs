@@ -1,4 +1,4 @@
-//! The hot loop: MODEL.md steps 2–6 for every project over a stretch of months between
+//! The hot loop: docs/model.md steps 2–6 for every project over a stretch of months between
 //! two fund decisions ([`run_stretch`]). Apart because
 //! it is where nearly all of a run's time goes (docs/performance.md): what is here is
 //! tuned instruction by instruction, and the rest of the model can change without

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Checker;
 
-/// Parameters of the monthly project dynamics (MODEL.md, "Suggested functional forms").
+/// Parameters of the monthly project dynamics (docs/model.md, "Suggested functional forms").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelParams {

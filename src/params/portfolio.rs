@@ -26,7 +26,7 @@ pub struct PortfolioFile {
     pub redraw_per_replication: Option<bool>,
 }
 
-/// Distributions a synthetic portfolio is drawn from (MODEL.md, "The portfolio").
+/// Distributions a synthetic portfolio is drawn from (docs/model.md, "The portfolio").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyntheticPortfolio {
     /// Number of projects.

@@ -1,7 +1,7 @@
 //! Scenario files: the serde types of the TOML format, their defaults, and validation
 //! into a [`Scenario`] the engine can trust.
 //!
-//! Parsing is two-stage (STYLE.md, practice 3): [`parse_str`] deserializes the raw
+//! Parsing is two-stage: [`parse_str`] deserializes the raw
 //! [`ScenarioFile`] (unknown fields are errors) and then validates every numeric range and
 //! every cross-field rule, collecting all problems into one [`ScenarioError`]. No I/O
 //! happens here; reading files is the caller's job (`crate::input`).
