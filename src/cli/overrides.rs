@@ -127,56 +127,10 @@ pub fn load_with(
 fn written_text(text: &str, settings: &[Setting]) -> Result<String, String> {
     let mut document: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
     for setting in settings {
-        set_path(&mut document, &setting.path, setting.value)
+        scenario::set_path(&mut document, &setting.path, setting.value)
             .map_err(|problem| format!("--set {setting}: {problem}"))?;
     }
     toml::to_string(&document).map_err(|e| e.to_string())
-}
-
-fn set_path(document: &mut toml::Table, path: &str, value: f64) -> Result<(), String> {
-    let mut table = document;
-    let mut parts = path.split('.').peekable();
-    while let Some(part) = parts.next() {
-        let (key, index) = match part.split_once('[') {
-            Some((key, rest)) => {
-                let index = rest
-                    .trim_end_matches(']')
-                    .parse::<usize>()
-                    .map_err(|_| format!("bad index in {part:?}"))?;
-                (key, Some(index))
-            }
-            None => (part, None),
-        };
-        if parts.peek().is_none() {
-            if index.is_some() {
-                return Err("the path must end at a field, not an array entry".into());
-            }
-            let number = if value.fract() == 0.0
-                && value.abs() < 9e15
-                && table.get(key).is_none_or(toml::Value::is_integer)
-            {
-                toml::Value::Integer(value as i64)
-            } else {
-                toml::Value::Float(value)
-            };
-            table.insert(key.to_string(), number);
-            return Ok(());
-        }
-        let entry = table
-            .entry(key.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        let entry = match index {
-            Some(index) => entry
-                .as_array_mut()
-                .and_then(|array| array.get_mut(index))
-                .ok_or_else(|| format!("`{key}` has no entry {index}"))?,
-            None => entry,
-        };
-        table = entry
-            .as_table_mut()
-            .ok_or_else(|| format!("`{key}` is not a table"))?;
-    }
-    Err("empty path".into())
 }
 
 #[cfg(test)]

@@ -81,7 +81,11 @@ pub fn parse_with_overrides(
 
 /// Sets the number at a dotted path, creating the last key if the table lacks it (so a
 /// default can be overridden). Integer fields get an integer when the value is whole.
-fn set_path(document: &mut toml::Table, path: &str, value: f64) -> Result<(), String> {
+/// `--set` uses it to write its values into the scenario text an analysis varies.
+///
+/// # Errors
+/// A sentence when the path does not lead through tables and array entries to a field.
+pub fn set_path(document: &mut toml::Table, path: &str, value: f64) -> Result<(), String> {
     let mut table = document;
     let mut parts = path.split('.').peekable();
     while let Some(part) = parts.next() {
