@@ -29,6 +29,7 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 
+use fundsim::analysis::facts::{revival_probabilities, still_away};
 use fundsim::model::{Trajectory, World, simulate};
 use fundsim::params::PortfolioSpec;
 use fundsim::portfolio::Portfolio;
@@ -161,20 +162,12 @@ fn run() -> Result<(), String> {
     let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
     let projects = world.project_count() as f64;
     let horizon = scenario.fund.horizon_months as usize;
-    // The model's monthly revival probability of each project once abandoned
-    // (docs/model.md: q_rev = min(revival_hazard · d̃^revival_usage_exponent, 1)), and so its
-    // exact probability of revival within the window.
+    // Each project's exact probability of revival within the window once abandoned, from
+    // its monthly revival probability (docs/model.md).
     let model = &scenario.model;
-    let revival_in_window: Vec<f64> = world
-        .portfolio
-        .projects
-        .iter()
-        .map(|p| {
-            let usage = p.dependents.max(1.0) / model.reference_dependents;
-            let monthly =
-                (model.revival_hazard * usage.powf(model.revival_usage_exponent)).min(1.0);
-            1.0 - (1.0 - monthly).powi(REVIVAL_WINDOW)
-        })
+    let revival_in_window: Vec<f64> = revival_probabilities(&world.portfolio, model)
+        .into_iter()
+        .map(|monthly| 1.0 - (1.0 - monthly).powi(REVIVAL_WINDOW))
         .collect();
     let baseline = &scenario.strategies[scenario.baseline_index()];
     let rule = baseline.rule.build();
@@ -315,14 +308,7 @@ fn run() -> Result<(), String> {
     let (two_plus_low, two_plus_high) = ranged(&mut two_plus_values);
 
     // Fact 3: returns from a break, exactly as the model draws them.
-    let stay_away = |from: u32, to: u32| -> f64 {
-        (from..=to.min(model.break_max_months))
-            .map(|s| {
-                1.0 - model.break_return_hazard
-                    * (-f64::from(s) / model.break_return_decay_months).exp()
-            })
-            .product()
-    };
+    let stay_away = |from: u32, to: u32| still_away(model, from, to);
     let within_year = 1.0 - stay_away(1, 12);
     let after_year = 1.0 - stay_away(13, model.break_max_months);
     let never = stay_away(1, model.break_max_months);

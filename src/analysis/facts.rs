@@ -19,7 +19,7 @@ use crate::model::{Trajectory, World, simulate};
 use crate::params::ModelParams;
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
-use crate::stats::{CoMoments, Estimate, Interpolation, MeanVar, percentile};
+use crate::stats::{CoMoments, Estimate, Interpolation, percentile};
 
 /// The facts compiled into fundsim (the repository's `facts.toml`).
 pub const BUILTIN_FACTS: &str = include_str!("../../facts.toml");
@@ -348,7 +348,7 @@ pub fn evaluate(
 
 /// Each project's monthly probability of revival once abandoned (docs/model.md:
 /// `min(revival_hazard · d̃^revival_usage_exponent, 1)`).
-fn revival_probabilities(portfolio: &Portfolio, model: &ModelParams) -> Vec<f64> {
+pub fn revival_probabilities(portfolio: &Portfolio, model: &ModelParams) -> Vec<f64> {
     portfolio
         .projects
         .iter()
@@ -424,18 +424,24 @@ fn ratio_estimate(terms: &[(f64, f64)]) -> Option<(Estimate, Option<(f64, f64)>)
     Some((estimate, range))
 }
 
+/// The probability that a maintainer on a break, whose project stays active, is still
+/// away after months `from` to `to` of the break (1-based; the model's return probability
+/// in month `s` away is `break_return_hazard · e^(−s/break_return_decay_months)`, and
+/// nobody returns after `break_max_months`).
+pub fn still_away(model: &ModelParams, from: u32, to: u32) -> f64 {
+    (from..=to.min(model.break_max_months))
+        .map(|s| {
+            1.0 - model.break_return_hazard
+                * (-f64::from(s) / model.break_return_decay_months).exp()
+        })
+        .product()
+}
+
 /// The exact value of a statistic of breaks: the model's monthly return probability is
 /// `break_return_hazard · e^(−s/break_return_decay_months)` in month `s` away, up to
 /// `break_max_months` (docs/model.md), for a maintainer whose project stays active.
 fn exact_value(fact: &Fact, model: &ModelParams) -> f64 {
-    let stay_away = |from: u32, to: u32| -> f64 {
-        (from..=to.min(model.break_max_months))
-            .map(|s| {
-                1.0 - model.break_return_hazard
-                    * (-f64::from(s) / model.break_return_decay_months).exp()
-            })
-            .product()
-    };
+    let stay_away = |from: u32, to: u32| still_away(model, from, to);
     let months = fact.months.unwrap_or(0);
     match fact.statistic {
         Statistic::BreakReturnWithin => 1.0 - stay_away(1, months),
@@ -443,14 +449,6 @@ fn exact_value(fact: &Fact, model: &ModelParams) -> f64 {
         Statistic::BreakNeverReturn => stay_away(1, model.break_max_months),
         _ => unreachable!("simulated statistics are not exact"),
     }
-}
-
-/// Mean of a per-replication quantity with its Monte Carlo interval (for summaries beside
-/// the facts, e.g. abandonment by initial team).
-pub fn mean_estimate(values: impl IntoIterator<Item = f64>) -> Estimate {
-    let mut moments = MeanVar::default();
-    values.into_iter().for_each(|value| moments.add(value));
-    Estimate::normal(moments.mean, moments.mcse())
 }
 
 #[cfg(test)]
