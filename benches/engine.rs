@@ -253,10 +253,7 @@ fn whole_run(c: &mut Criterion) {
     let (scenario, portfolio) = stf();
     let elements =
         scenario.strategies.len() as u64 * RUN_REPLICATIONS * project_months(&scenario, &portfolio);
-    let config = RunConfig {
-        replications: RUN_REPLICATIONS,
-        seed: SEED,
-    };
+    let config = RunConfig::new(RUN_REPLICATIONS, SEED);
     let cancel = AtomicBool::new(false);
     let one_thread = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
@@ -285,7 +282,7 @@ fn filled(
     seed: u64,
     replications: u64,
 ) -> RunAccumulator {
-    let config = RunConfig { replications, seed };
+    let config = RunConfig::new(replications, seed);
     run(
         scenario,
         portfolio.clone(),

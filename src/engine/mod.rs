@@ -8,10 +8,14 @@
 //! number of threads, and memory holds O(threads + log blocks) accumulators, whatever
 //! the replication count.
 
+mod sets;
+
+pub use sets::{ParameterWorld, ParameterWorlds, PortfolioDraw, ShapeError};
+
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use rayon::prelude::*;
@@ -32,14 +36,29 @@ pub const BLOCK_SIZE: u64 = 16;
 pub struct RunConfig {
     pub replications: u64,
     pub seed: u64,
+    /// The parameter sets of a run with uncertainty (replication `r` runs in set
+    /// `r mod K`); `None` runs every replication with the scenario's own values.
+    pub parameter_worlds: Option<Arc<ParameterWorlds>>,
 }
 
 impl RunConfig {
-    pub fn from_scenario(scenario: &Scenario) -> Self {
+    /// A fixed-parameter run of `replications` replications from `seed`.
+    pub fn new(replications: u64, seed: u64) -> Self {
         Self {
-            replications: scenario.run.replications,
-            seed: scenario.run.seed,
+            replications,
+            seed,
+            parameter_worlds: None,
         }
+    }
+
+    /// The scenario's replications and seed, with fixed parameters.
+    pub fn from_scenario(scenario: &Scenario) -> Self {
+        Self::new(scenario.run.replications, scenario.run.seed)
+    }
+
+    /// Parameter sets of the run (0 for fixed parameters).
+    pub fn parameter_sets(&self) -> usize {
+        self.parameter_worlds.as_ref().map_or(0, |w| w.sets.len())
     }
 
     pub fn blocks(&self) -> u64 {
@@ -378,13 +397,25 @@ fn simulate_block(
     config: &RunConfig,
     block: u64,
 ) -> RunAccumulator {
-    let mut acc = empty_accumulator(scenario, world.project_count());
+    let mut acc = empty_accumulator(scenario, world.project_count())
+        .with_parameter_sets(config.parameter_sets());
     let mut trajectories = vec![Trajectory::default(); scenario.strategies.len()];
     let mut arrivals = Arrivals::default();
     let mut scratch = Vec::new();
     let first = block * BLOCK_SIZE;
     let last = (first + BLOCK_SIZE).min(config.replications);
     for replication in first..last {
+        // In a run with uncertainty the replication runs in its parameter set: that set's
+        // scenario, world and rules (built once per set); otherwise in the scenario's own.
+        let (set, scenario, world, rules) = match config.parameter_worlds.as_deref() {
+            Some(sets) => {
+                let set = sets.set_of(replication);
+                let parameters = &sets.sets[set];
+                let rules = parameters.rules.as_slice();
+                (Some(set), &parameters.scenario, &parameters.world, rules)
+            }
+            None => (None, scenario, world, rules),
+        };
         let redrawn = world_for(scenario, config.seed, replication);
         let world = redrawn.as_ref().unwrap_or(world);
         // Work and vulnerability arrivals do not depend on the strategy: drawn once per
@@ -404,7 +435,7 @@ fn simulate_block(
                 trajectory,
             );
         }
-        acc.add_replication(&trajectories, &world.usage_weights, &mut scratch);
+        acc.add_replication(&trajectories, &world.usage_weights, set, &mut scratch);
     }
     acc
 }
@@ -422,10 +453,7 @@ mod tests {
         let portfolio = Portfolio::synthetic(spec, &scenario.model, 1, 0);
         let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
         let rules: Vec<_> = scenario.strategies.iter().map(|s| s.rule.build()).collect();
-        let config = RunConfig {
-            replications: 1 << 20,
-            seed: 7,
-        };
+        let config = RunConfig::new(1 << 20, 7);
         let mut acc = simulate_block(&scenario, &world, &rules, &config, value);
         // Keep the test fast: one replication's worth is enough to tell orders apart.
         acc.strategies.truncate(2);
