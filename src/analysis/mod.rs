@@ -10,6 +10,7 @@ pub mod facts;
 pub mod model;
 pub mod morris;
 pub mod precision;
+pub mod robustness;
 pub mod sensitivity;
 pub mod sobol;
 pub mod sweep;

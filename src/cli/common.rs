@@ -1,8 +1,11 @@
 //! What the simulating subcommands share: the scenario with the command line's
 //! overrides, its portfolio and the worker pool.
 
+use std::sync::Arc;
+
 use super::args::SimulationArgs;
 use super::error::CliError;
+use crate::engine::ParameterWorlds;
 use crate::input::{LoadedScenario, load_portfolio, load_scenario};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
@@ -16,6 +19,9 @@ pub struct Prepared {
     pub scenario: Scenario,
     pub portfolio: Portfolio,
     pub pool: rayon::ThreadPool,
+    /// The parameter sets of a run with uncertainty (the scenario's `[uncertainty]`
+    /// table), drawn once; `None` for fixed parameters.
+    pub parameters: Option<Arc<ParameterWorlds>>,
 }
 
 impl SimulationArgs {
@@ -72,6 +78,7 @@ impl SimulationArgs {
             scenario,
             portfolio,
             pool,
+            parameters: None,
         })
     }
 }

@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -17,12 +18,14 @@ use super::interrupt::Interrupt;
 use super::shard::{self, Merged, ShardArg, ShardSpec};
 use super::staging::{self, Staged};
 use crate::analysis::precision::PrecisionRule;
-use crate::engine::{self, BLOCK_SIZE, BlockTree, RunConfig, RunResult};
+use crate::engine::{self, BLOCK_SIZE, BlockTree, ParameterWorlds, RunConfig, RunResult};
 use crate::output::shard::Job;
+use crate::output::uncertainty::{UNCERTAINTY_TABLES, write_uncertainty_tables};
 use crate::output::{Destination, Manifest, TABLES, write_tables};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
-use crate::stats::Metric;
+use crate::analysis::robustness::Robustness;
+use crate::stats::{Metric, SetQuantity};
 
 #[derive(Debug, Args)]
 #[command(
@@ -73,6 +76,8 @@ pub(super) struct Simulated {
     checkpoints: Option<Checkpoints>,
     simulated_seconds: f64,
     threads: usize,
+    /// The parameter sets of a run with uncertainty.
+    parameters: Option<Arc<ParameterWorlds>>,
 }
 
 pub fn execute(args: RunArgs) -> Result<(), CliError> {
@@ -94,6 +99,7 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
         mut scenario,
         portfolio,
         pool,
+        parameters,
     } = args.simulation.prepare(true)?;
     let rule = super::precision::parse(
         args.precision.as_deref(),
@@ -108,7 +114,10 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
     }
     let destination = destination(args.shard.shard, &args.output, &scenario)?;
     let staged = staging::stage(&interrupt, destination.clone(), args.output.quiet)?;
-    let config = RunConfig::from_scenario(&scenario);
+    let config = RunConfig {
+        parameter_worlds: parameters.clone(),
+        ..RunConfig::from_scenario(&scenario)
+    };
     let spec = args.shard.shard.unwrap_or(ShardSpec { index: 0, count: 1 });
     let job = Job {
         command: command.into(),
@@ -124,7 +133,7 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
     let quiet = args.output.quiet;
     let (result, checkpoints) = match &rule {
         Some(rule) => {
-            let result = to_precision(&interrupt, rule, &scenario, portfolio, &pool, quiet)?;
+            let result = to_precision(&interrupt, rule, &scenario, &config, portfolio, &pool, quiet)?;
             // A precision-driven run is recorded as the run of its final size it equals.
             scenario.run.replications = result.accumulator.replications();
             (result, None)
@@ -161,6 +170,7 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
         checkpoints,
         simulated_seconds: started.elapsed().as_secs_f64(),
         threads: pool.current_num_threads(),
+        parameters,
     })
 }
 
@@ -181,6 +191,7 @@ pub(super) fn from_merged(
         scenario,
         portfolio,
         pool,
+        parameters,
     } = args.simulation.prepare(false)?;
     merged.check_scenario(&loaded.origin, &scenario.hash())?;
     let destination = destination(None, output, &scenario)?;
@@ -199,6 +210,7 @@ pub(super) fn from_merged(
         checkpoints: None,
         simulated_seconds: 0.0,
         threads: pool.current_num_threads(),
+        parameters,
     })
 }
 
@@ -208,6 +220,10 @@ pub(super) fn from_merged(
 /// # Errors
 /// [`CliError`] when the folder cannot be written, or a stop signal came first.
 pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError> {
+    let robustness = run.parameters.as_deref().map(|worlds| {
+        let robust = Robustness::of(&run.result.accumulator, worlds, run.scenario.baseline_index());
+        (worlds, robust)
+    });
     let writing = run.interrupt.writing()?; // a stop signal now waits for the folder
     let folder = match &run.shard {
         Some((spec, job)) => {
@@ -228,6 +244,7 @@ pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError
                 &run.origin,
                 &run.scenario,
                 &run.result,
+                robustness.as_ref(),
                 output.no_charts,
             )?;
             writing.check()?;
@@ -245,7 +262,7 @@ pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError
             Some((spec, _)) => format!("shard {}/{}: ", spec.index, spec.count),
             None if run.merged => "merged: ".into(),
             None => {
-                print_results(&run.scenario, &run.result);
+                print_results(&run.scenario, &run.result, robustness.as_ref().map(|r| &r.1));
                 "\n".into()
             }
         };
@@ -315,17 +332,17 @@ fn to_precision(
     interrupt: &Interrupt,
     rule: &PrecisionRule,
     scenario: &Scenario,
+    config: &RunConfig,
     portfolio: Portfolio,
     pool: &rayon::ThreadPool,
     quiet: bool,
 ) -> Result<RunResult, CliError> {
-    let config = RunConfig::from_scenario(scenario);
     let bar = progress_bar(config.blocks() * BLOCK_SIZE, quiet);
     let (result, outcome) = pool
         .install(|| {
             let progress = |done| bar.set_position(done);
             let cancel = interrupt.cancel_flag();
-            super::precision::run(Some(rule), scenario, portfolio, &config, &progress, cancel)
+            super::precision::run(Some(rule), scenario, portfolio, config, &progress, cancel)
         })
         .map_err(|e| interrupt.failed(e))?;
     if let Some(outcome) = outcome.as_ref().filter(|_| !quiet) {
@@ -418,9 +435,15 @@ fn write_run_folder(
     origin: &str,
     scenario: &Scenario,
     result: &RunResult,
+    robustness: Option<&(&ParameterWorlds, Robustness)>,
     no_charts: bool,
 ) -> Result<Vec<u8>, CliError> {
     write_tables(staged, scenario, result)?;
+    let mut files: Vec<&'static str> = TABLES.iter().map(|(name, _)| *name).collect();
+    if let Some((worlds, robustness)) = robustness {
+        write_uncertainty_tables(staged, scenario, result, worlds, robustness)?;
+        files.extend(UNCERTAINTY_TABLES);
+    }
     let manifest_with = |files: Vec<&'static str>| {
         let manifest = Manifest {
             fundsim_version: crate::VERSION,
@@ -433,7 +456,6 @@ fn write_run_folder(
         };
         serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))
     };
-    let mut files: Vec<&'static str> = TABLES.iter().map(|(name, _)| *name).collect();
     if !no_charts {
         // Charts and brief are drawn from the tables just written, exactly as
         // `fundsim plot` and `fundsim report` draw them from a finished folder.
@@ -469,39 +491,70 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// The short results table on stdout.
-fn print_results(scenario: &Scenario, result: &RunResult) {
+/// The short results table on stdout. A run with uncertainty adds, in square brackets,
+/// the 5–95% range of the parameter sets' means, and each strategy's probability of being
+/// best, with a legend that says which interval is which.
+fn print_results(scenario: &Scenario, result: &RunResult, robustness: Option<&Robustness>) {
     let n = scenario.fund.horizon_months;
-    println!(
-        "{:<22} {:>24} {:>24} {:>14} {:>14}",
+    let width = if robustness.is_some() { 30 } else { 24 };
+    print!(
+        "{:<22} {:>width$} {:>width$} {:>14} {:>14}",
         "strategy",
         format!("survival at {n} mo"),
         "usage-weighted survival",
         "abandonments",
         "paid (EUR M)"
     );
-    for (strategy, acc) in scenario
+    println!("{}", if robustness.is_some() { "   P(best)" } else { "" });
+    let survival = SetQuantity::Metric(Metric::SurvivalAtHorizon);
+    for (index, (strategy, acc)) in scenario
         .strategies
         .iter()
         .zip(&result.accumulator.strategies)
+        .enumerate()
     {
         let share = |metric: Metric| {
             let stat = acc.metric(metric);
             let (low, high) = stat.ci95();
-            format!(
+            let mut text = format!(
                 "{:.1}% ({:.1}–{:.1})",
                 100.0 * stat.mean,
                 100.0 * low,
                 100.0 * high
-            )
+            );
+            if let Some(q) = robustness.and_then(|r| r.of_quantity(SetQuantity::Metric(metric))) {
+                let spread = &q.spreads[index];
+                text.push_str(&format!(
+                    " [{:.0}–{:.0}]",
+                    100.0 * spread.p05,
+                    100.0 * spread.p95
+                ));
+            }
+            text
         };
-        println!(
-            "{:<22} {:>24} {:>24} {:>14.2} {:>14.2}",
+        print!(
+            "{:<22} {:>width$} {:>width$} {:>14.2} {:>14.2}",
             strategy.name,
             share(Metric::SurvivalAtHorizon),
             share(Metric::WeightedSurvivalAtHorizon),
             acc.metric(Metric::Abandonments).mean,
             acc.metric(Metric::TotalPaidEur).mean / 1e6
         );
+        match robustness.and_then(|r| r.of_quantity(survival)) {
+            Some(q) => println!("   {:>5.0}%", 100.0 * q.decisions[index].p_best),
+            None => println!(),
+        }
+    }
+    if let Some(robustness) = robustness {
+        println!(
+            "\n(…) 95% Monte Carlo interval of the mean; […] 5–95% range of the means across {} parameter sets\n(corrected for Monte Carlo noise); P(best): share of parameter sets in which the strategy has the highest survival at {n} mo.",
+            robustness.sets
+        );
+        if let Some(switch) = robustness.of_quantity(survival).and_then(|q| {
+            let top = &scenario.strategies[q.top].name;
+            Some(q.switch.as_ref()?.sentence(top))
+        }) {
+            println!("What would change the answer: {switch}");
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod read;
 pub mod shard;
 pub mod stale;
 pub mod tables;
+pub mod uncertainty;
 
 use std::fs;
 use std::io::Write;

@@ -10,6 +10,7 @@
 mod describe;
 mod findings;
 mod html;
+mod robust;
 pub mod sensitivity;
 mod tables;
 
