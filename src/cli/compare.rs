@@ -122,12 +122,16 @@ pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
             shard: args.shard,
             resume: false,
             checkpoint_every: 10.0,
+            per_replication: false,
         };
         return Ok(Compared::Shard(Box::new(run::compute(&run, "compare")?)));
     }
     let prepared = args.simulation.prepare(true)?;
     let scenario = &prepared.scenario;
-    let config = RunConfig::from_scenario(scenario);
+    let config = RunConfig {
+        parameter_worlds: prepared.parameters.clone(),
+        ..RunConfig::from_scenario(scenario)
+    };
     let rule = super::precision::parse(
         args.precision.as_deref(),
         args.max_replications,

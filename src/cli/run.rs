@@ -20,6 +20,7 @@ use super::staging::{self, Staged};
 use crate::analysis::precision::PrecisionRule;
 use crate::engine::{self, BLOCK_SIZE, BlockTree, ParameterWorlds, RunConfig, RunResult};
 use crate::output::shard::Job;
+use crate::output::per_replication::{PER_REPLICATION_TABLES, PerReplicationFiles};
 use crate::output::uncertainty::{UNCERTAINTY_TABLES, write_uncertainty_tables};
 use crate::output::{Destination, Manifest, TABLES, write_tables};
 use crate::portfolio::Portfolio;
@@ -58,6 +59,11 @@ pub struct RunArgs {
     /// Save the completed blocks this often, in seconds, so a stopped run can resume.
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub checkpoint_every: f64,
+    /// Also write replications.csv (every metric of every replication and strategy, with
+    /// its parameter set) and lifetimes.csv (every project's time to first abandonment,
+    /// event and covariates, for Cox models); not with --shard, --resume or --precision.
+    #[arg(long)]
+    pub per_replication: bool,
 }
 
 /// A run simulated (or merged from shards), its folder staged: what [`finish`] writes.
@@ -78,6 +84,8 @@ pub(super) struct Simulated {
     threads: usize,
     /// The parameter sets of a run with uncertainty.
     parameters: Option<Arc<ParameterWorlds>>,
+    /// The per-replication files being written (`--per-replication`).
+    records: Option<Arc<PerReplicationFiles>>,
 }
 
 pub fn execute(args: RunArgs) -> Result<(), CliError> {
@@ -112,10 +120,25 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
             "--precision decides the number of replications as it goes, so it cannot be split with --shard or resumed with --resume".into(),
         ));
     }
+    if args.per_replication && (rule.is_some() || args.shard.shard.is_some() || args.resume) {
+        return Err(CliError::Usage(
+            "--per-replication writes every replication as the run goes, in one process from the start: it cannot be combined with --precision, --shard or --resume".into(),
+        ));
+    }
     let destination = destination(args.shard.shard, &args.output, &scenario)?;
     let staged = staging::stage(&interrupt, destination.clone(), args.output.quiet)?;
+    let records = match args.per_replication {
+        true => Some(Arc::new(PerReplicationFiles::create(
+            staged.staging_path(),
+            scenario.strategies.iter().map(|s| s.name.clone()).collect(),
+            portfolio.projects.iter().map(|p| p.name.clone()).collect(),
+            scenario.fund.horizon_months,
+        )?)),
+        false => None,
+    };
     let config = RunConfig {
         parameter_worlds: parameters.clone(),
+        records: records.clone().map(|r| r as Arc<dyn engine::RecordSink>),
         ..RunConfig::from_scenario(&scenario)
     };
     let spec = args.shard.shard.unwrap_or(ShardSpec { index: 0, count: 1 });
@@ -171,6 +194,7 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
         simulated_seconds: started.elapsed().as_secs_f64(),
         threads: pool.current_num_threads(),
         parameters,
+        records,
     })
 }
 
@@ -211,6 +235,7 @@ pub(super) fn from_merged(
         simulated_seconds: 0.0,
         threads: pool.current_num_threads(),
         parameters,
+        records: None,
     })
 }
 
@@ -239,12 +264,21 @@ pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError
             )?
         }
         None => {
+            let per_replication = run.records.is_some();
+            if let Some(records) = run.records {
+                // The run is over: the engine holds no other reference to the files.
+                let files = Arc::into_inner(records).ok_or_else(|| {
+                    CliError::Failure("per-replication files still in use".into())
+                })?;
+                files.finish()?;
+            }
             let manifest = write_run_folder(
                 &run.staged,
                 &run.origin,
                 &run.scenario,
                 &run.result,
                 robustness.as_ref(),
+                per_replication,
                 output.no_charts,
             )?;
             writing.check()?;
@@ -436,10 +470,14 @@ fn write_run_folder(
     scenario: &Scenario,
     result: &RunResult,
     robustness: Option<&(&ParameterWorlds, Robustness)>,
+    per_replication: bool,
     no_charts: bool,
 ) -> Result<Vec<u8>, CliError> {
     write_tables(staged, scenario, result)?;
     let mut files: Vec<&'static str> = TABLES.iter().map(|(name, _)| *name).collect();
+    if per_replication {
+        files.extend(PER_REPLICATION_TABLES);
+    }
     if let Some((worlds, robustness)) = robustness {
         write_uncertainty_tables(staged, scenario, result, worlds, robustness)?;
         files.extend(UNCERTAINTY_TABLES);

@@ -8,8 +8,10 @@
 //! number of threads, and memory holds O(threads + log blocks) accumulators, whatever
 //! the replication count.
 
+mod records;
 mod sets;
 
+pub use records::{ProjectCovariates, ProjectOutcome, RecordSink, ReplicationRecord};
 pub use sets::{ParameterWorld, ParameterWorlds, PortfolioDraw, ShapeError};
 
 use std::collections::BTreeMap;
@@ -32,13 +34,27 @@ use crate::strategy::AllocationRule;
 pub const BLOCK_SIZE: u64 = 16;
 
 /// What a run needs beyond the scenario.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunConfig {
     pub replications: u64,
     pub seed: u64,
     /// The parameter sets of a run with uncertainty (replication `r` runs in set
     /// `r mod K`); `None` runs every replication with the scenario's own values.
     pub parameter_worlds: Option<Arc<ParameterWorlds>>,
+    /// Where every replication's record goes (`--per-replication`), in replication
+    /// order; `None` keeps aggregates only.
+    pub records: Option<Arc<dyn RecordSink>>,
+}
+
+impl std::fmt::Debug for RunConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunConfig")
+            .field("replications", &self.replications)
+            .field("seed", &self.seed)
+            .field("parameter_worlds", &self.parameter_worlds)
+            .field("records", &self.records.is_some())
+            .finish()
+    }
 }
 
 impl RunConfig {
@@ -48,6 +64,7 @@ impl RunConfig {
             replications,
             seed,
             parameter_worlds: None,
+            records: None,
         }
     }
 
@@ -307,6 +324,7 @@ pub fn run_blocks(
         done,
         ahead: BTreeMap::new(),
         on_progress,
+        records: config.records.as_deref(),
     });
     // A worker does not start a block more than `window` blocks past the first unmerged
     // one (it waits for the slower block instead), so `ahead` stays small even when a
@@ -331,8 +349,8 @@ pub fn run_blocks(
         if cancel.load(Ordering::Relaxed) {
             return;
         }
-        let accumulator = simulate_block(scenario, &world, &rules, config, block);
-        lock().add(block, accumulator);
+        let finished = simulate_block(scenario, &world, &rules, config, block);
+        lock().add(block, finished);
         merged.notify_all();
     });
     let Merging { done, .. } = merging.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -346,18 +364,30 @@ pub fn run_blocks(
 }
 
 /// The blocks merged so far, and those finished ahead of their turn.
-struct Merging<F> {
+struct Merging<'a, F> {
     done: BlockTree,
-    ahead: BTreeMap<u64, RunAccumulator>,
+    ahead: BTreeMap<u64, FinishedBlock>,
     on_progress: F,
+    records: Option<&'a dyn RecordSink>,
 }
 
-impl<F: FnMut(&BlockTree)> Merging<F> {
-    fn add(&mut self, block: u64, accumulator: RunAccumulator) {
-        self.ahead.insert(block, accumulator);
+/// A block's accumulator, and its per-replication records when they are kept.
+struct FinishedBlock {
+    accumulator: RunAccumulator,
+    records: Vec<ReplicationRecord>,
+}
+
+impl<F: FnMut(&BlockTree)> Merging<'_, F> {
+    fn add(&mut self, block: u64, finished: FinishedBlock) {
+        self.ahead.insert(block, finished);
         let before = self.done.end_block();
         while let Some(next) = self.ahead.remove(&self.done.end_block()) {
-            self.done.push_block(next);
+            self.done.push_block(next.accumulator);
+            // Under the merging lock and in block order: records leave in replication
+            // order whatever the thread count.
+            if let Some(sink) = self.records {
+                sink.write(next.records);
+            }
         }
         if self.done.end_block() > before {
             (self.on_progress)(&self.done);
@@ -396,9 +426,10 @@ fn simulate_block(
     rules: &[Box<dyn AllocationRule>],
     config: &RunConfig,
     block: u64,
-) -> RunAccumulator {
+) -> FinishedBlock {
     let mut acc = empty_accumulator(scenario, world.project_count())
         .with_parameter_sets(config.parameter_sets());
+    let mut records = Vec::new();
     let mut trajectories = vec![Trajectory::default(); scenario.strategies.len()];
     let mut arrivals = Arrivals::default();
     let mut scratch = Vec::new();
@@ -436,8 +467,16 @@ fn simulate_block(
             );
         }
         acc.add_replication(&trajectories, &world.usage_weights, set, &mut scratch);
+        if config.records.is_some() {
+            let set = set.unwrap_or(0);
+            let record = ReplicationRecord::of(set, replication, world, &trajectories, &mut scratch);
+            records.push(record);
+        }
     }
-    acc
+    FinishedBlock {
+        accumulator: acc,
+        records,
+    }
 }
 
 #[cfg(test)]
@@ -454,7 +493,7 @@ mod tests {
         let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
         let rules: Vec<_> = scenario.strategies.iter().map(|s| s.rule.build()).collect();
         let config = RunConfig::new(1 << 20, 7);
-        let mut acc = simulate_block(&scenario, &world, &rules, &config, value);
+        let mut acc = simulate_block(&scenario, &world, &rules, &config, value).accumulator;
         // Keep the test fast: one replication's worth is enough to tell orders apart.
         acc.strategies.truncate(2);
         acc

@@ -15,6 +15,7 @@
 
 pub mod files;
 pub mod manifest;
+pub mod per_replication;
 pub mod read;
 pub mod shard;
 pub mod stale;

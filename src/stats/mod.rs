@@ -18,7 +18,7 @@ pub use quantile::{Interpolation, percentile};
 pub use quantity::{Output, Quantity};
 pub use run::{
     Metric, Paired, RATIOS, RunAccumulator, SERIES, SetQuantity, StrategyAccumulator,
-    SurvivalSeries,
+    SurvivalSeries, replication_quantities,
 };
 pub use sketch::QuantileSketch;
 pub use survival::{

@@ -273,6 +273,30 @@ impl SetQuantity {
     }
 }
 
+/// Every [`SetQuantity`] of every strategy in one replication (`[strategy][quantity]`,
+/// `None` where undefined), for per-replication output. The baseline is the first
+/// trajectory.
+pub fn replication_quantities(
+    trajectories: &[Trajectory],
+    usage_weights: &[f64],
+    programme_months: usize,
+    scratch: &mut Vec<u32>,
+) -> Vec<Vec<Option<f64>>> {
+    trajectories
+        .iter()
+        .map(|t| {
+            let fixes = FixSummary::of(&t.fix_times, scratch);
+            let metrics = Metric::ALL
+                .iter()
+                .map(|metric| metric.of(t, &fixes, programme_months));
+            let paired = Paired::ALL
+                .iter()
+                .map(|paired| Some(paired.of(t, &trajectories[0], usage_weights)));
+            metrics.chain(paired).collect()
+        })
+        .collect()
+}
+
 /// Cost-effectiveness ratios: the fund's cost (money paid plus overhead) per unit of a
 /// paired effect, as a ratio of means.
 pub const RATIOS: [(&str, Paired); 2] = [
