@@ -52,9 +52,10 @@ impl Robustness {
             .collect();
         let quantities = SetQuantity::all()
             .map(|quantity| {
-                let cells = |strategy: usize| used.iter().map(move |&set| {
-                    accumulator.in_set(set, strategy, quantity)
-                });
+                let cells = |strategy: usize| {
+                    used.iter()
+                        .map(move |&set| accumulator.in_set(set, strategy, quantity))
+                };
                 let spreads = (0..strategies)
                     .map(|strategy| {
                         let counts: Vec<u64> = cells(strategy).map(|c| c.count).collect();

@@ -18,14 +18,14 @@ use super::interrupt::Interrupt;
 use super::shard::{self, Merged, ShardArg, ShardSpec};
 use super::staging::{self, Staged};
 use crate::analysis::precision::PrecisionRule;
+use crate::analysis::robustness::Robustness;
 use crate::engine::{self, BLOCK_SIZE, BlockTree, ParameterWorlds, RunConfig, RunResult};
-use crate::output::shard::Job;
 use crate::output::per_replication::{PER_REPLICATION_TABLES, PerReplicationFiles};
+use crate::output::shard::Job;
 use crate::output::uncertainty::{UNCERTAINTY_TABLES, write_uncertainty_tables};
 use crate::output::{Destination, Manifest, TABLES, write_tables};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
-use crate::analysis::robustness::Robustness;
 use crate::stats::{Metric, SetQuantity};
 
 #[derive(Debug, Args)]
@@ -156,7 +156,9 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
     let quiet = args.output.quiet;
     let (result, checkpoints) = match &rule {
         Some(rule) => {
-            let result = to_precision(&interrupt, rule, &scenario, &config, portfolio, &pool, quiet)?;
+            let result = to_precision(
+                &interrupt, rule, &scenario, &config, portfolio, &pool, quiet,
+            )?;
             // A precision-driven run is recorded as the run of its final size it equals.
             scenario.run.replications = result.accumulator.replications();
             (result, None)
@@ -246,7 +248,11 @@ pub(super) fn from_merged(
 /// [`CliError`] when the folder cannot be written, or a stop signal came first.
 pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError> {
     let robustness = run.parameters.as_deref().map(|worlds| {
-        let robust = Robustness::of(&run.result.accumulator, worlds, run.scenario.baseline_index());
+        let robust = Robustness::of(
+            &run.result.accumulator,
+            worlds,
+            run.scenario.baseline_index(),
+        );
         (worlds, robust)
     });
     let writing = run.interrupt.writing()?; // a stop signal now waits for the folder
@@ -296,7 +302,11 @@ pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError
             Some((spec, _)) => format!("shard {}/{}: ", spec.index, spec.count),
             None if run.merged => "merged: ".into(),
             None => {
-                print_results(&run.scenario, &run.result, robustness.as_ref().map(|r| &r.1));
+                print_results(
+                    &run.scenario,
+                    &run.result,
+                    robustness.as_ref().map(|r| &r.1),
+                );
                 "\n".into()
             }
         };
@@ -543,7 +553,14 @@ fn print_results(scenario: &Scenario, result: &RunResult, robustness: Option<&Ro
         "abandonments",
         "paid (EUR M)"
     );
-    println!("{}", if robustness.is_some() { "   P(best)" } else { "" });
+    println!(
+        "{}",
+        if robustness.is_some() {
+            "   P(best)"
+        } else {
+            ""
+        }
+    );
     let survival = SetQuantity::Metric(Metric::SurvivalAtHorizon);
     for (index, (strategy, acc)) in scenario
         .strategies

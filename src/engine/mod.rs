@@ -469,7 +469,8 @@ fn simulate_block(
         acc.add_replication(&trajectories, &world.usage_weights, set, &mut scratch);
         if config.records.is_some() {
             let set = set.unwrap_or(0);
-            let record = ReplicationRecord::of(set, replication, world, &trajectories, &mut scratch);
+            let record =
+                ReplicationRecord::of(set, replication, world, &trajectories, &mut scratch);
             records.push(record);
         }
     }

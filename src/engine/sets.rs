@@ -109,11 +109,8 @@ impl ParameterWorlds {
                     return Err(shape_changed("portfolio.projects"));
                 }
                 let rules = scenario.strategies.iter().map(|s| s.rule.build()).collect();
-                let world = World::new(
-                    set_portfolio,
-                    scenario.model.clone(),
-                    scenario.fund.clone(),
-                );
+                let world =
+                    World::new(set_portfolio, scenario.model.clone(), scenario.fund.clone());
                 Ok(ParameterWorld {
                     values,
                     scenario,

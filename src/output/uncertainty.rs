@@ -2,10 +2,10 @@
 //! across parameter sets, the decision table, what would change the answer, the drawn
 //! parameter sets and every set's means.
 
+use super::OutputError;
 use super::StagedRun;
 use super::files::csv_bytes;
 use super::tables::number;
-use super::OutputError;
 use crate::analysis::robustness::Robustness;
 use crate::engine::{ParameterWorlds, RunResult};
 use crate::scenario::Scenario;
@@ -49,23 +49,27 @@ pub fn write_uncertainty_tables(
 /// set means (corrected for the Monte Carlo noise within a set), and the share of a
 /// replication's variance that comes from the parameters.
 pub fn uncertainty_csv(scenario: &Scenario, robustness: &Robustness) -> Vec<u8> {
-    let rows = scenario.strategies.iter().enumerate().flat_map(|(s, strategy)| {
-        robustness.quantities.iter().map(move |q| {
-            let spread = &q.spreads[s];
-            let mut row = vec![strategy.name.clone(), q.quantity.name().to_string()];
-            row.extend(
-                [
-                    spread.mean,
-                    spread.p05,
-                    spread.p50,
-                    spread.p95,
-                    spread.share_parameter.unwrap_or(f64::NAN),
-                ]
-                .map(number),
-            );
-            row
-        })
-    });
+    let rows = scenario
+        .strategies
+        .iter()
+        .enumerate()
+        .flat_map(|(s, strategy)| {
+            robustness.quantities.iter().map(move |q| {
+                let spread = &q.spreads[s];
+                let mut row = vec![strategy.name.clone(), q.quantity.name().to_string()];
+                row.extend(
+                    [
+                        spread.mean,
+                        spread.p05,
+                        spread.p50,
+                        spread.p95,
+                        spread.share_parameter.unwrap_or(f64::NAN),
+                    ]
+                    .map(number),
+                );
+                row
+            })
+        });
     csv_bytes(
         &[
             "strategy",
@@ -85,11 +89,15 @@ pub fn uncertainty_csv(scenario: &Scenario, robustness: &Robustness) -> Vec<u8> 
 /// baseline, and its mean shortfall from the best (in the metric's unit).
 pub fn decision_csv(scenario: &Scenario, robustness: &Robustness) -> Vec<u8> {
     let rows = robustness.quantities.iter().flat_map(|q| {
-        scenario.strategies.iter().zip(&q.decisions).map(|(strategy, d)| {
-            let mut row = vec![q.quantity.name().to_string(), strategy.name.clone()];
-            row.extend([d.p_best, d.p_beats_none, d.expected_regret].map(number));
-            row
-        })
+        scenario
+            .strategies
+            .iter()
+            .zip(&q.decisions)
+            .map(|(strategy, d)| {
+                let mut row = vec![q.quantity.name().to_string(), strategy.name.clone()];
+                row.extend([d.p_best, d.p_beats_none, d.expected_regret].map(number));
+                row
+            })
     });
     csv_bytes(
         &[
@@ -115,9 +123,7 @@ pub fn what_would_change_csv(scenario: &Scenario, robustness: &Robustness) -> Ve
                 row.push(switch.path.clone());
                 row.push(number(switch.threshold));
                 row.push(if switch.loses_below { "below" } else { "above" }.into());
-                row.extend(
-                    [switch.win_share_below, switch.win_share_above].map(number),
-                );
+                row.extend([switch.win_share_below, switch.win_share_above].map(number));
                 row.extend([switch.sets_below, switch.sets_above].map(|n| n.to_string()));
                 row.push(switch.sentence(top));
             }
@@ -165,24 +171,28 @@ pub fn parameter_sets_csv(result: &RunResult, worlds: &ParameterWorlds) -> Vec<u
 pub fn set_means_csv(scenario: &Scenario, result: &RunResult) -> Vec<u8> {
     let acc = &result.accumulator;
     let rows = (0..acc.parameter_sets()).flat_map(|set| {
-        scenario.strategies.iter().enumerate().flat_map(move |(s, strategy)| {
-            SetQuantity::all().map(move |quantity| {
-                let cell = acc.in_set(set, s, quantity);
-                let sd = if cell.count >= 2 {
-                    cell.variance().sqrt()
-                } else {
-                    f64::NAN
-                };
-                vec![
-                    set.to_string(),
-                    strategy.name.clone(),
-                    quantity.name().to_string(),
-                    cell.count.to_string(),
-                    number(cell.mean_or_nan()),
-                    number(sd),
-                ]
+        scenario
+            .strategies
+            .iter()
+            .enumerate()
+            .flat_map(move |(s, strategy)| {
+                SetQuantity::all().map(move |quantity| {
+                    let cell = acc.in_set(set, s, quantity);
+                    let sd = if cell.count >= 2 {
+                        cell.variance().sqrt()
+                    } else {
+                        f64::NAN
+                    };
+                    vec![
+                        set.to_string(),
+                        strategy.name.clone(),
+                        quantity.name().to_string(),
+                        cell.count.to_string(),
+                        number(cell.mean_or_nan()),
+                        number(sd),
+                    ]
+                })
             })
-        })
     });
     csv_bytes(
         &["set", "strategy", "metric", "replications", "mean", "sd"],

@@ -27,7 +27,10 @@ pub fn share_range_clause(data: &RunData, strategy: &str, metric: &str) -> Strin
 
 /// The probability that `strategy` is best in `metric` across parameter sets.
 pub fn p_best(data: &RunData, strategy: &str, metric: &str) -> Option<f64> {
-    data.uncertainty.as_ref()?.decision(strategy, metric)?.p_best
+    data.uncertainty
+        .as_ref()?
+        .decision(strategy, metric)?
+        .p_best
 }
 
 fn quoted(name: &str) -> String {
