@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::params::{PortfolioSpec, ScenarioError};
 use crate::portfolio::{Portfolio, PortfolioError};
-use crate::scenario::{self, BUILTIN_SCENARIOS, JointDraws, Scenario};
+use crate::scenario::uncertainty::joint::JointDraws;
+use crate::scenario::{self, BUILTIN_SCENARIOS, Scenario};
 
 /// A scenario and where it came from.
 #[derive(Debug, Clone)]

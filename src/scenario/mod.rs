@@ -15,7 +15,7 @@ pub(crate) mod validate;
 pub use builtin::{BUILTIN_FILES, BUILTIN_SCENARIOS, builtin, builtin_file, template};
 pub use format::{Scenario, ScenarioFile};
 pub use sensitivity::{Distribution, SensitivitySpec, UncertainParameter};
-pub use uncertainty::{JointDraws, ParameterSets, UncertaintySpec, parameter_sets};
+pub use uncertainty::UncertaintySpec;
 
 use serde::Deserialize;
 

@@ -37,22 +37,22 @@
 //! Validation ([`validate`]) checks the table on its own and, given a [`Probe`] (parsing
 //! a file does), checks each path and distribution against the scenario: the path must
 //! lead to a numeric field, and the field must accept both ends of the distribution (its
-//! 0.1% and 99.9% quantiles on a side without a bound). [`parameter_sets`] draws the
-//! sets; [`JointDraws`] reads the CSV.
+//! 0.1% and 99.9% quantiles on a side without a bound). [`sets::parameter_sets`] draws
+//! the sets; [`joint::JointDraws`] reads the CSV.
 
 mod copula;
 mod distribution;
 mod fields;
-mod joint;
-mod sets;
+// Not re-exported: both parse scenario variants (`scenario::parse_with_overrides`), which
+// validation, and so this file, sits below.
+pub mod joint;
+pub mod sets;
 
 pub use copula::{GaussianCopula, NotPositiveDefinite, pearson_of_spearman};
 pub use distribution::{
     DISTRIBUTION_NAMES, ParameterDistribution, ParameterEntry, pert_shapes, standard_normal_cdf,
 };
 pub use fields::{FieldKind, Probe, VARIABLE_TABLES, field_kind};
-pub use joint::{JOINT_EXTRA_COLUMNS, JointDraws};
-pub use sets::{ParameterSets, parameter_sets};
 
 use serde::{Deserialize, Serialize};
 

@@ -11,8 +11,9 @@
 use rand::Rng;
 use rayon::prelude::*;
 
+use super::UncertaintySpec;
 use super::fields::{FieldKind, Probe, field_kind, refusal};
-use super::{JointDraws, UncertaintySpec};
+use super::joint::JointDraws;
 use crate::params::{Issue, ScenarioError};
 use crate::rng::{Purpose, SimRng, stream};
 use crate::scenario::sensitivity::normal_quantile;

@@ -1,3 +1,4 @@
+use super::joint::JointDraws;
 use super::*;
 use crate::scenario::{builtin, parse_str, parse_with_overrides};
 
