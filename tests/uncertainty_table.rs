@@ -116,7 +116,8 @@ fn drawn_sets_have_the_requested_rank_correlations() {
             "{a} ~ {b}: rank correlation {achieved}, requested {requested} (tolerance {tolerance} in Fisher's z)"
         );
     }
-    // The marginals are kept: the PERT's mean (low + 4·mode + high)/6 = 0.3, sd √(0.09/28)·…
+    // The marginals are kept: the PERT's mean is (low + 4·mode + high)/6 = 0.3, its
+    // variance α·β/((α+β)²·(α+β+1))·(high − low)² with α = β = 3.
     let hire = column(&sets, "model.hire_rate");
     let mean = hire.iter().sum::<f64>() / n;
     let variance = 0.6 * 0.6 * (3.0 * 3.0) / (36.0 * 7.0);
