@@ -144,6 +144,7 @@ mod tests {
             scenario: scenario::parse_str(text, "built-in:stf").unwrap(),
             origin: "built-in:stf".into(),
             base_dir: PathBuf::from("."),
+            text: text.to_string(),
         }
     }
 
