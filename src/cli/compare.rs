@@ -5,7 +5,7 @@
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::args::{OutputArgs, SimulationArgs};
+use super::args::{OutputArgs, SimulationArgs, UncertaintyArgs};
 use super::error::CliError;
 use super::interrupt::Interrupt;
 use super::run::{self, RunArgs};
@@ -37,6 +37,8 @@ pub enum Format {
 pub struct CompareArgs {
     #[command(flatten)]
     pub simulation: SimulationArgs,
+    #[command(flatten)]
+    pub uncertainty: UncertaintyArgs,
     /// The metric to rank by (a metric of summary.csv, e.g. weighted_survival_at_horizon).
     #[arg(long, default_value = "survival_at_horizon")]
     pub by: String,
@@ -113,6 +115,7 @@ pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
         }
         let run = RunArgs {
             simulation: args.simulation.clone(),
+            uncertainty: args.uncertainty.clone(),
             output: OutputArgs {
                 no_charts: true,
                 ..args.output.clone()
@@ -126,7 +129,10 @@ pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
         };
         return Ok(Compared::Shard(Box::new(run::compute(&run, "compare")?)));
     }
-    let prepared = args.simulation.prepare(true)?;
+    let prepared = args
+        .simulation
+        .prepare(true)?
+        .with_uncertainty(&args.uncertainty)?;
     let scenario = &prepared.scenario;
     let config = RunConfig {
         parameter_worlds: prepared.parameters.clone(),

@@ -118,6 +118,7 @@ pub fn load_with(
         }
     }
     loaded.scenario = scenario;
+    loaded.text.clone_from(&written);
     Ok((loaded, written))
 }
 

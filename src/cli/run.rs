@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::args::{OutputArgs, SimulationArgs};
+use super::args::{OutputArgs, SimulationArgs, UncertaintyArgs};
 use super::checkpoint::Checkpoints;
 use super::common::Prepared;
 use super::error::CliError;
@@ -40,6 +40,8 @@ use crate::stats::{Metric, SetQuantity};
 pub struct RunArgs {
     #[command(flatten)]
     pub simulation: SimulationArgs,
+    #[command(flatten)]
+    pub uncertainty: UncertaintyArgs,
     #[command(flatten)]
     pub output: OutputArgs,
     /// Keep adding replications (from --replications, in whole blocks of 16) until the 95%
@@ -108,7 +110,10 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
         portfolio,
         pool,
         parameters,
-    } = args.simulation.prepare(true)?;
+    } = args
+        .simulation
+        .prepare(true)?
+        .with_uncertainty(&args.uncertainty)?;
     let rule = super::precision::parse(
         args.precision.as_deref(),
         args.max_replications,
@@ -218,7 +223,10 @@ pub(super) fn from_merged(
         portfolio,
         pool,
         parameters,
-    } = args.simulation.prepare(false)?;
+    } = args
+        .simulation
+        .prepare(false)?
+        .with_uncertainty(&args.uncertainty)?;
     merged.check_scenario(&loaded.origin, &scenario.hash())?;
     let destination = destination(None, output, &scenario)?;
     let staged = staging::stage(&interrupt, destination, output.quiet)?;

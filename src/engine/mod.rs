@@ -12,7 +12,7 @@ mod records;
 mod sets;
 
 pub use records::{ProjectCovariates, ProjectOutcome, RecordSink, ReplicationRecord};
-pub use sets::{ParameterWorld, ParameterWorlds, PortfolioDraw, ShapeError};
+pub use sets::{ParameterWorld, ParameterWorlds, ShapeError};
 
 use std::collections::BTreeMap;
 use std::ops::Range;

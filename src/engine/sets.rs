@@ -12,17 +12,9 @@ use crate::model::World;
 use crate::params::PortfolioSpec;
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
+use crate::scenario::uncertainty::PortfolioDraw;
+use crate::scenario::uncertainty::sets::ParameterSets;
 use crate::strategy::AllocationRule;
-
-/// How the portfolio of a synthetic scenario varies across parameter sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PortfolioDraw {
-    /// Each parameter set draws its own portfolio ("a portfolio like this one").
-    Redraw,
-    /// Every parameter set keeps the portfolio of the run (derived again from the set's
-    /// model parameters, on the same random draws).
-    Fixed,
-}
 
 /// One parameter set, ready to simulate.
 pub struct ParameterWorld {
@@ -59,10 +51,11 @@ pub struct ShapeError {
 }
 
 impl ParameterWorlds {
-    /// Builds the world and rules of every parameter set (`scenarios`, the base scenario
-    /// with each set's `values` of the fields `paths`). `portfolio` is the run's portfolio, drawn or read for the
-    /// base scenario: a portfolio read from CSV is the same in every set; a synthetic one
-    /// is drawn again per set from the set's parameters ([`PortfolioDraw`]).
+    /// Builds the world and rules of every parameter set drawn for `base`. `portfolio` is
+    /// the run's portfolio, drawn or read for the base scenario: a portfolio read from
+    /// CSV is the same in every set; a synthetic one is drawn again from each set's
+    /// parameters, on the set's own draws (`Redraw`, "a portfolio like this one") or on
+    /// the run's (`Fixed`).
     ///
     /// # Errors
     /// [`ShapeError`] when a set changes what the accumulators are shaped by (the
@@ -71,14 +64,20 @@ impl ParameterWorlds {
     pub fn new(
         base: &Scenario,
         portfolio: &Portfolio,
-        paths: Vec<String>,
-        scenarios: Vec<(Scenario, Vec<f64>)>,
+        drawn: ParameterSets,
         draw: PortfolioDraw,
         seed: u64,
     ) -> Result<Self, ShapeError> {
         use rayon::prelude::*;
+        let ParameterSets {
+            paths,
+            values,
+            scenarios,
+            ..
+        } = drawn;
         let sets = scenarios
             .into_par_iter()
+            .zip(values)
             .enumerate()
             .map(|(set, (scenario, values))| {
                 let shape_changed = |what: &str| ShapeError {
