@@ -1,6 +1,6 @@
 //! Charts, drawn with plotters: the charts of a run from its folder as
 //! [`crate::output::read`] reads it ([`RunData`]), and the charts of the analyses
-//! (`sensitivity`, `sweep`, `observed_survival`) from their results.
+//! (`sensitivity`, `sweep`, `observed_survival`, `probability_best`) from their results.
 //!
 //! Each chart kind is one file with one `draw` function from the data to a drawing area,
 //! so the same code renders the PNG (print resolution, 1600 pixels wide at 200 dpi) and
@@ -20,6 +20,7 @@ mod kind;
 pub mod maintainers;
 pub mod maintenance;
 pub mod observed_survival;
+pub mod probability_best;
 pub mod sensitivity;
 pub mod style;
 pub mod survival;
