@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::args::{SimulationArgs, UncertaintyArgs};
 use super::error::CliError;
 use crate::engine::ParameterWorlds;
-use crate::input::{InputError, load_joint_draws, LoadedScenario, load_portfolio, load_scenario};
+use crate::input::{InputError, LoadedScenario, load_joint_draws, load_portfolio, load_scenario};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
 use crate::scenario::uncertainty::sets::parameter_sets;

@@ -16,6 +16,7 @@ use super::sensitivity::{self, AnalysisChart, Heading, Rendered, fit_label};
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, MUTED, TICK_SIZE, anchored, bold, font, strategy_colour,
 };
+use crate::output::read::RunData;
 
 /// The chart's title.
 pub const TITLE: &str = "Probability of being best across parameter sets";
@@ -55,6 +56,53 @@ pub fn heading(metric_label: &str, parameter_sets: usize, source: &str) -> Headi
     }
 }
 
+/// The canvas for `strategies` rows.
+pub fn size(strategies: usize) -> (u32, u32) {
+    (
+        style::WIDTH,
+        (330 + strategies as u32 * 80).max(style::HEIGHT),
+    )
+}
+
+/// The chart of a run folder with uncertainty: the probability of being best in survival
+/// at the horizon, from `decision.csv` (nothing is drawn but the frame without it).
+///
+/// # Errors
+/// [`PlotError::Draw`] when the backend fails.
+pub fn draw_run<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    data: &RunData,
+) -> Result<(), PlotError> {
+    let metric = "survival_at_horizon";
+    let p_best: Vec<f64> = data
+        .strategies
+        .iter()
+        .map(|s| {
+            data.uncertainty
+                .as_ref()
+                .and_then(|u| u.decision(s, metric)?.p_best)
+                .unwrap_or(f64::NAN)
+        })
+        .collect();
+    let sets = data.uncertainty.as_ref().map_or(0, |u| u.parameter_sets);
+    let label = format!(
+        "Projects never abandoned over {} months",
+        data.info.horizon_months
+    );
+    let source = format!(
+        "{} · {} parameter sets",
+        style::source_line(data).replace(" · bands and whiskers: 95% intervals of the mean", ""),
+        style::thousands(sets as f64)
+    );
+    draw(
+        root,
+        &heading(&label, sets, &source),
+        &label,
+        &data.strategies,
+        &p_best,
+    )
+}
+
 /// Renders the chart as PNG (200 dpi) and SVG.
 ///
 /// # Errors
@@ -65,8 +113,7 @@ pub fn render(chart: &ProbabilityBestChart) -> Result<Rendered, PlotError> {
 
 impl AnalysisChart for ProbabilityBestChart {
     fn size(&self) -> (u32, u32) {
-        let rows = self.strategies.len() as u32;
-        (style::WIDTH, (330 + rows * 80).max(style::HEIGHT))
+        size(self.strategies.len())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
