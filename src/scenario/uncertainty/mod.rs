@@ -34,10 +34,10 @@
 //! Joint draws come whole: one CSV row per parameter set (weighted by its `weight`
 //! column, if any), and a field may be in the CSV or in the table, not both.
 //!
-//! Validation ([`validate`]) checks the table on its own and, given a [`Probe`] (parsing
-//! a file does), checks each path and distribution against the scenario: the path must
-//! lead to a numeric field, and the field must accept both ends of the distribution (its
-//! 0.1% and 99.9% quantiles on a side without a bound). [`sets::parameter_sets`] draws
+//! Validation (`validate`, run by `scenario::parse_str`) checks the table on its own and,
+//! given a [`Probe`] (parsing a file does), checks each path and distribution against the
+//! scenario: the path must lead to a numeric field, and the field must accept both ends
+//! of the distribution (its 0.1% and 99.9% quantiles on a side without a bound). [`sets::parameter_sets`] draws
 //! the sets; [`joint::JointDraws`] reads the CSV.
 
 mod copula;
