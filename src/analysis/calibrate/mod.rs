@@ -47,6 +47,7 @@
 //! `bootstrap.rs` draws the bootstrap's data sets and seeds, `nelder_mead.rs` the search
 //! and [`observed`] reads the observed lifetimes.
 
+pub mod abc;
 mod bootstrap;
 mod model;
 mod nelder_mead;
