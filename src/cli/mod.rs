@@ -11,6 +11,7 @@
 mod analysis_setup;
 mod args;
 mod calibrate;
+mod calibrate_facts;
 mod checkpoint;
 mod common;
 mod compare;

@@ -49,6 +49,7 @@
 
 pub mod abc;
 mod bootstrap;
+pub mod facts_fit;
 mod model;
 mod nelder_mead;
 pub mod observed;

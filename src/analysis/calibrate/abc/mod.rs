@@ -45,7 +45,7 @@
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rng::{Purpose, SimRng, stream, stream_seed};
 use kernel::{Kernel, log_sum_exp};
@@ -55,7 +55,7 @@ mod coverage;
 mod kernel;
 
 /// The shape of a parameter's prior over its box.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PriorShape {
     Uniform,
@@ -182,7 +182,7 @@ pub struct GenerationRecord {
 }
 
 /// Why the sampler stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stop {
     TargetReached,
