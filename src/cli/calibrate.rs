@@ -75,20 +75,24 @@ pub struct CalibrateArgs {
     /// Evaluations allowed per fit (Nelder–Mead, restarts included).
     #[arg(long, default_value_t = 150, conflicts_with = "facts")]
     pub max_evaluations: usize,
-    /// With --facts: particles per ABC-SMC generation (the size of the posterior sample).
-    #[arg(long, default_value_t = 200, requires = "facts")]
-    pub particles: usize,
-    /// With --facts: generations at most, the prior sample included.
-    #[arg(long, default_value_t = 20, requires = "facts")]
-    pub generations: usize,
+    // The options of --facts have no clap default, so that giving one without --facts
+    // can be refused (`compute`: clap's `requires` is not checked once --observed is
+    // given); the defaults are in the help and in `calibrate_facts.rs`.
+    /// With --facts: particles per ABC-SMC generation (the size of the posterior sample)
+    /// [default: 200].
+    #[arg(long)]
+    pub particles: Option<usize>,
+    /// With --facts: generations at most, the prior sample included [default: 20].
+    #[arg(long)]
+    pub generations: Option<usize>,
     /// With --facts: the target tolerance, in close margins (10% of the published
-    /// figure): the fit stops once every fact is within this many.
-    #[arg(long, default_value_t = 1.0, requires = "facts")]
-    pub tolerance: f64,
+    /// figure): the fit stops once every fact is within this many [default: 1].
+    #[arg(long)]
+    pub tolerance: Option<f64>,
     /// With --facts: stop when a generation accepts fewer than this share of its
-    /// proposals.
-    #[arg(long, default_value_t = 0.02, requires = "facts")]
-    pub min_acceptance: f64,
+    /// proposals [default: 0.02].
+    #[arg(long)]
+    pub min_acceptance: Option<f64>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -134,6 +138,18 @@ pub(super) fn compute(args: &CalibrateArgs) -> Result<Calibrated, CliError> {
                 .map_err(|e| CliError::Usage(format!("--param {e}")))
         })
         .collect::<Result<_, _>>()?;
+    for (given, option) in [
+        (args.particles.is_some(), "--particles"),
+        (args.generations.is_some(), "--generations"),
+        (args.tolerance.is_some(), "--tolerance"),
+        (args.min_acceptance.is_some(), "--min-acceptance"),
+    ] {
+        if given {
+            return Err(CliError::Usage(format!(
+                "{option} is an option of the fit to the facts: add --facts, or leave it out to fit --observed"
+            )));
+        }
+    }
     let simulation = &args.simulation;
     let replications = simulation.replications.unwrap_or(8);
     if replications == 0 {

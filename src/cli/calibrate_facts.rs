@@ -191,32 +191,35 @@ fn fit_params(given: &[String]) -> Result<Vec<FitParam>, CliError> {
         .collect()
 }
 
-/// The sampler's settings from the command line, checked.
+/// The sampler's settings from the command line (defaults: [`AbcSettings::default`]),
+/// checked.
 fn settings(args: &CalibrateArgs, seed: u64) -> Result<AbcSettings, CliError> {
+    let defaults = AbcSettings::default();
+    let settings = AbcSettings {
+        particles: args.particles.unwrap_or(defaults.particles),
+        max_generations: args.generations.unwrap_or(defaults.max_generations),
+        tolerance: args.tolerance.unwrap_or(defaults.tolerance),
+        min_acceptance: args.min_acceptance.unwrap_or(defaults.min_acceptance),
+        seed,
+        ..defaults
+    };
     let usage = |problem: &str| Err(CliError::Usage(problem.to_string()));
     if args.simulation.replications == Some(0) {
         return usage("--replications must be at least 1");
     }
-    if args.particles < 2 {
+    if settings.particles < 2 {
         return usage("--particles must be at least 2");
     }
-    if args.generations < 1 {
+    if settings.max_generations < 1 {
         return usage("--generations must be at least 1");
     }
-    if !(args.tolerance.is_finite() && args.tolerance >= 0.0) {
+    if !(settings.tolerance.is_finite() && settings.tolerance >= 0.0) {
         return usage("--tolerance must be a number of at least 0");
     }
-    if !(0.0..1.0).contains(&args.min_acceptance) {
+    if !(0.0..1.0).contains(&settings.min_acceptance) {
         return usage("--min-acceptance must be at least 0 and below 1");
     }
-    Ok(AbcSettings {
-        particles: args.particles,
-        max_generations: args.generations,
-        tolerance: args.tolerance,
-        min_acceptance: args.min_acceptance,
-        seed,
-        ..AbcSettings::default()
-    })
+    Ok(settings)
 }
 
 /// Refuses a fit above the size limits unless `--allow-large`, counting the fewest

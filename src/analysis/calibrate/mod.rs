@@ -50,6 +50,7 @@
 pub mod abc;
 mod bootstrap;
 pub mod facts_fit;
+pub mod facts_sbc;
 mod model;
 mod nelder_mead;
 pub mod observed;
