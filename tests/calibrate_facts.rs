@@ -75,6 +75,53 @@ fn known_parameters_are_recovered_from_their_facts() {
     );
 }
 
+/// Checks a `posterior.csv`: the header of the default parameters, `particles` rows
+/// numbered in order, positive weights summing to 1, distances at most `tolerance`, every
+/// value inside its prior.
+fn check_posterior(text: &str, particles: usize, tolerance: f64) {
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "particle,weight,distance,model.attrition_hazard,model.break_return_hazard,model.break_return_decay_months,model.revival_hazard"
+    );
+    let priors: Vec<(f64, f64)> = DEFAULT_PARAMS
+        .iter()
+        .map(|p| {
+            let p: fundsim::analysis::calibrate::facts_fit::FitParam = p.parse().unwrap();
+            (p.prior.low, p.prior.high)
+        })
+        .collect();
+    let rows: Vec<Vec<f64>> = lines
+        .map(|line| line.split(',').map(|c| c.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), particles);
+    let mut total = 0.0;
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], i as f64);
+        assert!(row[1] > 0.0, "weight {}", row[1]);
+        assert!(0.0 <= row[2] && row[2] <= tolerance, "distance {}", row[2]);
+        total += row[1];
+        for (value, (low, high)) in row[3..].iter().zip(&priors) {
+            assert!(
+                low <= value && value <= high,
+                "{value} outside {low}–{high}"
+            );
+        }
+    }
+    assert!((total - 1.0).abs() < 1e-9, "weights sum to {total}");
+}
+
+/// The committed posterior of the real fit (docs/calibration.md) is such a sample, of
+/// 1,000 particles within the target tolerance.
+#[test]
+fn the_committed_posterior_is_a_sample_of_the_default_parameters() {
+    check_posterior(
+        include_str!("../scenarios/posterior-baseline.csv"),
+        1_000,
+        1.0,
+    );
+}
+
 /// A quick fit: 300 projects, 30 particles, at most 5 generations.
 const QUICK: [&str; 8] = [
     "--facts",
@@ -108,35 +155,7 @@ fn the_fit_writes_its_folder_the_same_on_any_thread_count() {
     );
     let folder = dir.path().join("1");
     let posterior = fs::read_to_string(folder.join("posterior.csv")).unwrap();
-    let mut lines = posterior.lines();
-    assert_eq!(
-        lines.next().unwrap(),
-        "particle,weight,distance,model.attrition_hazard,model.break_return_hazard,model.break_return_decay_months,model.revival_hazard"
-    );
-    let priors: Vec<(f64, f64)> = DEFAULT_PARAMS
-        .iter()
-        .map(|p| {
-            let p: fundsim::analysis::calibrate::facts_fit::FitParam = p.parse().unwrap();
-            (p.prior.low, p.prior.high)
-        })
-        .collect();
-    let mut total = 0.0;
-    let rows: Vec<Vec<f64>> = lines
-        .map(|line| line.split(',').map(|c| c.parse().unwrap()).collect())
-        .collect();
-    assert_eq!(rows.len(), 30);
-    for (i, row) in rows.iter().enumerate() {
-        assert_eq!(row[0], i as f64);
-        assert!(row[1] > 0.0 && row[2] >= 0.0);
-        total += row[1];
-        for (value, (low, high)) in row[3..].iter().zip(&priors) {
-            assert!(
-                low <= value && value <= high,
-                "{value} outside {low}–{high}"
-            );
-        }
-    }
-    assert!((total - 1.0).abs() < 1e-9, "weights sum to {total}");
+    check_posterior(&posterior, 30, f64::INFINITY);
     let generations = fs::read_to_string(folder.join("generations.csv")).unwrap();
     assert!(generations.starts_with(
         "generation,tolerance,proposals,simulations,acceptance_rate,effective_sample_size\n0,inf,"
