@@ -14,7 +14,7 @@ use criterion::measurement::WallTime;
 use criterion::{
     BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
 };
-use fundsim::engine::{RunConfig, run};
+use fundsim::engine::{ParameterWorlds, RunConfig, run};
 use fundsim::model::{
     Arrivals, DrawTape, Trajectory, World, replay_draws, simulate, simulate_logged,
     simulate_with_arrivals,
@@ -253,10 +253,7 @@ fn whole_run(c: &mut Criterion) {
     let (scenario, portfolio) = stf();
     let elements =
         scenario.strategies.len() as u64 * RUN_REPLICATIONS * project_months(&scenario, &portfolio);
-    let config = RunConfig {
-        replications: RUN_REPLICATIONS,
-        seed: SEED,
-    };
+    let config = RunConfig::new(RUN_REPLICATIONS, SEED);
     let cancel = AtomicBool::new(false);
     let one_thread = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
@@ -274,7 +271,41 @@ fn whole_run(c: &mut Criterion) {
     group.bench_function("stf-1-thread", |b| {
         b.iter(|| one_thread.install(|| black_box(once())));
     });
+    // The same run with the built-in [uncertainty] table: the replications are spread
+    // over its parameter sets, whose scenarios, worlds and rules are built in each
+    // iteration (the set-up a `fundsim run` pays once).
+    let uncertain = || {
+        let prepared = uncertain_config(&scenario, &portfolio);
+        run(&scenario, portfolio.clone(), &prepared, &|_| {}, &cancel).expect("not cancelled")
+    };
+    group.bench_function("stf-uncertainty", |b| b.iter(|| black_box(uncertain())));
     group.finish();
+}
+
+/// The configuration of a [`RUN_REPLICATIONS`] run of the built-in `stf` with its
+/// `[uncertainty]` table: parameter sets drawn and their worlds built.
+fn uncertain_config(scenario: &Scenario, portfolio: &Portfolio) -> RunConfig {
+    let loaded = fundsim::input::load_scenario(Some("stf")).expect("stf loads");
+    let spec = loaded
+        .scenario
+        .uncertainty
+        .clone()
+        .expect("stf has an [uncertainty] table");
+    let joint = fundsim::input::load_joint_draws(&loaded).expect("its joint draws load");
+    let sets = fundsim::scenario::uncertainty::sets::parameter_sets(
+        &loaded.text,
+        &loaded.origin,
+        &spec,
+        joint.as_ref(),
+        SEED,
+    )
+    .expect("the sets are valid");
+    let worlds = ParameterWorlds::new(scenario, portfolio, sets, spec.portfolio, SEED)
+        .expect("the sets keep the run's shape");
+    RunConfig {
+        parameter_worlds: Some(std::sync::Arc::new(worlds)),
+        ..RunConfig::new(RUN_REPLICATIONS, SEED)
+    }
 }
 
 /// An accumulator of the STF shape holding `replications` replications from `seed`,
@@ -285,7 +316,7 @@ fn filled(
     seed: u64,
     replications: u64,
 ) -> RunAccumulator {
-    let config = RunConfig { replications, seed };
+    let config = RunConfig::new(replications, seed);
     run(
         scenario,
         portfolio.clone(),

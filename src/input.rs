@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::params::{PortfolioSpec, ScenarioError};
 use crate::portfolio::{Portfolio, PortfolioError};
+use crate::scenario::uncertainty::joint::JointDraws;
 use crate::scenario::{self, BUILTIN_SCENARIOS, Scenario};
 
 /// A scenario and where it came from.
@@ -15,6 +16,8 @@ pub struct LoadedScenario {
     pub origin: String,
     /// Folder that relative paths in the scenario are resolved from.
     pub base_dir: PathBuf,
+    /// The scenario text as loaded (what parameter sets and overrides vary).
+    pub text: String,
 }
 
 /// Why inputs could not be read.
@@ -36,9 +39,41 @@ pub enum InputError {
         reason: String,
     },
     #[error(
+        "cannot read the joint-draws CSV {path} (uncertainty.joint = {written:?} in {scenario}, resolved from the scenario file's folder): {reason}"
+    )]
+    JointFile {
+        path: String,
+        written: String,
+        scenario: String,
+        reason: String,
+    },
+    #[error("invalid joint draws for {scenario} (uncertainty.joint = {written:?}): {}", problems(.error))]
+    JointDraws {
+        written: String,
+        scenario: String,
+        error: ScenarioError,
+    },
+    #[error(
         "no scenario file or built-in scenario named {name:?} (built-ins: {builtins}; a file path must exist)"
     )]
     NotFound { name: String, builtins: String },
+}
+
+/// Every problem of an error about a file other than a scenario, each on its own line
+/// after the file (and line) it concerns.
+fn problems(error: &ScenarioError) -> String {
+    let mut text = format!(
+        "{} problem{}",
+        error.issues.len(),
+        if error.issues.len() == 1 { "" } else { "s" }
+    );
+    for issue in &error.issues {
+        match issue.line {
+            Some(line) => text.push_str(&format!("\n  {}:{line}: {issue}", error.origin)),
+            None => text.push_str(&format!("\n  {}: {issue}", error.origin)),
+        }
+    }
+    text
 }
 
 fn read_text(path: &Path) -> Result<String, InputError> {
@@ -80,6 +115,7 @@ pub fn load_scenario(name_or_path: Option<&str>) -> Result<LoadedScenario, Input
             scenario,
             origin,
             base_dir,
+            text,
         });
     }
     let text = scenario::builtin(name).expect("checked above");
@@ -89,6 +125,7 @@ pub fn load_scenario(name_or_path: Option<&str>) -> Result<LoadedScenario, Input
         scenario,
         origin,
         base_dir: PathBuf::from("."),
+        text: text.to_string(),
     })
 }
 
@@ -136,4 +173,52 @@ pub fn load_portfolio(loaded: &LoadedScenario, seed: u64) -> Result<Portfolio, I
             )?)
         }
     }
+}
+
+/// The joint draws the scenario's `[uncertainty]` table names (`joint = "..."`), read from
+/// the scenario file's folder, or, for a built-in scenario, from the files compiled in
+/// with it ([`scenario::builtin_file`]), and checked against the scenario. `None` when the
+/// scenario has no table or its table names no CSV.
+///
+/// # Errors
+/// [`InputError::JointFile`] when the file cannot be read; [`InputError::JointDraws`]
+/// naming the file, line and column of every problem in it (including a column the table
+/// also draws and a row the scenario refuses).
+pub fn load_joint_draws(loaded: &LoadedScenario) -> Result<Option<JointDraws>, InputError> {
+    let Some(spec) = loaded.scenario.uncertainty.as_ref() else {
+        return Ok(None);
+    };
+    let Some(written) = spec.joint.as_ref() else {
+        return Ok(None);
+    };
+    let file_error = |path: String, reason: String| InputError::JointFile {
+        path,
+        written: written.clone(),
+        scenario: loaded.origin.clone(),
+        reason,
+    };
+    let (bytes, origin) = if loaded.origin.starts_with("built-in:") {
+        let text = scenario::builtin_file(written).ok_or_else(|| {
+            file_error(
+                written.clone(),
+                "a built-in scenario reads only the files compiled in with it, and none is called that".into(),
+            )
+        })?;
+        (text.as_bytes().to_vec(), format!("built-in:{written}"))
+    } else {
+        let full = loaded.base_dir.join(written);
+        let bytes = std::fs::read(&full)
+            .map_err(|e| file_error(full.display().to_string(), e.to_string()))?;
+        (bytes, full.display().to_string())
+    };
+    let invalid = |error: ScenarioError| InputError::JointDraws {
+        written: written.clone(),
+        scenario: loaded.origin.clone(),
+        error,
+    };
+    let joint = JointDraws::from_csv(&bytes, &origin).map_err(invalid)?;
+    joint
+        .check_against(&loaded.text, &loaded.origin, spec)
+        .map_err(invalid)?;
+    Ok(Some(joint))
 }

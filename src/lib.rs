@@ -20,7 +20,7 @@
 //! use std::sync::atomic::AtomicBool;
 //! let scenario = fundsim::scenario::parse_str(fundsim::scenario::builtin("stf").unwrap(), "stf").unwrap();
 //! let portfolio = fundsim::input::synthetic_portfolio(&scenario).unwrap();
-//! let config = fundsim::engine::RunConfig { replications: 16, seed: 1 };
+//! let config = fundsim::engine::RunConfig::new(16, 1);
 //! let result = fundsim::engine::run(&scenario, portfolio, &config, &|_| {}, &AtomicBool::new(false)).unwrap();
 //! assert_eq!(result.accumulator.replications(), 16);
 //! ```

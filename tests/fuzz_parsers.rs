@@ -201,10 +201,7 @@ fn simulate_if_small(scenario: &Scenario) {
         return;
     }
     let portfolio = synthetic_portfolio(scenario).expect("a synthetic portfolio always draws");
-    let config = RunConfig {
-        replications: 1,
-        seed: scenario.run.seed,
-    };
+    let config = RunConfig::new(1, scenario.run.seed);
     let result = run(
         scenario,
         portfolio,

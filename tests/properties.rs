@@ -346,7 +346,7 @@ fn accumulate(
                 t,
             );
         }
-        acc.add_replication(&trajectories, &world.usage_weights, &mut scratch);
+        acc.add_replication(&trajectories, &world.usage_weights, None, &mut scratch);
     }
     acc
 }
@@ -445,7 +445,7 @@ proptest! {
         scenario in valid_scenario(),
         replications in 1u64..70,
     ) {
-        let config = RunConfig { replications, seed: scenario.run.seed };
+        let config = RunConfig::new(replications, scenario.run.seed);
         let on = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let portfolio = synthetic_portfolio(&scenario).unwrap();

@@ -41,10 +41,7 @@ fn every_scenario_file_is_built_in_and_runs() {
         if projects > 200 {
             continue; // Large portfolios are exercised by their own tests.
         }
-        let config = RunConfig {
-            replications: 8,
-            seed: 1,
-        };
+        let config = RunConfig::new(8, 1);
         let result = run(
             &scenario,
             portfolio,

@@ -294,10 +294,7 @@ fn target_finds_the_known_root_of_a_monotone_function() {
 fn the_precision_rule_stops_at_the_asked_width_and_equals_a_plain_run() {
     let scenario = parse_str(TINY, "tiny").unwrap();
     let portfolio = fundsim::input::synthetic_portfolio(&scenario).unwrap();
-    let config = RunConfig {
-        replications: 16,
-        seed: 7,
-    };
+    let config = RunConfig::new(16, 7);
     let rule =
         PrecisionRule::parse("survival_at_horizon=0.02", 36, Target::EveryStrategy, 4000).unwrap();
     let cancel = AtomicBool::new(false);
@@ -327,10 +324,7 @@ fn the_precision_rule_stops_at_the_asked_width_and_equals_a_plain_run() {
                 engine::run(
                     &scenario,
                     portfolio.clone(),
-                    &RunConfig {
-                        replications: outcome.replications,
-                        seed: 7,
-                    },
+                    &RunConfig::new(outcome.replications, 7),
                     &|_| {},
                     &cancel,
                 )

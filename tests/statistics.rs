@@ -38,10 +38,7 @@ rule = "none"
     );
     let scenario = parse_str(&text, "geometric").unwrap();
     let portfolio = synthetic_portfolio(&scenario).unwrap();
-    let config = RunConfig {
-        replications: 400,
-        seed: 42,
-    };
+    let config = RunConfig::new(400, 42);
     let result = run(
         &scenario,
         portfolio,
@@ -69,10 +66,7 @@ fn variance_reduction(budget: &str) -> (f64, f64) {
     let text = common::replaced(common::stf_text(), "budget_eur = 24_600_000.0", budget);
     let scenario = parse_str(&text, "stf").unwrap();
     let portfolio = synthetic_portfolio(&scenario).unwrap();
-    let config = RunConfig {
-        replications: 400,
-        seed: 7,
-    };
+    let config = RunConfig::new(400, 7);
     let result = run(
         &scenario,
         portfolio,

@@ -1,7 +1,8 @@
 //! Analyses beyond a single run, built on the engine: sweeps, global sensitivity
-//! (Morris, Sobol), target search, precision-driven runs and calibration. The pure logic
-//! (designs, estimators, bisection, fitting) is here without I/O; the commands in `cli`
-//! drive it and `output` writes what it returns.
+//! (Morris, Sobol), target search, precision-driven runs, calibration, and the statistics
+//! of runs with parameter uncertainty. The pure logic (designs, estimators, bisection,
+//! fitting) is here without I/O; the commands in `cli` drive it and `output` writes what
+//! it returns.
 
 pub mod calibrate;
 pub mod design;
@@ -9,10 +10,12 @@ pub mod facts;
 pub mod model;
 pub mod morris;
 pub mod precision;
+pub mod robustness;
 pub mod sensitivity;
 pub mod sobol;
 pub mod sweep;
 pub mod target;
+pub mod uncertainty;
 
 pub use design::{MorrisDesign, SaltelliDesign, SaltelliOutputs, to_values};
 pub use model::{ModelError, PortfolioSource, ScenarioModel};

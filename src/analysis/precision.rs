@@ -173,7 +173,7 @@ pub fn run_to_precision(
     let first = (config.replications.div_ceil(BLOCK_SIZE) * BLOCK_SIZE).min(rule.cap());
     let mut step = RunConfig {
         replications: first,
-        seed: config.seed,
+        ..config.clone()
     };
     let mut result = engine::run(scenario, portfolio, &step, progress, cancel)?;
     let mut steps = Vec::new();

@@ -70,6 +70,23 @@ pub struct SimulationArgs {
     pub overrides: OverrideArgs,
 }
 
+/// How `run` and `compare` treat the scenario's `[uncertainty]` table.
+#[derive(Debug, Clone, Default, Args)]
+pub struct UncertaintyArgs {
+    /// Ignore the scenario's [uncertainty] table: every replication uses the scenario's
+    /// own parameter values (a fixed-parameter run).
+    #[arg(long)]
+    pub no_uncertainty: bool,
+    /// Keep the scenario's portfolio in every parameter set instead of drawing a new one
+    /// per set (overrides the table's `portfolio = "redraw"`).
+    #[arg(long)]
+    pub fixed_portfolio: bool,
+    /// Parameter sets to draw [default: the table's parameter_sets]; replication r runs
+    /// in set r mod K.
+    #[arg(long, value_name = "K")]
+    pub parameter_sets: Option<u32>,
+}
+
 /// `--set PATH=VALUE`, on its own so that `fundsim slurm` can pass it to its shards.
 #[derive(Debug, Clone, Default, Args)]
 pub struct OverrideArgs {

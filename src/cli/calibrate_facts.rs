@@ -170,6 +170,7 @@ fn facts_scenario(simulation: &SimulationArgs) -> Result<(LoadedScenario, String
             scenario,
             origin,
             base_dir: PathBuf::from("."),
+            text: text.clone(),
         },
         text,
     ))

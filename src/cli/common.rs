@@ -1,11 +1,16 @@
 //! What the simulating subcommands share: the scenario with the command line's
 //! overrides, its portfolio and the worker pool.
 
-use super::args::SimulationArgs;
+use std::sync::Arc;
+
+use super::args::{SimulationArgs, UncertaintyArgs};
 use super::error::CliError;
-use crate::input::{LoadedScenario, load_portfolio, load_scenario};
+use crate::engine::ParameterWorlds;
+use crate::input::{InputError, LoadedScenario, load_joint_draws, load_portfolio, load_scenario};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
+use crate::scenario::uncertainty::sets::parameter_sets;
+use crate::scenario::uncertainty::{MAX_PARAMETER_SETS, PortfolioDraw};
 
 /// A scenario ready to simulate.
 pub struct Prepared {
@@ -16,6 +21,9 @@ pub struct Prepared {
     pub scenario: Scenario,
     pub portfolio: Portfolio,
     pub pool: rayon::ThreadPool,
+    /// The parameter sets of a run with uncertainty (the scenario's `[uncertainty]`
+    /// table), drawn once; `None` for fixed parameters.
+    pub parameters: Option<Arc<ParameterWorlds>>,
 }
 
 impl SimulationArgs {
@@ -72,7 +80,60 @@ impl SimulationArgs {
             scenario,
             portfolio,
             pool,
+            parameters: None,
         })
+    }
+}
+
+impl Prepared {
+    /// Draws the parameter sets of the scenario's `[uncertainty]` table, as `options`
+    /// ask (none with `--no-uncertainty`, which removes the table from the scenario the
+    /// run records), and builds each set's world once.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] when the joint CSV cannot be read, a drawn value is refused, a
+    /// set changes the shape of the run, or `--parameter-sets` is out of range.
+    pub fn with_uncertainty(mut self, options: &UncertaintyArgs) -> Result<Self, CliError> {
+        if options.no_uncertainty {
+            self.scenario.uncertainty = None;
+            return Ok(self);
+        }
+        let Some(spec) = self.scenario.uncertainty.as_mut() else {
+            if options.fixed_portfolio || options.parameter_sets.is_some() {
+                return Err(CliError::Usage(format!(
+                    "--fixed-portfolio and --parameter-sets need an [uncertainty] table, and {} has none",
+                    self.loaded.origin
+                )));
+            }
+            return Ok(self);
+        };
+        if let Some(sets) = options.parameter_sets {
+            if !(2..=MAX_PARAMETER_SETS).contains(&sets) {
+                return Err(CliError::Usage(format!(
+                    "--parameter-sets {sets}: expected a whole number from 2 to {MAX_PARAMETER_SETS}"
+                )));
+            }
+            spec.parameter_sets = sets;
+        }
+        if options.fixed_portfolio {
+            spec.portfolio = PortfolioDraw::Fixed;
+        }
+        let spec = spec.clone();
+        let joint = load_joint_draws(&self.loaded)?;
+        let seed = self.scenario.run.seed;
+        let (text, origin) = (&self.loaded.text, &self.loaded.origin);
+        let sets = self
+            .pool
+            .install(|| parameter_sets(text, origin, &spec, joint.as_ref(), seed))
+            .map_err(InputError::from)?;
+        let worlds = self
+            .pool
+            .install(|| {
+                ParameterWorlds::new(&self.scenario, &self.portfolio, sets, spec.portfolio, seed)
+            })
+            .map_err(|e| CliError::Usage(format!("{origin}: uncertainty: {e}")))?;
+        self.parameters = Some(Arc::new(worlds));
+        Ok(self)
     }
 }
 

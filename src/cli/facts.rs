@@ -91,6 +91,7 @@ pub fn execute(args: FactsArgs) -> Result<(), CliError> {
         scenario,
         origin,
         base_dir,
+        text,
     };
     super::limits::check(
         &loaded.origin,

@@ -101,6 +101,7 @@ pub fn load_with(
     }
     let (scenario, written) = apply_and_write(&text, &loaded.origin, settings)?;
     loaded.scenario = scenario;
+    loaded.text.clone_from(&written);
     Ok((loaded, written))
 }
 
@@ -158,6 +159,7 @@ mod tests {
             scenario: scenario::parse_str(text, "built-in:stf").unwrap(),
             origin: "built-in:stf".into(),
             base_dir: PathBuf::from("."),
+            text: text.to_string(),
         }
     }
 

@@ -35,7 +35,7 @@ pub fn execute(args: PlotArgs) -> Result<(), CliError> {
     if !args.quiet {
         println!(
             "{} charts (PNG and SVG) in {} in {:.2} s",
-            ChartKind::ALL.len(),
+            charts.len(),
             args.run_dir.join("charts").display(),
             started.elapsed().as_secs_f64()
         );

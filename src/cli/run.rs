@@ -3,13 +3,14 @@
 use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::args::{OutputArgs, SimulationArgs};
+use super::args::{OutputArgs, SimulationArgs, UncertaintyArgs};
 use super::checkpoint::Checkpoints;
 use super::common::Prepared;
 use super::error::CliError;
@@ -17,12 +18,15 @@ use super::interrupt::Interrupt;
 use super::shard::{self, Merged, ShardArg, ShardSpec};
 use super::staging::{self, Staged};
 use crate::analysis::precision::PrecisionRule;
-use crate::engine::{self, BLOCK_SIZE, BlockTree, RunConfig, RunResult};
+use crate::analysis::robustness::Robustness;
+use crate::engine::{self, BLOCK_SIZE, BlockTree, ParameterWorlds, RunConfig, RunResult};
+use crate::output::per_replication::{PER_REPLICATION_TABLES, PerReplicationFiles};
 use crate::output::shard::Job;
+use crate::output::uncertainty::{UNCERTAINTY_TABLES, write_uncertainty_tables};
 use crate::output::{Destination, Manifest, TABLES, write_tables};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
-use crate::stats::Metric;
+use crate::stats::{Metric, SetQuantity};
 
 #[derive(Debug, Args)]
 #[command(
@@ -36,6 +40,8 @@ use crate::stats::Metric;
 pub struct RunArgs {
     #[command(flatten)]
     pub simulation: SimulationArgs,
+    #[command(flatten)]
+    pub uncertainty: UncertaintyArgs,
     #[command(flatten)]
     pub output: OutputArgs,
     /// Keep adding replications (from --replications, in whole blocks of 16) until the 95%
@@ -55,6 +61,11 @@ pub struct RunArgs {
     /// Save the completed blocks this often, in seconds, so a stopped run can resume.
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub checkpoint_every: f64,
+    /// Also write replications.csv (every metric of every replication and strategy, with
+    /// its parameter set) and lifetimes.csv (every project's time to first abandonment,
+    /// event and covariates, for Cox models); not with --shard, --resume or --precision.
+    #[arg(long)]
+    pub per_replication: bool,
 }
 
 /// A run simulated (or merged from shards), its folder staged: what [`finish`] writes.
@@ -73,6 +84,10 @@ pub(super) struct Simulated {
     checkpoints: Option<Checkpoints>,
     simulated_seconds: f64,
     threads: usize,
+    /// The parameter sets of a run with uncertainty.
+    parameters: Option<Arc<ParameterWorlds>>,
+    /// The per-replication files being written (`--per-replication`).
+    records: Option<Arc<PerReplicationFiles>>,
 }
 
 pub fn execute(args: RunArgs) -> Result<(), CliError> {
@@ -94,7 +109,11 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
         mut scenario,
         portfolio,
         pool,
-    } = args.simulation.prepare(true)?;
+        parameters,
+    } = args
+        .simulation
+        .prepare(true)?
+        .with_uncertainty(&args.uncertainty)?;
     let rule = super::precision::parse(
         args.precision.as_deref(),
         args.max_replications,
@@ -106,9 +125,27 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
             "--precision decides the number of replications as it goes, so it cannot be split with --shard or resumed with --resume".into(),
         ));
     }
+    if args.per_replication && (rule.is_some() || args.shard.shard.is_some() || args.resume) {
+        return Err(CliError::Usage(
+            "--per-replication writes every replication as the run goes, in one process from the start: it cannot be combined with --precision, --shard or --resume".into(),
+        ));
+    }
     let destination = destination(args.shard.shard, &args.output, &scenario)?;
     let staged = staging::stage(&interrupt, destination.clone(), args.output.quiet)?;
-    let config = RunConfig::from_scenario(&scenario);
+    let records = match args.per_replication {
+        true => Some(Arc::new(PerReplicationFiles::create(
+            staged.staging_path(),
+            scenario.strategies.iter().map(|s| s.name.clone()).collect(),
+            portfolio.projects.iter().map(|p| p.name.clone()).collect(),
+            scenario.fund.horizon_months,
+        )?)),
+        false => None,
+    };
+    let config = RunConfig {
+        parameter_worlds: parameters.clone(),
+        records: records.clone().map(|r| r as Arc<dyn engine::RecordSink>),
+        ..RunConfig::from_scenario(&scenario)
+    };
     let spec = args.shard.shard.unwrap_or(ShardSpec { index: 0, count: 1 });
     let job = Job {
         command: command.into(),
@@ -124,7 +161,9 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
     let quiet = args.output.quiet;
     let (result, checkpoints) = match &rule {
         Some(rule) => {
-            let result = to_precision(&interrupt, rule, &scenario, portfolio, &pool, quiet)?;
+            let result = to_precision(
+                &interrupt, rule, &scenario, &config, portfolio, &pool, quiet,
+            )?;
             // A precision-driven run is recorded as the run of its final size it equals.
             scenario.run.replications = result.accumulator.replications();
             (result, None)
@@ -161,6 +200,8 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
         checkpoints,
         simulated_seconds: started.elapsed().as_secs_f64(),
         threads: pool.current_num_threads(),
+        parameters,
+        records,
     })
 }
 
@@ -181,7 +222,11 @@ pub(super) fn from_merged(
         scenario,
         portfolio,
         pool,
-    } = args.simulation.prepare(false)?;
+        parameters,
+    } = args
+        .simulation
+        .prepare(false)?
+        .with_uncertainty(&args.uncertainty)?;
     merged.check_scenario(&loaded.origin, &scenario.hash())?;
     let destination = destination(None, output, &scenario)?;
     let staged = staging::stage(&interrupt, destination, output.quiet)?;
@@ -199,6 +244,8 @@ pub(super) fn from_merged(
         checkpoints: None,
         simulated_seconds: 0.0,
         threads: pool.current_num_threads(),
+        parameters,
+        records: None,
     })
 }
 
@@ -208,6 +255,14 @@ pub(super) fn from_merged(
 /// # Errors
 /// [`CliError`] when the folder cannot be written, or a stop signal came first.
 pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError> {
+    let robustness = run.parameters.as_deref().map(|worlds| {
+        let robust = Robustness::of(
+            &run.result.accumulator,
+            worlds,
+            run.scenario.baseline_index(),
+        );
+        (worlds, robust)
+    });
     let writing = run.interrupt.writing()?; // a stop signal now waits for the folder
     let folder = match &run.shard {
         Some((spec, job)) => {
@@ -223,11 +278,21 @@ pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError
             )?
         }
         None => {
+            let per_replication = run.records.is_some();
+            if let Some(records) = run.records {
+                // The run is over: the engine holds no other reference to the files.
+                let files = Arc::into_inner(records).ok_or_else(|| {
+                    CliError::Failure("per-replication files still in use".into())
+                })?;
+                files.finish()?;
+            }
             let manifest = write_run_folder(
                 &run.staged,
                 &run.origin,
                 &run.scenario,
                 &run.result,
+                robustness.as_ref(),
+                per_replication,
                 output.no_charts,
             )?;
             writing.check()?;
@@ -245,7 +310,11 @@ pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError
             Some((spec, _)) => format!("shard {}/{}: ", spec.index, spec.count),
             None if run.merged => "merged: ".into(),
             None => {
-                print_results(&run.scenario, &run.result);
+                print_results(
+                    &run.scenario,
+                    &run.result,
+                    robustness.as_ref().map(|r| &r.1),
+                );
                 "\n".into()
             }
         };
@@ -315,17 +384,17 @@ fn to_precision(
     interrupt: &Interrupt,
     rule: &PrecisionRule,
     scenario: &Scenario,
+    config: &RunConfig,
     portfolio: Portfolio,
     pool: &rayon::ThreadPool,
     quiet: bool,
 ) -> Result<RunResult, CliError> {
-    let config = RunConfig::from_scenario(scenario);
     let bar = progress_bar(config.blocks() * BLOCK_SIZE, quiet);
     let (result, outcome) = pool
         .install(|| {
             let progress = |done| bar.set_position(done);
             let cancel = interrupt.cancel_flag();
-            super::precision::run(Some(rule), scenario, portfolio, &config, &progress, cancel)
+            super::precision::run(Some(rule), scenario, portfolio, config, &progress, cancel)
         })
         .map_err(|e| interrupt.failed(e))?;
     if let Some(outcome) = outcome.as_ref().filter(|_| !quiet) {
@@ -418,9 +487,19 @@ fn write_run_folder(
     origin: &str,
     scenario: &Scenario,
     result: &RunResult,
+    robustness: Option<&(&ParameterWorlds, Robustness)>,
+    per_replication: bool,
     no_charts: bool,
 ) -> Result<Vec<u8>, CliError> {
     write_tables(staged, scenario, result)?;
+    let mut files: Vec<&'static str> = TABLES.iter().map(|(name, _)| *name).collect();
+    if per_replication {
+        files.extend(PER_REPLICATION_TABLES);
+    }
+    if let Some((worlds, robustness)) = robustness {
+        write_uncertainty_tables(staged, scenario, result, worlds, robustness)?;
+        files.extend(UNCERTAINTY_TABLES);
+    }
     let manifest_with = |files: Vec<&'static str>| {
         let manifest = Manifest {
             fundsim_version: crate::VERSION,
@@ -433,7 +512,6 @@ fn write_run_folder(
         };
         serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failure(e.to_string()))
     };
-    let mut files: Vec<&'static str> = TABLES.iter().map(|(name, _)| *name).collect();
     if !no_charts {
         // Charts and brief are drawn from the tables just written, exactly as
         // `fundsim plot` and `fundsim report` draw them from a finished folder.
@@ -469,39 +547,77 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// The short results table on stdout.
-fn print_results(scenario: &Scenario, result: &RunResult) {
+/// The short results table on stdout. A run with uncertainty adds, in square brackets,
+/// the 5–95% range of the parameter sets' means, and each strategy's probability of being
+/// best, with a legend that says which interval is which.
+fn print_results(scenario: &Scenario, result: &RunResult, robustness: Option<&Robustness>) {
     let n = scenario.fund.horizon_months;
-    println!(
-        "{:<22} {:>24} {:>24} {:>14} {:>14}",
+    let width = if robustness.is_some() { 30 } else { 24 };
+    print!(
+        "{:<22} {:>width$} {:>width$} {:>14} {:>14}",
         "strategy",
         format!("survival at {n} mo"),
         "usage-weighted survival",
         "abandonments",
         "paid (EUR M)"
     );
-    for (strategy, acc) in scenario
+    println!(
+        "{}",
+        if robustness.is_some() {
+            "   P(best)"
+        } else {
+            ""
+        }
+    );
+    let survival = SetQuantity::Metric(Metric::SurvivalAtHorizon);
+    for (index, (strategy, acc)) in scenario
         .strategies
         .iter()
         .zip(&result.accumulator.strategies)
+        .enumerate()
     {
         let share = |metric: Metric| {
             let stat = acc.metric(metric);
             let (low, high) = stat.ci95();
-            format!(
+            let mut text = format!(
                 "{:.1}% ({:.1}–{:.1})",
                 100.0 * stat.mean,
                 100.0 * low,
                 100.0 * high
-            )
+            );
+            if let Some(q) = robustness.and_then(|r| r.of_quantity(SetQuantity::Metric(metric))) {
+                let spread = &q.spreads[index];
+                text.push_str(&format!(
+                    " [{:.0}–{:.0}]",
+                    100.0 * spread.p05,
+                    100.0 * spread.p95
+                ));
+            }
+            text
         };
-        println!(
-            "{:<22} {:>24} {:>24} {:>14.2} {:>14.2}",
+        print!(
+            "{:<22} {:>width$} {:>width$} {:>14.2} {:>14.2}",
             strategy.name,
             share(Metric::SurvivalAtHorizon),
             share(Metric::WeightedSurvivalAtHorizon),
             acc.metric(Metric::Abandonments).mean,
             acc.metric(Metric::TotalPaidEur).mean / 1e6
         );
+        match robustness.and_then(|r| r.of_quantity(survival)) {
+            Some(q) => println!("   {:>5.0}%", 100.0 * q.decisions[index].p_best),
+            None => println!(),
+        }
+    }
+    if let Some(robustness) = robustness {
+        println!(
+            "\n(…) 95% Monte Carlo interval of the mean; […] 5–95% range of the means across {} parameter sets\n(corrected for Monte Carlo noise); P(best): share of parameter sets in which the strategy has the highest survival at {n} mo.",
+            robustness.sets
+        );
+        if let Some(switch) = robustness.of_quantity(survival).and_then(|q| {
+            let top = &scenario.strategies[q.top].name;
+            Some(q.switch.as_ref()?.sentence(top))
+        }) {
+            println!("What would change the answer: {switch}");
+        }
     }
 }

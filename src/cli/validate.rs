@@ -3,8 +3,9 @@
 use clap::Args;
 
 use super::error::CliError;
-use crate::input::{load_portfolio, load_scenario};
+use crate::input::{LoadedScenario, load_joint_draws, load_portfolio, load_scenario};
 use crate::params::PortfolioSpec;
+use crate::scenario::uncertainty::{FieldKind, PortfolioDraw, Probe, field_kind};
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -15,6 +16,7 @@ pub struct ValidateArgs {
 pub fn execute(args: ValidateArgs) -> Result<(), CliError> {
     let loaded = load_scenario(Some(&args.scenario))?;
     let portfolio = load_portfolio(&loaded, loaded.scenario.run.seed)?;
+    let uncertainty = describe_uncertainty(&loaded)?;
     let s = &loaded.scenario;
     let fund = &s.fund;
     println!("{}: valid scenario \"{}\"", loaded.origin, s.name);
@@ -65,10 +67,74 @@ pub fn execute(args: ValidateArgs) -> Result<(), CliError> {
         };
         println!("  {:<22} {rule}{timing}", strategy.name);
     }
+    for line in uncertainty {
+        println!("{line}");
+    }
     println!(
         "run: {} replications, seed {}",
         s.run.replications, s.run.seed
     );
     println!("scenario hash: {}", s.hash());
     Ok(())
+}
+
+/// What was understood of the `[uncertainty]` table, line by line (nothing without one);
+/// reads and checks its joint-draws CSV.
+fn describe_uncertainty(loaded: &LoadedScenario) -> Result<Vec<String>, CliError> {
+    let Some(spec) = &loaded.scenario.uncertainty else {
+        return Ok(Vec::new());
+    };
+    let joint = load_joint_draws(loaded)?;
+    let portfolio = match spec.portfolio {
+        PortfolioDraw::Redraw => "a synthetic portfolio redrawn for every set",
+        PortfolioDraw::Fixed => "the same portfolio in every set",
+    };
+    let mut lines = vec![format!(
+        "uncertainty: {} parameter sets, {portfolio}",
+        spec.parameter_sets
+    )];
+    let probe = |overrides: &[(&str, f64)]| {
+        crate::scenario::parse_with_overrides(&loaded.text, &loaded.origin, overrides).map(|_| ())
+    };
+    for parameter in &spec.parameters {
+        let whole = field_kind(&probe as &Probe, &parameter.path) == Ok(FieldKind::Whole);
+        lines.push(format!(
+            "  {:<34} {}{}{}",
+            parameter.path,
+            parameter.distribution.describe(),
+            if whole {
+                ", rounded to whole numbers"
+            } else {
+                ""
+            },
+            if parameter.assumption {
+                " [assumption]"
+            } else {
+                ""
+            }
+        ));
+        if !parameter.source.is_empty() {
+            lines.push(format!("  {:<34} source: {}", "", parameter.source));
+        }
+    }
+    for correlation in &spec.correlations {
+        let [a, b] = &correlation.between;
+        lines.push(format!(
+            "  rank correlation {a} ~ {b}: {}",
+            correlation.rank
+        ));
+    }
+    if let (Some(written), Some(joint)) = (&spec.joint, &joint) {
+        lines.push(format!(
+            "  joint draws from {written}: {} rows ({}) of {}",
+            joint.rows.len(),
+            if joint.weights.is_some() {
+                "drawn by weight"
+            } else {
+                "drawn equally"
+            },
+            joint.paths.join(", ")
+        ));
+    }
+    Ok(lines)
 }

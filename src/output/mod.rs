@@ -15,10 +15,12 @@
 
 pub mod files;
 pub mod manifest;
+pub mod per_replication;
 pub mod read;
 pub mod shard;
 pub mod stale;
 pub mod tables;
+pub mod uncertainty;
 
 use std::fs;
 use std::io::Write;

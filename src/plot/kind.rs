@@ -12,6 +12,8 @@ pub enum ChartKind {
     CostEffectiveness,
     Allocation,
     Cliff,
+    /// Only for a run with uncertainty.
+    ProbabilityBest,
 }
 
 impl ChartKind {
@@ -26,6 +28,9 @@ impl ChartKind {
         Self::Allocation,
     ];
 
+    /// The kinds a run with uncertainty adds after [`ChartKind::ALL`].
+    pub const UNCERTAINTY: [ChartKind; 1] = [Self::ProbabilityBest];
+
     /// The file name without extension, in `charts/`.
     pub fn stem(self) -> &'static str {
         match self {
@@ -36,6 +41,7 @@ impl ChartKind {
             Self::CostEffectiveness => "cost_effectiveness",
             Self::Allocation => "allocation",
             Self::Cliff => "cliff",
+            Self::ProbabilityBest => "probability_best",
         }
     }
 
@@ -49,6 +55,7 @@ impl ChartKind {
             Self::CostEffectiveness => "charts/cost_effectiveness.png",
             Self::Allocation => "charts/allocation.png",
             Self::Cliff => "charts/cliff.png",
+            Self::ProbabilityBest => "charts/probability_best.png",
         }
     }
 
@@ -62,6 +69,7 @@ impl ChartKind {
             Self::CostEffectiveness => "charts/cost_effectiveness.svg",
             Self::Allocation => "charts/allocation.svg",
             Self::Cliff => "charts/cliff.svg",
+            Self::ProbabilityBest => "charts/probability_best.svg",
         }
     }
 
@@ -75,6 +83,7 @@ impl ChartKind {
             Self::CostEffectiveness => "Cost-effectiveness against the no-funding baseline",
             Self::Allocation => "Where the money goes",
             Self::Cliff => "The funding cliff: survival after the programme ends",
+            Self::ProbabilityBest => super::probability_best::TITLE,
         }
     }
 
@@ -101,6 +110,9 @@ impl ChartKind {
             }
             Self::Cliff => {
                 "Survival at the end of the programme and 12, 36 and 72 months later, and how much of it is lost after the money stops."
+            }
+            Self::ProbabilityBest => {
+                "For a run with uncertainty: the share of parameter sets in which each strategy keeps the most projects from being abandoned over the horizon. One long bar is a ranking that holds whatever the uncertain parameters turn out to be; several middling bars, an answer that depends on them."
             }
         }
     }

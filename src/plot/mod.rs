@@ -1,6 +1,6 @@
 //! Charts, drawn with plotters: the charts of a run from its folder as
 //! [`crate::output::read`] reads it ([`RunData`]), and the charts of the analyses
-//! (`sensitivity`, `sweep`, `observed_survival`) from their results.
+//! (`sensitivity`, `sweep`, `observed_survival`, `probability_best`) from their results.
 //!
 //! Each chart kind is one file with one `draw` function from the data to a drawing area,
 //! so the same code renders the PNG (print resolution, 1600 pixels wide at 200 dpi) and
@@ -20,6 +20,7 @@ mod kind;
 pub mod maintainers;
 pub mod maintenance;
 pub mod observed_survival;
+pub mod probability_best;
 pub mod sensitivity;
 pub mod style;
 pub mod survival;
@@ -40,6 +41,7 @@ impl ChartKind {
         match self {
             Self::Survival => survival::size(data),
             Self::Maintainers => maintainers::size(data),
+            Self::ProbabilityBest => probability_best::size(data.strategies.len()),
             _ => (style::WIDTH, style::HEIGHT),
         }
     }
@@ -61,7 +63,18 @@ impl ChartKind {
             Self::CostEffectiveness => cost_effectiveness::draw(root, data),
             Self::Allocation => allocation::draw(root, data),
             Self::Cliff => cliff::draw(root, data),
+            Self::ProbabilityBest => probability_best::draw_run(root, data),
         }
+    }
+
+    /// The kinds drawn for a run: [`ChartKind::ALL`], then [`ChartKind::UNCERTAINTY`]
+    /// for a run with uncertainty.
+    pub fn for_run(data: &RunData) -> Vec<ChartKind> {
+        let mut kinds = ChartKind::ALL.to_vec();
+        if data.uncertainty.is_some() {
+            kinds.extend(ChartKind::UNCERTAINTY);
+        }
+        kinds
     }
 }
 
@@ -89,13 +102,13 @@ pub fn render_png(kind: ChartKind, data: &RunData) -> Result<Vec<u8>, PlotError>
     canvas::png(kind.size(data), |root| kind.draw(root, data))
 }
 
-/// Renders every chart kind in both formats, in [`ChartKind::ALL`] order.
+/// Renders every chart kind of the run in both formats, in [`ChartKind::for_run`] order.
 ///
 /// # Errors
 /// The first [`PlotError`] met.
 pub fn render_all(data: &RunData) -> Result<Vec<RenderedChart>, PlotError> {
     use rayon::prelude::*;
-    ChartKind::ALL
+    ChartKind::for_run(data)
         .par_iter()
         .map(|&kind| {
             Ok(RenderedChart {

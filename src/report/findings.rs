@@ -2,6 +2,7 @@
 //! interval, in the order a policy reader asks the questions.
 
 use super::html::{escape, number_auto, percent, percent_with_interval};
+use super::robust::HEADLINE;
 use crate::output::read::{RunData, Value};
 use crate::plot::cliff::OFFSETS;
 
@@ -94,14 +95,18 @@ pub fn findings(data: &RunData) -> Vec<String> {
     let count = |share: f64| (share * projects as f64).round() as i64;
     let survival: Vec<Option<Value>> = (0..n).map(|i| horizon_survival(data, i)).collect();
     let baseline_name = &data.strategies[0];
+    // A run with uncertainty opens with how far its ranking can be trusted.
+    sentences.extend(super::robust::ranking_finding(data));
+    let range = |name: &str| super::robust::share_range_clause(data, name, HEADLINE);
 
     if let Some(base) = survival[0] {
         sentences.push(format!(
-            "Without funding ({}), {} of the {projects} projects ({}, 95% interval {}) are never abandoned over {years}; a project counts as abandoned once it has had no active maintainer for {abandonment_months} months.",
+            "Without funding ({}), {} of the {projects} projects ({}, 95% interval {}{}) are never abandoned over {years}; a project counts as abandoned once it has had no active maintainer for {abandonment_months} months.",
             quoted(baseline_name),
             count(base.mean),
             percent(base.mean, base.interval()),
             interval_text(base),
+            range(baseline_name),
         ));
     }
 
@@ -111,12 +116,13 @@ pub fn findings(data: &RunData) -> Vec<String> {
     if let Some((index, value)) = best {
         let name = &data.strategies[index];
         let mut sentence = format!(
-            "With {} ({}), {} of {projects} ({}, 95% interval {}) are never abandoned over {years}",
+            "With {} ({}), {} of {projects} ({}, 95% interval {}{}) are never abandoned over {years}",
             escape(&super::describe::strategy(data, name)),
             quoted(name),
             count(value.mean),
             percent(value.mean, value.interval()),
             interval_text(value),
+            range(name),
         );
         if let Some(base) = survival[0] {
             sentence.push_str(&format!(", against {} without funding", count(base.mean)));
@@ -286,6 +292,12 @@ pub fn findings(data: &RunData) -> Vec<String> {
         "Every figure is a mean over {} replications in which all strategies meet the same random events (common random numbers)",
         crate::plot::style::thousands(data.info.replications as f64)
     );
+    if let Some(uncertainty) = &data.uncertainty {
+        precision.push_str(&format!(
+            ", spread over {} parameter sets drawn from the scenario’s uncertainty table; “95% interval” is the Monte Carlo interval of the mean, “across parameter sets” the 5th to 95th percentile of the parameter sets’ means (corrected for the Monte Carlo noise within a set)",
+            uncertainty.parameter_sets
+        ));
+    }
     if worst_mcse.is_finite() {
         precision.push_str(&format!(
             "; the Monte Carlo standard error of survival over {years} is at most {:.2} percentage points",

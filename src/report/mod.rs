@@ -10,6 +10,7 @@
 mod describe;
 mod findings;
 mod html;
+mod robust;
 pub mod sensitivity;
 mod tables;
 
@@ -27,7 +28,7 @@ pub const FILE: &str = "report.html";
 /// # Errors
 /// [`PlotError`] when a chart cannot be drawn.
 pub fn render(data: &RunData) -> Result<String, PlotError> {
-    let charts = ChartKind::ALL
+    let charts = ChartKind::for_run(data)
         .iter()
         .map(|&kind| Ok((kind, plot::render_svg(kind, data)?)))
         .collect::<Result<Vec<_>, PlotError>>()?;
@@ -69,10 +70,17 @@ pub fn render_with_charts(data: &RunData, charts: &[(ChartKind, String)]) -> Str
         out,
         r#"<section id="strategies">
 <h2>The strategies compared</h2>
-<p>Each row is one way of spending the same budget. Values are means over replications, with their 95% intervals below them; abandonments averted and costs are paired against “{}”, the no-funding baseline.</p>
+<p>Each row is one way of spending the same budget. Values are means over replications, with their 95% intervals below them{}; abandonments averted and costs are paired against “{}”, the no-funding baseline.</p>
 {}
 </section>
 "#,
+        match &data.uncertainty {
+            Some(u) => format!(
+                " and, marked “params”, the 5th to 95th percentile of their means across the {} parameter sets; the last column is the share of parameter sets in which the strategy keeps the most projects",
+                u.parameter_sets
+            ),
+            None => String::new(),
+        },
         escape(data.baseline().unwrap_or("none")),
         tables::strategy_table(data)
     );

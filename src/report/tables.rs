@@ -48,7 +48,24 @@ fn share(value: Option<Value>) -> String {
     )
 }
 
-/// One row per strategy with the headline outcomes and their 95% intervals.
+/// A share's cell with, for a run with uncertainty, the 5–95% range of the parameter
+/// sets' means on a third line.
+fn share_with_range(data: &RunData, value: Option<Value>, strategy: &str, metric: &str) -> String {
+    let mut cell = share(value);
+    if let Some((low, high)) = super::robust::parameter_range(data, strategy, metric) {
+        let _ = write!(
+            cell,
+            r#"<br><span class="note">params {:.0}–{:.0}%</span>"#,
+            100.0 * low,
+            100.0 * high
+        );
+    }
+    cell
+}
+
+/// One row per strategy with the headline outcomes and their 95% intervals (and, for a
+/// run with uncertainty, their range across parameter sets and the probability of being
+/// best).
 pub fn strategy_table(data: &RunData) -> String {
     let years = span(data.info.horizon_months);
     // Survival when the money stops, beside survival at the horizon, shows the cliff.
@@ -69,6 +86,12 @@ pub fn strategy_table(data: &RunData) -> String {
         ));
     }
     headers.push("Gini of the allocation".to_string());
+    let uncertain = data.uncertainty.is_some();
+    if uncertain {
+        headers.push(format!(
+            "Probability of being best (never abandoned over {years})"
+        ));
+    }
     for (i, header) in headers.iter().enumerate() {
         let class = if i == 0 { r#" class="text""# } else { "" };
         let _ = write!(html, "<th{class}>{}</th>", escape(header));
@@ -103,8 +126,18 @@ pub fn strategy_table(data: &RunData) -> String {
                 escape(name),
                 escape(&describe::strategy(data, name))
             ),
-            share(horizon_survival(data, index)),
-            share(horizon_weighted_survival(data, index)),
+            share_with_range(
+                data,
+                horizon_survival(data, index),
+                name,
+                "survival_at_horizon",
+            ),
+            share_with_range(
+                data,
+                horizon_weighted_survival(data, index),
+                name,
+                "weighted_survival_at_horizon",
+            ),
             averted,
             cost.map_or_else(|| MISSING.to_string(), |c| format!("{:.1}", c / 1e6)),
             cost_per_averted,
@@ -116,6 +149,12 @@ pub fn strategy_table(data: &RunData) -> String {
             data.mean(name, "gini_allocation")
                 .map_or_else(|| MISSING.to_string(), |g| format!("{g:.2}")),
         );
+        if uncertain {
+            cells.push(
+                super::robust::p_best(data, name, super::robust::HEADLINE)
+                    .map_or_else(|| MISSING.to_string(), |p| format!("{:.0}%", 100.0 * p)),
+            );
+        }
         html.push_str("<tr>");
         for (i, cell) in cells.iter().enumerate() {
             let class = if i == 0 { r#" class="text""# } else { "" };

@@ -32,6 +32,9 @@ pub enum Purpose {
     Joins = 7,
     /// The fund's own randomness (lotteries, review noise), per strategy.
     Fund = 5,
+    /// Drawing the uncertain parameters of one parameter set (the `[uncertainty]` table
+    /// of a scenario); the "replication" of its stream is the set's index.
+    Parameters = 8,
 }
 
 /// SplitMix64's finaliser: a bijective mix with full avalanche.

@@ -27,6 +27,19 @@ pub fn builtin(name: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
+/// Files that built-in scenarios name (such as the joint draws of an `[uncertainty]`
+/// table), compiled in with them: (path as the scenario writes it, text). A built-in
+/// scenario has no folder to read them from.
+pub const BUILTIN_FILES: [(&str, &str); 0] = [];
+
+/// The text of a file a built-in scenario names, by the path the scenario writes.
+pub fn builtin_file(name: &str) -> Option<&'static str> {
+    BUILTIN_FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
 /// A commented template for `fundsim init`: the STF scenario, which lists every field
 /// with its default and source.
 pub fn template(name: &str) -> String {

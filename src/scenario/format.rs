@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::sensitivity::{SensitivityFile, SensitivitySpec};
+use super::uncertainty::{UncertaintyFile, UncertaintySpec};
 use crate::params::{FundParams, ModelParams, PortfolioFile, PortfolioSpec, RunParams};
 use crate::strategy::{StrategyEntry, StrategySpec};
 
@@ -27,6 +28,8 @@ pub struct ScenarioFile {
     pub run: RunParams,
     /// Uncertain inputs for `fundsim sensitivity` (optional).
     pub sensitivity: Option<SensitivityFile>,
+    /// Parameter uncertainty carried into runs (optional).
+    pub uncertainty: Option<UncertaintyFile>,
 }
 
 /// A validated scenario: every field in range, strategies resolved to rules.
@@ -43,6 +46,10 @@ pub struct Scenario {
     /// The `[sensitivity]` table, when given (not part of the hash of a scenario without it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<SensitivitySpec>,
+    /// The `[uncertainty]` table, when given (not part of the hash of a scenario without
+    /// it, so every scenario without one keeps its hash).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<UncertaintySpec>,
 }
 
 impl Scenario {

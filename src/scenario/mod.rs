@@ -9,17 +9,21 @@
 mod builtin;
 mod format;
 pub mod sensitivity;
+pub mod uncertainty;
 pub(crate) mod validate;
 
-pub use builtin::{BUILTIN_SCENARIOS, builtin, template};
+pub use builtin::{BUILTIN_FILES, BUILTIN_SCENARIOS, builtin, builtin_file, template};
 pub use format::{Scenario, ScenarioFile};
 pub use sensitivity::{Distribution, SensitivitySpec, UncertainParameter};
+pub use uncertainty::UncertaintySpec;
 
 use serde::Deserialize;
 
 use crate::params::{Issue, ScenarioError, suggest_known_field};
 
 /// Parses and validates scenario text. `origin` names the file (or built-in) in errors.
+/// An `[uncertainty]` table is checked against the scenario too: each path must lead to
+/// a numeric field that accepts the ends of its distribution.
 ///
 /// # Errors
 /// A [`ScenarioError`] listing every syntax, type, unknown-field and range problem.
@@ -28,13 +32,21 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         origin: origin.to_string(),
         issues: vec![validate::issue_from_toml(text, &error)],
     })?;
-    validate::validate(file, text, origin)
+    // The table's fields are probed on the scenario without the table, which is valid
+    // whatever the table holds.
+    let probe =
+        |overrides: &[(&str, f64)]| parse_document(text, origin, overrides, false).map(|_| ());
+    validate::validate(file, text, origin, Some(&probe))
 }
 
 /// Parses scenario text with numeric fields replaced, each named by its dotted path
 /// (`fund.budget_eur`, `model.attrition_hazard`, `strategies[2].power`), then validates
 /// the result. Sweeps, sensitivity analyses and calibration vary a scenario this way, so
 /// every variant passes the same checks as a file.
+///
+/// An `[uncertainty]` table is validated on its own here, not probed against the
+/// scenario field by field as [`parse_str`] does: a variant is made from a text already
+/// parsed, and parameter sets make thousands of variants.
 ///
 /// # Errors
 /// A [`ScenarioError`] naming the path when it does not lead to a field of the
@@ -43,6 +55,16 @@ pub fn parse_with_overrides(
     text: &str,
     origin: &str,
     overrides: &[(&str, f64)],
+) -> Result<Scenario, ScenarioError> {
+    parse_document(text, origin, overrides, true)
+}
+
+/// [`parse_with_overrides`], keeping the `[uncertainty]` table or leaving it out.
+fn parse_document(
+    text: &str,
+    origin: &str,
+    overrides: &[(&str, f64)],
+    keep_uncertainty: bool,
 ) -> Result<Scenario, ScenarioError> {
     let fail = |field: &str, problem: String| ScenarioError {
         origin: origin.to_string(),
@@ -57,6 +79,9 @@ pub fn parse_with_overrides(
         origin: origin.to_string(),
         issues: vec![validate::issue_from_toml(text, &error)],
     })?;
+    if !keep_uncertainty {
+        document.remove("uncertainty");
+    }
     for &(path, value) in overrides {
         set_path(&mut document, path, value).map_err(|problem| fail(path, problem))?;
     }
@@ -76,7 +101,7 @@ pub fn parse_with_overrides(
             None => fail("", format!("after overrides: {message}")),
         }
     })?;
-    validate::validate(file, text, origin)
+    validate::validate(file, text, origin, None)
 }
 
 /// Sets the number at a dotted path, creating the last key if the table lacks it (so a

@@ -3,7 +3,10 @@
 
 use super::format::{Scenario, ScenarioFile};
 use super::sensitivity;
-use crate::params::{Checker, Issue, ScenarioError, Timing, line_of_offset, suggest_known_field};
+use super::uncertainty::{self, Probe};
+use crate::params::{
+    Checker, Issue, PortfolioSpec, ScenarioError, Timing, line_of_offset, suggest_known_field,
+};
 use crate::strategy::{self, RuleSpec, StrategySpec};
 
 /// Turns a TOML syntax or type error into an [`Issue`] with its line and, where the
@@ -108,10 +111,14 @@ fn plain_types(message: &str) -> String {
     plain
 }
 
+/// Validates `file` (parsed from `text`, which locates fields by line). With a `probe`,
+/// the `[uncertainty]` table's paths and distributions are also checked against the
+/// scenario (see [`Probe`]); parsing a file gives one, a variant with overrides does not.
 pub(super) fn validate(
     file: ScenarioFile,
     text: &str,
     origin: &str,
+    probe: Option<&Probe>,
 ) -> Result<Scenario, ScenarioError> {
     let mut check = Checker::new(text);
     if file.name.is_empty()
@@ -132,6 +139,7 @@ pub(super) fn validate(
     file.model.check(&mut check);
     file.run.check(&mut check);
     let portfolio = file.portfolio.check(&mut check);
+    let csv_portfolio = matches!(portfolio, PortfolioSpec::Csv { .. });
     let mut strategies = Vec::new();
     if file.strategies.is_empty() {
         check.fail(
@@ -187,6 +195,10 @@ pub(super) fn validate(
             .sensitivity
             .as_ref()
             .map(|table| sensitivity::validate(&mut check, table, scenario_horizon)),
+        uncertainty: file
+            .uncertainty
+            .as_ref()
+            .map(|table| uncertainty::validate(&mut check, table, csv_portfolio, probe)),
     };
     check.into_result(origin, scenario)
 }

@@ -17,7 +17,8 @@ pub use paired::{CoMoments, Estimate};
 pub use quantile::{Interpolation, percentile};
 pub use quantity::{Output, Quantity};
 pub use run::{
-    Metric, Paired, RATIOS, RunAccumulator, SERIES, StrategyAccumulator, SurvivalSeries,
+    Metric, Paired, RATIOS, RunAccumulator, SERIES, SetQuantity, StrategyAccumulator,
+    SurvivalSeries, replication_quantities,
 };
 pub use sketch::QuantileSketch;
 pub use survival::{

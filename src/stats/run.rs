@@ -227,6 +227,76 @@ impl Paired {
     }
 }
 
+/// What a run with uncertainty keeps per parameter set: every [`Metric`], then every
+/// [`Paired`] difference to the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetQuantity {
+    Metric(Metric),
+    Paired(Paired),
+}
+
+impl SetQuantity {
+    pub const COUNT: usize = Metric::ALL.len() + Paired::ALL.len();
+
+    /// Every quantity, in the order of the accumulator and of the tables.
+    pub fn all() -> impl Iterator<Item = SetQuantity> {
+        Metric::ALL
+            .into_iter()
+            .map(Self::Metric)
+            .chain(Paired::ALL.into_iter().map(Self::Paired))
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Self::Metric(m) => Metric::ALL.iter().position(|&x| x == m),
+            Self::Paired(p) => Paired::ALL
+                .iter()
+                .position(|&x| x == p)
+                .map(|i| Metric::ALL.len() + i),
+        }
+        .expect("every quantity has a slot")
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Metric(m) => m.name(),
+            Self::Paired(p) => p.name(),
+        }
+    }
+
+    /// Whether more is better: paired differences are gains over the baseline.
+    pub fn higher_is_better(self) -> bool {
+        match self {
+            Self::Metric(m) => m.higher_is_better(),
+            Self::Paired(_) => true,
+        }
+    }
+}
+
+/// Every [`SetQuantity`] of every strategy in one replication (`[strategy][quantity]`,
+/// `None` where undefined), for per-replication output. The baseline is the first
+/// trajectory.
+pub fn replication_quantities(
+    trajectories: &[Trajectory],
+    usage_weights: &[f64],
+    programme_months: usize,
+    scratch: &mut Vec<u32>,
+) -> Vec<Vec<Option<f64>>> {
+    trajectories
+        .iter()
+        .map(|t| {
+            let fixes = FixSummary::of(&t.fix_times, scratch);
+            let metrics = Metric::ALL
+                .iter()
+                .map(|metric| metric.of(t, &fixes, programme_months));
+            let paired = Paired::ALL
+                .iter()
+                .map(|paired| Some(paired.of(t, &trajectories[0], usage_weights)));
+            metrics.chain(paired).collect()
+        })
+        .collect()
+}
+
 /// Cost-effectiveness ratios: the fund's cost (money paid plus overhead) per unit of a
 /// paired effect, as a ratio of means.
 pub const RATIOS: [(&str, Paired); 2] = [
@@ -475,6 +545,10 @@ pub struct RunAccumulator {
     /// Paired differences of every metric between every two strategies, strategy i
     /// minus strategy j in the same replication, at `(metric · S + i) · S + j`.
     pub pairwise: Vec<MeanVar>,
+    /// A run with parameter uncertainty: every [`SetQuantity`] of every strategy within
+    /// each parameter set, at `(set · S + strategy) · Q + quantity` (Q =
+    /// [`SetQuantity::COUNT`]); empty for a fixed-parameter run.
+    pub sets: Vec<MeanVar>,
 }
 
 impl RunAccumulator {
@@ -489,15 +563,39 @@ impl RunAccumulator {
         Self {
             strategies: vec![strategy; strategies],
             pairwise: vec![MeanVar::default(); Metric::ALL.len() * strategies * strategies],
+            sets: Vec::new(),
         }
     }
 
+    /// Also keeps every metric within each of `parameter_sets` parameter sets (a run
+    /// with uncertainty); 0 keeps none.
+    pub fn with_parameter_sets(mut self, parameter_sets: usize) -> Self {
+        let per_set = self.strategies.len() * SetQuantity::COUNT;
+        self.sets = vec![MeanVar::default(); parameter_sets * per_set];
+        self
+    }
+
+    /// Parameter sets kept (0 for a fixed-parameter run).
+    pub fn parameter_sets(&self) -> usize {
+        match self.strategies.len() * SetQuantity::COUNT {
+            0 => 0,
+            per_set => self.sets.len() / per_set,
+        }
+    }
+
+    /// `quantity` of `strategy` over the replications of parameter set `set`.
+    pub fn in_set(&self, set: usize, strategy: usize, quantity: SetQuantity) -> &MeanVar {
+        let index = (set * self.strategies.len() + strategy) * SetQuantity::COUNT;
+        &self.sets[index + quantity.index()]
+    }
+
     /// Folds in one replication: one trajectory per strategy, in scenario order, the
-    /// baseline first.
+    /// baseline first; `set` is its parameter set in a run with uncertainty.
     pub fn add_replication(
         &mut self,
         trajectories: &[Trajectory],
         usage_weights: &[f64],
+        set: Option<usize>,
         scratch: &mut Vec<u32>,
     ) {
         let count = self.strategies.len();
@@ -525,6 +623,25 @@ impl RunAccumulator {
                 }
             }
         }
+        if let Some(set) = set {
+            let first = set * count * SetQuantity::COUNT;
+            let cells = &mut self.sets[first..first + count * SetQuantity::COUNT];
+            for ((cells, values), t) in cells
+                .chunks_exact_mut(SetQuantity::COUNT)
+                .zip(&values)
+                .zip(trajectories)
+            {
+                let (metrics, paired) = cells.split_at_mut(Metric::ALL.len());
+                for (cell, value) in metrics.iter_mut().zip(values) {
+                    if let Some(value) = value {
+                        cell.add(*value);
+                    }
+                }
+                for (cell, quantity) in paired.iter_mut().zip(Paired::ALL) {
+                    cell.add(quantity.of(t, &trajectories[0], usage_weights));
+                }
+            }
+        }
     }
 
     /// Strategy `i` minus strategy `j` in `metric`, paired within replications.
@@ -542,6 +659,7 @@ impl RunAccumulator {
             mine.merge(theirs);
         }
         merge_each(&mut self.pairwise, &other.pairwise, MeanVar::merge);
+        merge_each(&mut self.sets, &other.sets, MeanVar::merge);
     }
 
     pub fn replications(&self) -> u64 {

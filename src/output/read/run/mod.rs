@@ -8,6 +8,7 @@
 
 mod derived;
 mod estimate;
+mod uncertainty;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,6 +16,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 pub use estimate::{Estimate, Value};
+pub use uncertainty::{ChangeRow, DecisionRow, SpreadRow, UncertaintyData};
 
 use super::{ReadError, read_file};
 use crate::output::read::table::read_csv;
@@ -163,6 +165,9 @@ pub struct RunData {
     series: HashMap<String, Vec<Vec<SeriesPoint>>>,
     pub projects: Vec<ProjectRow>,
     pub allocations: Vec<AllocationRow>,
+    /// The spread across parameter sets and the decision tables of a run with
+    /// uncertainty; `None` for a fixed-parameter run.
+    pub uncertainty: Option<UncertaintyData>,
 }
 
 impl RunData {
@@ -201,6 +206,7 @@ impl RunData {
         let series_rows: Vec<SeriesRow> = read_csv(&folder.join("timeseries.csv"))?;
         let projects: Vec<ProjectRow> = read_csv(&folder.join("projects.csv"))?;
         let allocations: Vec<AllocationRow> = read_csv(&folder.join("allocations.csv"))?;
+        let uncertainty = UncertaintyData::load(folder)?;
 
         let index_of = |name: &str, strategies: &mut Vec<String>| -> usize {
             strategies
@@ -275,6 +281,7 @@ impl RunData {
             series,
             projects,
             allocations,
+            uncertainty,
         })
     }
 

@@ -8,10 +8,16 @@
 //! number of threads, and memory holds O(threads + log blocks) accumulators, whatever
 //! the replication count.
 
+mod records;
+mod sets;
+
+pub use records::{ProjectCovariates, ProjectOutcome, RecordSink, ReplicationRecord};
+pub use sets::{ParameterWorld, ParameterWorlds, ShapeError};
+
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use rayon::prelude::*;
@@ -28,18 +34,48 @@ use crate::strategy::AllocationRule;
 pub const BLOCK_SIZE: u64 = 16;
 
 /// What a run needs beyond the scenario.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunConfig {
     pub replications: u64,
     pub seed: u64,
+    /// The parameter sets of a run with uncertainty (replication `r` runs in set
+    /// `r mod K`); `None` runs every replication with the scenario's own values.
+    pub parameter_worlds: Option<Arc<ParameterWorlds>>,
+    /// Where every replication's record goes (`--per-replication`), in replication
+    /// order; `None` keeps aggregates only.
+    pub records: Option<Arc<dyn RecordSink>>,
+}
+
+impl std::fmt::Debug for RunConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunConfig")
+            .field("replications", &self.replications)
+            .field("seed", &self.seed)
+            .field("parameter_worlds", &self.parameter_worlds)
+            .field("records", &self.records.is_some())
+            .finish()
+    }
 }
 
 impl RunConfig {
-    pub fn from_scenario(scenario: &Scenario) -> Self {
+    /// A fixed-parameter run of `replications` replications from `seed`.
+    pub fn new(replications: u64, seed: u64) -> Self {
         Self {
-            replications: scenario.run.replications,
-            seed: scenario.run.seed,
+            replications,
+            seed,
+            parameter_worlds: None,
+            records: None,
         }
+    }
+
+    /// The scenario's replications and seed, with fixed parameters.
+    pub fn from_scenario(scenario: &Scenario) -> Self {
+        Self::new(scenario.run.replications, scenario.run.seed)
+    }
+
+    /// Parameter sets of the run (0 for fixed parameters).
+    pub fn parameter_sets(&self) -> usize {
+        self.parameter_worlds.as_ref().map_or(0, |w| w.sets.len())
     }
 
     pub fn blocks(&self) -> u64 {
@@ -288,6 +324,7 @@ pub fn run_blocks(
         done,
         ahead: BTreeMap::new(),
         on_progress,
+        records: config.records.as_deref(),
     });
     // A worker does not start a block more than `window` blocks past the first unmerged
     // one (it waits for the slower block instead), so `ahead` stays small even when a
@@ -312,8 +349,8 @@ pub fn run_blocks(
         if cancel.load(Ordering::Relaxed) {
             return;
         }
-        let accumulator = simulate_block(scenario, &world, &rules, config, block);
-        lock().add(block, accumulator);
+        let finished = simulate_block(scenario, &world, &rules, config, block);
+        lock().add(block, finished);
         merged.notify_all();
     });
     let Merging { done, .. } = merging.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -327,18 +364,30 @@ pub fn run_blocks(
 }
 
 /// The blocks merged so far, and those finished ahead of their turn.
-struct Merging<F> {
+struct Merging<'a, F> {
     done: BlockTree,
-    ahead: BTreeMap<u64, RunAccumulator>,
+    ahead: BTreeMap<u64, FinishedBlock>,
     on_progress: F,
+    records: Option<&'a dyn RecordSink>,
 }
 
-impl<F: FnMut(&BlockTree)> Merging<F> {
-    fn add(&mut self, block: u64, accumulator: RunAccumulator) {
-        self.ahead.insert(block, accumulator);
+/// A block's accumulator, and its per-replication records when they are kept.
+struct FinishedBlock {
+    accumulator: RunAccumulator,
+    records: Vec<ReplicationRecord>,
+}
+
+impl<F: FnMut(&BlockTree)> Merging<'_, F> {
+    fn add(&mut self, block: u64, finished: FinishedBlock) {
+        self.ahead.insert(block, finished);
         let before = self.done.end_block();
         while let Some(next) = self.ahead.remove(&self.done.end_block()) {
-            self.done.push_block(next);
+            self.done.push_block(next.accumulator);
+            // Under the merging lock and in block order: records leave in replication
+            // order whatever the thread count.
+            if let Some(sink) = self.records {
+                sink.write(next.records);
+            }
         }
         if self.done.end_block() > before {
             (self.on_progress)(&self.done);
@@ -377,14 +426,27 @@ fn simulate_block(
     rules: &[Box<dyn AllocationRule>],
     config: &RunConfig,
     block: u64,
-) -> RunAccumulator {
-    let mut acc = empty_accumulator(scenario, world.project_count());
+) -> FinishedBlock {
+    let mut acc = empty_accumulator(scenario, world.project_count())
+        .with_parameter_sets(config.parameter_sets());
+    let mut records = Vec::new();
     let mut trajectories = vec![Trajectory::default(); scenario.strategies.len()];
     let mut arrivals = Arrivals::default();
     let mut scratch = Vec::new();
     let first = block * BLOCK_SIZE;
     let last = (first + BLOCK_SIZE).min(config.replications);
     for replication in first..last {
+        // In a run with uncertainty the replication runs in its parameter set: that set's
+        // scenario, world and rules (built once per set); otherwise in the scenario's own.
+        let (set, scenario, world, rules) = match config.parameter_worlds.as_deref() {
+            Some(sets) => {
+                let set = sets.set_of(replication);
+                let parameters = &sets.sets[set];
+                let rules = parameters.rules.as_slice();
+                (Some(set), &parameters.scenario, &parameters.world, rules)
+            }
+            None => (None, scenario, world, rules),
+        };
         let redrawn = world_for(scenario, config.seed, replication);
         let world = redrawn.as_ref().unwrap_or(world);
         // Work and vulnerability arrivals do not depend on the strategy: drawn once per
@@ -404,9 +466,18 @@ fn simulate_block(
                 trajectory,
             );
         }
-        acc.add_replication(&trajectories, &world.usage_weights, &mut scratch);
+        acc.add_replication(&trajectories, &world.usage_weights, set, &mut scratch);
+        if config.records.is_some() {
+            let set = set.unwrap_or(0);
+            let record =
+                ReplicationRecord::of(set, replication, world, &trajectories, &mut scratch);
+            records.push(record);
+        }
     }
-    acc
+    FinishedBlock {
+        accumulator: acc,
+        records,
+    }
 }
 
 #[cfg(test)]
@@ -422,11 +493,8 @@ mod tests {
         let portfolio = Portfolio::synthetic(spec, &scenario.model, 1, 0);
         let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
         let rules: Vec<_> = scenario.strategies.iter().map(|s| s.rule.build()).collect();
-        let config = RunConfig {
-            replications: 1 << 20,
-            seed: 7,
-        };
-        let mut acc = simulate_block(&scenario, &world, &rules, &config, value);
+        let config = RunConfig::new(1 << 20, 7);
+        let mut acc = simulate_block(&scenario, &world, &rules, &config, value).accumulator;
         // Keep the test fast: one replication's worth is enough to tell orders apart.
         acc.strategies.truncate(2);
         acc
