@@ -263,6 +263,9 @@ fn validate_scenarios_and_init_tell_the_user_what_they_need() {
         .args(["init", "my-fund.toml"])
         .assert()
         .code(2);
+    // The template's [uncertainty] table names the calibration posterior, which a file
+    // scenario reads from its own folder: init writes it beside the template.
+    assert!(dir.path().join("posterior-baseline.csv").is_file());
     fundsim_in(dir.path())
         .args(["validate", "my-fund.toml"])
         .assert()
