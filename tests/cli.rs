@@ -158,7 +158,7 @@ const BAD: &[(&str, &str, &str, &[&str])] = &[
     ),
     (
         "probability above one",
-        "break_return_hazard = 0.08",
+        "break_return_hazard = 0.043",
         "break_return_hazard = 1.5",
         &["model.break_return_hazard", "1.5", "probability"],
     ),
