@@ -131,7 +131,7 @@ fn set_works_on_every_simulating_command_and_is_recorded() {
         .args([
             "survival_at_horizon",
             "--goal",
-            "0.6",
+            "0.85",
             "--range",
             "1e6:30e6",
         ])

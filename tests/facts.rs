@@ -126,7 +126,13 @@ fn the_default_baseline_meets_every_fact_that_can_be_met() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|conflict| conflict["facts"].as_array().unwrap().iter().any(|f| f == id))
+            .any(|conflict| {
+                conflict["facts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f == id)
+            })
     };
     let facts = report["facts"].as_array().unwrap();
     assert_eq!(facts.len(), 6, "the built-in facts");

@@ -76,10 +76,7 @@ fn every_scenario_file_is_built_in_and_runs() {
 #[test]
 fn scenarios_that_list_the_model_defaults_list_the_current_ones() {
     for name in ["stf", "sensitivity"] {
-        let (_, text) = BUILTIN_SCENARIOS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .unwrap();
+        let (_, text) = BUILTIN_SCENARIOS.iter().find(|(n, _)| *n == name).unwrap();
         let scenario = parse_str(text, name).unwrap();
         assert_eq!(
             scenario.model,

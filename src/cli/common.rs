@@ -9,9 +9,9 @@ use crate::engine::ParameterWorlds;
 use crate::input::{InputError, LoadedScenario, load_joint_draws, load_portfolio, load_scenario};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
-use crate::scenario::uncertainty::sets::parameter_sets;
 use crate::scenario::UncertaintySpec;
 use crate::scenario::uncertainty::joint::JointDraws;
+use crate::scenario::uncertainty::sets::parameter_sets;
 use crate::scenario::uncertainty::{MAX_PARAMETER_SETS, PortfolioDraw};
 
 /// A scenario ready to simulate.

@@ -74,7 +74,9 @@ fn companion_files(
         return Ok(Vec::new());
     };
     let contents = builtin_file(&written).ok_or_else(|| {
-        CliError::Failure(format!("the template names {written}, which is not built in"))
+        CliError::Failure(format!(
+            "the template names {written}, which is not built in"
+        ))
     })?;
     let path = file
         .parent()
