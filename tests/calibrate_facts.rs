@@ -112,12 +112,12 @@ fn check_posterior(text: &str, particles: usize, tolerance: f64) {
 }
 
 /// The committed posterior of the real fit (docs/calibration.md) is such a sample, of
-/// 1,000 particles within the target tolerance.
+/// 500 particles within the target tolerance.
 #[test]
 fn the_committed_posterior_is_a_sample_of_the_default_parameters() {
     check_posterior(
         include_str!("../scenarios/posterior-baseline.csv"),
-        1_000,
+        500,
         1.0,
     );
 }
