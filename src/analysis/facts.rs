@@ -272,23 +272,137 @@ pub fn evaluate(
         origin: scenario.name.clone(),
         problem,
     };
+    check_horizon(scenario, facts)?;
+    if replications < 2 {
+        return Err(fail(format!(
+            "got {replications} replications, expected at least 2 (for the one-study range)"
+        )));
+    }
+    let baseline = simulate_baseline(scenario, portfolio, replications, seed);
+    let mut evaluated = Vec::with_capacity(facts.facts.len());
+    for fact in &facts.facts {
+        let (model, one_study) = if fact.statistic.is_exact() {
+            let value = exact_value(fact, &scenario.model);
+            (Estimate::normal(value, 0.0), None)
+        } else {
+            ratio_estimate(&baseline.terms(fact)).ok_or_else(|| undefined(scenario, fact))?
+        };
+        let compared = one_study.unwrap_or((model.mean, model.mean));
+        evaluated.push(Evaluated {
+            fact: fact.clone(),
+            model,
+            one_study,
+            verdict: verdict(fact.published, compared),
+        });
+    }
+    Ok(Evaluation {
+        scenario: scenario.name.clone(),
+        projects: baseline.teams.len(),
+        replications,
+        seed,
+        facts: evaluated,
+    })
+}
+
+/// The model's value of every fact on the `none` baseline of `scenario`, in the order of
+/// `facts`: for a simulated statistic the ratio of its numerator and denominator summed
+/// over `replications` replications from `seed` (with one replication, the value one
+/// study of the portfolio would see), for an exact one its value. What the calibration
+/// compares with the published figures; [`evaluate`] adds the intervals and verdicts.
+///
+/// # Errors
+/// As [`evaluate`], and for `replications` of 0.
+pub fn statistics(
+    scenario: &Scenario,
+    portfolio: Portfolio,
+    facts: &Facts,
+    replications: u64,
+    seed: u64,
+) -> Result<Vec<f64>, FactsError> {
+    check_horizon(scenario, facts)?;
+    if replications == 0 {
+        return Err(FactsError {
+            origin: scenario.name.clone(),
+            problem: "got 0 replications, expected at least 1".into(),
+        });
+    }
+    let baseline = simulate_baseline(scenario, portfolio, replications, seed);
+    facts
+        .facts
+        .iter()
+        .map(|fact| {
+            if fact.statistic.is_exact() {
+                return Ok(exact_value(fact, &scenario.model));
+            }
+            let (numerator, denominator) = baseline
+                .terms(fact)
+                .iter()
+                .fold((0.0, 0.0), |(n, d), (x, y)| (n + x, d + y));
+            if denominator > 0.0 {
+                Ok(numerator / denominator)
+            } else {
+                Err(undefined(scenario, fact))
+            }
+        })
+        .collect()
+}
+
+fn undefined(scenario: &Scenario, fact: &Fact) -> FactsError {
+    FactsError {
+        origin: scenario.name.clone(),
+        problem: format!(
+            "fact `{}` is undefined for this baseline: no project in the group at risk was abandoned",
+            fact.id
+        ),
+    }
+}
+
+/// Refuses facts whose window is longer than the scenario's horizon.
+fn check_horizon(scenario: &Scenario, facts: &Facts) -> Result<(), FactsError> {
     let horizon = scenario.fund.horizon_months;
     for fact in &facts.facts {
         if !fact.statistic.is_exact()
             && let Some(months) = fact.months
             && months > horizon
         {
-            return Err(fail(format!(
-                "fact `{}` needs {months} months, but fund.horizon_months is {horizon}",
-                fact.id
-            )));
+            return Err(FactsError {
+                origin: scenario.name.clone(),
+                problem: format!(
+                    "fact `{}` needs {months} months, but fund.horizon_months is {horizon}",
+                    fact.id
+                ),
+            });
         }
     }
-    if replications < 2 {
-        return Err(fail(format!(
-            "got {replications} replications, expected at least 2 (for the one-study range)"
-        )));
+    Ok(())
+}
+
+/// The simulated baseline: every replication's first abandonments, with the projects'
+/// initial teams and revival probabilities that the statistics need.
+struct Baseline {
+    teams: Vec<u32>,
+    revival_monthly: Vec<f64>,
+    runs: Vec<Replication>,
+}
+
+impl Baseline {
+    /// Each replication's numerator and denominator of a simulated statistic.
+    fn terms(&self, fact: &Fact) -> Vec<(f64, f64)> {
+        self.runs
+            .iter()
+            .map(|run| ratio_terms(fact, run, &self.teams, &self.revival_monthly))
+            .collect()
     }
+}
+
+/// Simulates the `none` baseline of `scenario` on `portfolio`, `replications` times from
+/// `seed` (in parallel; the result does not depend on the thread count).
+fn simulate_baseline(
+    scenario: &Scenario,
+    portfolio: Portfolio,
+    replications: u64,
+    seed: u64,
+) -> Baseline {
     let teams: Vec<u32> = portfolio.projects.iter().map(|p| p.maintainers).collect();
     let revival_monthly = revival_probabilities(&portfolio, &scenario.model);
     let world = World::new(portfolio, scenario.model.clone(), scenario.fund.clone());
@@ -312,38 +426,11 @@ pub fn evaluate(
             }
         })
         .collect();
-    let mut evaluated = Vec::with_capacity(facts.facts.len());
-    for fact in &facts.facts {
-        let (model, one_study) = if fact.statistic.is_exact() {
-            let value = exact_value(fact, &scenario.model);
-            (Estimate::normal(value, 0.0), None)
-        } else {
-            let per_run: Vec<(f64, f64)> = runs
-                .iter()
-                .map(|run| ratio_terms(fact, run, &teams, &revival_monthly))
-                .collect();
-            ratio_estimate(&per_run).ok_or_else(|| {
-                fail(format!(
-                    "fact `{}` is undefined for this baseline: no project in the group at risk was abandoned",
-                    fact.id
-                ))
-            })?
-        };
-        let compared = one_study.unwrap_or((model.mean, model.mean));
-        evaluated.push(Evaluated {
-            fact: fact.clone(),
-            model,
-            one_study,
-            verdict: verdict(fact.published, compared),
-        });
+    Baseline {
+        teams,
+        revival_monthly,
+        runs,
     }
-    Ok(Evaluation {
-        scenario: scenario.name.clone(),
-        projects: teams.len(),
-        replications,
-        seed,
-        facts: evaluated,
-    })
 }
 
 /// Each project's monthly probability of revival once abandoned (docs/model.md:
@@ -479,6 +566,31 @@ mod tests {
         assert_eq!(verdict([0.21, 0.26], (0.194, 0.194)), Verdict::Close);
         assert_eq!(verdict([0.124, 0.16], (0.191, 0.218)), Verdict::Fails);
         assert_eq!(verdict([6.0, 6.0], (4.3, 7.1)), Verdict::Consistent);
+    }
+
+    #[test]
+    fn statistics_are_the_model_means_of_the_evaluation() {
+        let scenario = crate::scenario::parse_with_overrides(
+            FACTS_SCENARIO,
+            "popular-baseline",
+            &[("portfolio.projects", 400.0)],
+        )
+        .unwrap();
+        let crate::params::PortfolioSpec::Synthetic(spec) = &scenario.portfolio else {
+            panic!("the facts scenario has a synthetic portfolio");
+        };
+        let portfolio = || Portfolio::synthetic(spec, &scenario.model, 5, 0);
+        let facts = Facts::builtin();
+        let evaluation = evaluate(&scenario, portfolio(), &facts, 6, 11).unwrap();
+        let values = statistics(&scenario, portfolio(), &facts, 6, 11).unwrap();
+        for (value, evaluated) in values.iter().zip(&evaluation.facts) {
+            let mean = evaluated.model.mean;
+            assert!((value - mean).abs() <= 1e-12 * mean.abs(), "{value} {mean}");
+        }
+        // One replication is one study: defined, and within that study's range.
+        let one = statistics(&scenario, portfolio(), &facts, 1, 11).unwrap();
+        assert!(one[0] > 0.0 && one[0] < 1.0);
+        assert!(statistics(&scenario, portfolio(), &facts, 0, 11).is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `fundsim calibrate SCENARIO --observed DATA.csv --param PATH=LO:HI …`: fits model
 //! parameters so that the scenario's unfunded baseline reproduces an observed survival
 //! curve, with bootstrap uncertainty, and writes the fit, the curves and a chart.
+//! `fundsim calibrate --facts` fits the baseline to the stylised facts instead
+//! (`calibrate_facts.rs`).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -27,40 +29,70 @@ use crate::stats::Lifetime;
 
 #[derive(Debug, Args)]
 #[command(
-    mut_arg("scenario", |arg| arg.required(true).help(
-        "Scenario file, or the name of a built-in scenario; only its `none` baseline is simulated, over the observed follow-up"
+    mut_arg("scenario", |arg| arg.required_unless_present("facts").help(
+        "Scenario file, or the name of a built-in scenario; only its `none` baseline is simulated, over the observed follow-up (with --facts, over its own horizon) [with --facts, default: the popular-projects baseline the facts were published for]"
     )),
-    mut_arg("replications", |arg| arg.default_value("8").help(
-        "Replications of the portfolio simulated (and pooled) per evaluation"
+    mut_arg("replications", |arg| arg.help(
+        "Replications of the portfolio simulated (and pooled) per evaluation [default: 8; with --facts: 1, each simulation one study of the portfolio, as each published figure is]"
     )),
     mut_arg("seed", |arg| arg.help(
-        "Seed of every evaluation (common random numbers) [default: the scenario's run.seed]"
+        "Seed of every evaluation (common random numbers); with --facts, of the whole fit [default: the scenario's run.seed]"
     )),
     mut_arg("out", |arg| arg.help(
-        "Output folder [default: outputs/calibrate-<scenario>/run-NNN, numbered]"
+        "Output folder [default: outputs/calibrate-<scenario>/run-NNN, numbered; with --facts outputs/calibrate-facts-<scenario>/run-NNN]"
     )),
     mut_arg("no_charts", |arg| arg.help("Write the tables only, no chart")),
 )]
 pub struct CalibrateArgs {
     /// Observed lifetimes (CSV: project, duration_months, event, optional group), as for
     /// `fundsim survival`.
-    #[arg(long)]
-    pub observed: PathBuf,
+    #[arg(long, required_unless_present = "facts", conflicts_with = "facts")]
+    pub observed: Option<PathBuf>,
+    /// Fit the baseline to the stylised facts instead, jointly, by ABC-SMC, and write a
+    /// posterior sample: the built-in facts (the repository's facts.toml), or
+    /// --facts=FILE in its format.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub facts: Option<Option<PathBuf>>,
     /// A parameter to fit and its range, by dotted path, e.g.
-    /// `model.attrition_hazard=0.005:0.06`. Repeat for several.
-    #[arg(long = "param", required = true, value_name = "PATH=LO:HI")]
+    /// `model.attrition_hazard=0.005:0.06`. Repeat for several. With --facts the range is
+    /// the prior, uniform or, for hazards and rates, log-uniform (add `:uniform` or
+    /// `:log-uniform` to choose) [with --facts, default: the attrition, break-return and
+    /// revival parameters of docs/calibration.md].
+    #[arg(
+        long = "param",
+        required_unless_present = "facts",
+        value_name = "PATH=LO:HI"
+    )]
     pub params: Vec<String>,
     /// Fit to one group of the observed data [default: all rows].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "facts")]
     pub group: Option<String>,
     #[command(flatten)]
     pub simulation: SimulationArgs,
     /// Bootstrap refits for the uncertainty (0: none).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, conflicts_with = "facts")]
     pub bootstrap: usize,
     /// Evaluations allowed per fit (Nelder–Mead, restarts included).
-    #[arg(long, default_value_t = 150)]
+    #[arg(long, default_value_t = 150, conflicts_with = "facts")]
     pub max_evaluations: usize,
+    // The options of --facts have no clap default, so that giving one without --facts
+    // can be refused (`compute`: clap's `requires` is not checked once --observed is
+    // given); the defaults are in the help and in `calibrate_facts.rs`.
+    /// With --facts: particles per ABC-SMC generation (the size of the posterior sample)
+    /// [default: 200].
+    #[arg(long)]
+    pub particles: Option<usize>,
+    /// With --facts: generations at most, the prior sample included [default: 20].
+    #[arg(long)]
+    pub generations: Option<usize>,
+    /// With --facts: the target tolerance, in close margins (10% of the published
+    /// figure): the fit stops once every fact is within this many [default: 1].
+    #[arg(long)]
+    pub tolerance: Option<f64>,
+    /// With --facts: stop when a generation accepts fewer than this share of its
+    /// proposals [default: 0.02].
+    #[arg(long)]
+    pub min_acceptance: Option<f64>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -83,6 +115,9 @@ pub(super) struct Calibrated {
 }
 
 pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
+    if args.facts.is_some() {
+        return super::calibrate_facts::execute(&args);
+    }
     let calibrated = compute(&args)?;
     finish(calibrated, &args.output)
 }
@@ -103,6 +138,18 @@ pub(super) fn compute(args: &CalibrateArgs) -> Result<Calibrated, CliError> {
                 .map_err(|e| CliError::Usage(format!("--param {e}")))
         })
         .collect::<Result<_, _>>()?;
+    for (given, option) in [
+        (args.particles.is_some(), "--particles"),
+        (args.generations.is_some(), "--generations"),
+        (args.tolerance.is_some(), "--tolerance"),
+        (args.min_acceptance.is_some(), "--min-acceptance"),
+    ] {
+        if given {
+            return Err(CliError::Usage(format!(
+                "{option} is an option of the fit to the facts: add --facts, or leave it out to fit --observed"
+            )));
+        }
+    }
     let simulation = &args.simulation;
     let replications = simulation.replications.unwrap_or(8);
     if replications == 0 {
@@ -114,22 +161,18 @@ pub(super) fn compute(args: &CalibrateArgs) -> Result<Calibrated, CliError> {
         ));
     }
     let (loaded, scenario_text) = simulation.load("stf")?;
-    let portfolio_csv = match &loaded.scenario.portfolio {
-        PortfolioSpec::Csv { path } => {
-            let full = loaded.base_dir.join(path);
-            let text = std::fs::read_to_string(&full)
-                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", full.display())))?;
-            Some((text, full.display().to_string()))
-        }
-        PortfolioSpec::Synthetic(_) => None,
-    };
-    let (data, data_bytes) = read_observed(&args.observed)?;
+    let portfolio_csv = portfolio_csv(&loaded)?;
+    let observed = args
+        .observed
+        .as_ref()
+        .ok_or_else(|| CliError::Usage("--observed DATA.csv is needed (or --facts)".into()))?;
+    let (data, data_bytes) = read_observed(observed)?;
     let lifetimes = match &args.group {
         Some(group) => data.group(group).ok_or_else(|| {
             let names: Vec<String> = data.groups().into_iter().map(|(n, _)| n).collect();
             CliError::Usage(format!(
                 "--group {group:?}: no such group in {} (groups: {})",
-                args.observed.display(),
+                observed.display(),
                 names.join(", ")
             ))
         })?,
@@ -179,7 +222,7 @@ pub(super) fn compute(args: &CalibrateArgs) -> Result<Calibrated, CliError> {
         loaded,
         result,
         options,
-        observed: args.observed.clone(),
+        observed: observed.clone(),
         data_bytes,
         group: args.group.clone(),
         overrides: simulation
@@ -190,6 +233,23 @@ pub(super) fn compute(args: &CalibrateArgs) -> Result<Calibrated, CliError> {
             .collect(),
         threads: pool.current_num_threads(),
         started,
+    })
+}
+
+/// The text and name of the scenario's portfolio CSV, when it names one (the fits parse
+/// it again at every θ, as blank cells derive from the model parameters).
+///
+/// # Errors
+/// [`CliError::Usage`] when the file cannot be read.
+pub(super) fn portfolio_csv(loaded: &LoadedScenario) -> Result<Option<(String, String)>, CliError> {
+    Ok(match &loaded.scenario.portfolio {
+        PortfolioSpec::Csv { path } => {
+            let full = loaded.base_dir.join(path);
+            let text = std::fs::read_to_string(&full)
+                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", full.display())))?;
+            Some((text, full.display().to_string()))
+        }
+        PortfolioSpec::Synthetic(_) => None,
     })
 }
 
@@ -381,7 +441,7 @@ fn short_path(path: &str) -> &str {
 }
 
 /// Four significant digits.
-fn significant(value: f64) -> String {
+pub(super) fn significant(value: f64) -> String {
     if value == 0.0 || !value.is_finite() {
         return format!("{value}");
     }

@@ -11,9 +11,10 @@ use super::interrupt::Interrupt;
 use super::run::{self, RunArgs};
 use super::shard::{Merged, ShardArg};
 use crate::analysis::precision::PrecisionOutcome;
-use crate::engine::{BlockTree, RunConfig, RunResult};
+use crate::analysis::robustness::Robustness;
+use crate::engine::{BlockTree, ParameterWorlds, RunConfig, RunResult};
 use crate::scenario::Scenario;
-use crate::stats::{Estimate, Metric};
+use crate::stats::{Estimate, Metric, SetQuantity};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -75,6 +76,12 @@ struct Row {
     vs_best_ci_high: f64,
     /// `best`, `indistinguishable from best` or `worse than best`.
     verdict: &'static str,
+    /// With an `[uncertainty]` table: the share of parameter sets in which the strategy
+    /// is best, and in which it beats the baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_best: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_beats_baseline: Option<f64>,
 }
 
 /// What [`finish`] writes: a shard of the runs to compare, or the comparison.
@@ -93,6 +100,9 @@ pub(super) struct Ranking {
     format: Format,
     /// How a precision-driven comparison ended.
     precision: Option<PrecisionOutcome>,
+    /// With an `[uncertainty]` table: the parameter sets, and what would change which
+    /// strategy is best.
+    robustness: Option<(usize, Option<String>)>,
 }
 
 pub fn execute(args: CompareArgs) -> Result<(), CliError> {
@@ -158,7 +168,15 @@ pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
             )
         })
         .map_err(|e| interrupt.failed(e))?;
-    let ranking = rank(metric, scenario, &result, args.format, precision)?;
+    let parameters = prepared.parameters.as_deref();
+    let ranking = rank(
+        metric,
+        scenario,
+        &result,
+        parameters,
+        args.format,
+        precision,
+    )?;
     Ok(Compared::Ranking(ranking))
 }
 
@@ -172,11 +190,15 @@ pub(super) fn from_merged(
     merged: Merged<BlockTree>,
 ) -> Result<Compared, CliError> {
     let metric = metric(&args.by)?;
-    let prepared = args.simulation.prepare(false)?;
+    let prepared = args
+        .simulation
+        .prepare(false)?
+        .with_uncertainty(&args.uncertainty)?;
     let scenario = &prepared.scenario;
     merged.check_scenario(&prepared.loaded.origin, &scenario.hash())?;
     let result = RunResult::from_tree(scenario, prepared.portfolio.clone(), merged.state);
-    let ranking = rank(metric, scenario, &result, args.format, None)?;
+    let parameters = prepared.parameters.as_deref();
+    let ranking = rank(metric, scenario, &result, parameters, args.format, None)?;
     Ok(Compared::Ranking(ranking))
 }
 
@@ -200,6 +222,7 @@ pub(super) fn finish(compared: Compared, output: &OutputArgs) -> Result<(), CliE
         seed,
         format,
         precision: _,
+        robustness,
     } = ranking;
     match format {
         Format::Json => {
@@ -228,7 +251,7 @@ pub(super) fn finish(compared: Compared, output: &OutputArgs) -> Result<(), CliE
                 .flush()
                 .map_err(|e| CliError::Failure(e.to_string()))?;
         }
-        Format::Table => print_table(metric, &rows, &baseline, replications),
+        Format::Table => print_table(metric, &rows, &baseline, replications, robustness),
     }
     Ok(())
 }
@@ -253,10 +276,17 @@ fn rank(
     metric: Metric,
     scenario: &Scenario,
     result: &RunResult,
+    parameters: Option<&ParameterWorlds>,
     format: Format,
     precision: Option<PrecisionOutcome>,
 ) -> Result<Ranking, CliError> {
     let acc = &result.accumulator;
+    let baseline = scenario.baseline_index();
+    let robust = parameters.and_then(|worlds| {
+        let robustness = Robustness::of(acc, worlds, baseline);
+        let quantity = robustness.of_quantity(SetQuantity::Metric(metric))?.clone();
+        Some((robustness.sets, quantity))
+    });
     let mean = |i: usize| acc.strategies[i].metric(metric).mean_or_nan();
     let mut order: Vec<usize> = (0..scenario.strategies.len())
         .filter(|&i| !mean(i).is_nan())
@@ -275,7 +305,6 @@ fn rank(
             metric.name()
         )));
     };
-    let baseline = scenario.baseline_index();
     let rows: Vec<Row> = order
         .iter()
         .enumerate()
@@ -303,9 +332,15 @@ fn rank(
                 vs_best_ci_low: vs_best.low,
                 vs_best_ci_high: vs_best.high,
                 verdict,
+                p_best: robust.as_ref().map(|(_, q)| q.decisions[i].p_best),
+                p_beats_baseline: robust.as_ref().map(|(_, q)| q.decisions[i].p_beats_none),
             }
         })
         .collect();
+    let robustness = robust.map(|(sets, q)| {
+        let top = &scenario.strategies[q.top].name;
+        (sets, q.switch.as_ref().map(|switch| switch.sentence(top)))
+    });
     Ok(Ranking {
         metric,
         rows,
@@ -314,6 +349,7 @@ fn rank(
         seed: RunConfig::from_scenario(scenario).seed,
         format,
         precision,
+        robustness,
     })
 }
 
@@ -332,7 +368,13 @@ fn short(value: f64) -> String {
     }
 }
 
-fn print_table(metric: Metric, rows: &[Row], baseline: &str, replications: u64) {
+fn print_table(
+    metric: Metric,
+    rows: &[Row],
+    baseline: &str,
+    replications: u64,
+    robustness: Option<(usize, Option<String>)>,
+) {
     let direction = if metric.higher_is_better() {
         "higher is better"
     } else {
@@ -343,17 +385,22 @@ fn print_table(metric: Metric, rows: &[Row], baseline: &str, replications: u64) 
         metric.name(),
         metric.description()
     );
+    let uncertain = robustness.is_some();
     println!(
-        "{:<5}{:<22}{:>34}{:>36}{:>36}  verdict",
+        "{:<5}{:<22}{:>34}{:>36}{:>36}{}  verdict",
         "rank",
         "strategy",
         "mean",
         format!("difference to {baseline}"),
-        "difference to best"
+        "difference to best",
+        if uncertain { "   P(best)" } else { "" }
     );
     for row in rows {
+        let p_best = row
+            .p_best
+            .map_or_else(String::new, |p| format!("{:>9.0}%", 100.0 * p));
         println!(
-            "{:<5}{:<22}{:>34}{:>36}{:>36}  {}",
+            "{:<5}{:<22}{:>34}{:>36}{:>36}{p_best}  {}",
             row.rank,
             row.strategy,
             interval(row.mean, row.ci_low, row.ci_high),
@@ -365,6 +412,14 @@ fn print_table(metric: Metric, rows: &[Row], baseline: &str, replications: u64) 
             interval(row.vs_best, row.vs_best_ci_low, row.vs_best_ci_high),
             row.verdict
         );
+    }
+    if let Some((sets, change)) = robustness {
+        println!(
+            "\nP(best): the share of {sets} parameter sets (the scenario's [uncertainty] table) in which the strategy has the best mean; the intervals are Monte Carlo intervals over all of them."
+        );
+        if let Some(change) = change {
+            println!("What would change the answer: {change}");
+        }
     }
     let ties: Vec<&str> = rows
         .iter()

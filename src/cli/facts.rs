@@ -2,7 +2,7 @@
 //! unfunded baseline: published value, model mean with its interval, the one-study range
 //! and the verdict (docs/calibration.md).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -11,7 +11,9 @@ use super::args::SimulationArgs;
 use super::common::worker_pool;
 use super::error::CliError;
 use super::overrides::{apply, scenario_text};
-use crate::analysis::facts::{Conflict, Evaluated, Evaluation, FACTS_SCENARIO, Facts, evaluate};
+use crate::analysis::facts::{
+    BUILTIN_FACTS, Conflict, Evaluated, Evaluation, FACTS_SCENARIO, Facts, evaluate,
+};
 use crate::input::{LoadedScenario, load_portfolio, load_scenario};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -44,17 +46,27 @@ struct Report<'a> {
     conflicts: &'a [Conflict],
 }
 
-pub fn execute(args: FactsArgs) -> Result<(), CliError> {
-    let facts = match &args.facts {
-        None => Facts::builtin(),
+/// The facts of `path`, or the built-in facts, with the text they were read from.
+///
+/// # Errors
+/// [`CliError::Usage`] naming the file when it cannot be read, and the key at fault when
+/// it is not a valid facts file.
+pub(super) fn read_facts(path: Option<&Path>) -> Result<(Facts, String), CliError> {
+    match path {
+        None => Ok((Facts::builtin(), BUILTIN_FACTS.to_string())),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|error| {
                 CliError::Usage(format!("cannot read {}: {error}", path.display()))
             })?;
-            Facts::parse(&text, &path.display().to_string())
-                .map_err(|error| CliError::Usage(error.to_string()))?
+            let facts = Facts::parse(&text, &path.display().to_string())
+                .map_err(|error| CliError::Usage(error.to_string()))?;
+            Ok((facts, text))
         }
-    };
+    }
+}
+
+pub fn execute(args: FactsArgs) -> Result<(), CliError> {
+    let (facts, _) = read_facts(args.facts.as_deref())?;
     let simulation = &args.simulation;
     let (text, origin, base_dir) = match simulation.scenario.as_deref() {
         None => (
@@ -126,7 +138,7 @@ fn range(fact: &Evaluated, low: f64, high: f64) -> String {
     }
 }
 
-fn print_table(evaluation: &Evaluation, facts: &Facts) {
+pub(super) fn print_table(evaluation: &Evaluation, facts: &Facts) {
     println!(
         "Stylised facts of the unfunded baseline: {} ({} projects), {} replications, seed {}",
         evaluation.scenario, evaluation.projects, evaluation.replications, evaluation.seed

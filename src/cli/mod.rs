@@ -11,6 +11,7 @@
 mod analysis_setup;
 mod args;
 mod calibrate;
+mod calibrate_facts;
 mod checkpoint;
 mod common;
 mod compare;
@@ -72,7 +73,8 @@ pub enum Command {
     Survival(survival::SurvivalArgs),
     /// The stylised facts of the unfunded baseline (facts.toml) against the model.
     Facts(facts::FactsArgs),
-    /// Fit model parameters so that the unfunded baseline reproduces observed survival.
+    /// Fit model parameters so that the unfunded baseline reproduces observed survival, or
+    /// (--facts) the stylised facts.
     Calibrate(calibrate::CalibrateArgs),
     /// Sweep one or two scenario fields over a grid (paired: the same seed at every point).
     Sweep(sweep::SweepArgs),

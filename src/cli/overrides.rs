@@ -99,27 +99,41 @@ pub fn load_with(
     if settings.is_empty() {
         return Ok((loaded, text));
     }
-    let scenario = apply(&text, &loaded.origin, settings)?;
-    let written = written_text(&text, settings).map_err(CliError::Usage)?;
-    // The written text must mean exactly the checked scenario, or an analysis would
-    // vary another one than the command line asked for.
-    match scenario::parse_str(&written, &loaded.origin) {
-        Ok(reparsed) if reparsed == scenario => {}
-        _ => {
-            return Err(CliError::Failure(format!(
-                "internal error: the scenario {} with {} could not be written back as a scenario file",
-                loaded.origin,
-                settings
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-    }
+    let (scenario, written) = apply_and_write(&text, &loaded.origin, settings)?;
     loaded.scenario = scenario;
     loaded.text.clone_from(&written);
     Ok((loaded, written))
+}
+
+/// The scenario of `text` (from `origin`) with `settings` applied, and the text with the
+/// values written into it; for a scenario that is not a file or a listed built-in (the
+/// facts scenario).
+///
+/// # Errors
+/// [`CliError::Usage`] for a bad setting.
+pub fn apply_and_write(
+    text: &str,
+    origin: &str,
+    settings: &[Setting],
+) -> Result<(Scenario, String), CliError> {
+    let scenario = apply(text, origin, settings)?;
+    if settings.is_empty() {
+        return Ok((scenario, text.to_string()));
+    }
+    let written = written_text(text, settings).map_err(CliError::Usage)?;
+    // The written text must mean exactly the checked scenario, or an analysis would
+    // vary another one than the command line asked for.
+    match scenario::parse_str(&written, origin) {
+        Ok(reparsed) if reparsed == scenario => Ok((scenario, written)),
+        _ => Err(CliError::Failure(format!(
+            "internal error: the scenario {origin} with {} could not be written back as a scenario file",
+            settings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 /// `text` with each setting written at its path, as

@@ -43,6 +43,14 @@ impl Curve {
             100.0 * high.unwrap_or(mean),
         )
     }
+
+    /// The metric of `summary.csv` and `uncertainty.csv` the curve ends at.
+    fn horizon_metric(self) -> &'static str {
+        match self {
+            Self::Surviving => "survival_at_horizon",
+            Self::Weighted => "weighted_survival_at_horizon",
+        }
+    }
 }
 
 const TABLE_ROW: i32 = 34;
@@ -144,6 +152,27 @@ pub(crate) fn draw_curves<DB: DrawingBackend>(
             chart.draw_series(LineSeries::new(line, colour))?;
         }
     }
+    // A run with uncertainty: at the horizon, each strategy's 5–95% range across
+    // parameter sets, as a whisker beside the end of its curve (side by side, so that
+    // none hides another).
+    if let Some(uncertainty) = &data.uncertainty {
+        let count = data.strategies.len();
+        for (index, name) in data.strategies.iter().enumerate() {
+            let Some(row) = uncertainty.spread(name, curve.horizon_metric()) else {
+                continue;
+            };
+            let (Some(low), Some(high)) = (row.p05, row.p95) else {
+                continue;
+            };
+            let x = horizon_years * (1.0 - 0.012 * (count - index) as f64);
+            let (low, high) = ((100.0 * low).max(y_low), (100.0 * high).min(y_high));
+            let colour = strategy_colour(index).stroke_width(LINE_WIDTH);
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(x, low), (x, high)],
+                colour,
+            )))?;
+        }
+    }
     let columns: Vec<(f64, i32)> = years
         .iter()
         .map(|&year| (year, chart.backend_coord(&(year, y_low)).0))
@@ -163,12 +192,14 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
         .collect();
     entries.push(style::programme_entry(data));
     let y = style::draw_legend(area, "Strategy", &entries, 20)?;
-    style::draw_note(
-        area,
-        "Bands: 95% interval of the mean over replications.",
-        y + 16,
-        28,
-    )?;
+    let note = match &data.uncertainty {
+        Some(uncertainty) => format!(
+            "Bands: 95% interval of the mean over replications. Bars at the horizon: 5–95% range of the means across {} parameter sets.",
+            uncertainty.parameter_sets
+        ),
+        None => "Bands: 95% interval of the mean over replications.".to_string(),
+    };
+    style::draw_note(area, &note, y + 16, 28)?;
     Ok(())
 }
 

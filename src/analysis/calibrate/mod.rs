@@ -1,5 +1,6 @@
 //! Calibration: fit model parameters so that the unfunded (`none`) baseline reproduces an
-//! observed survival curve. Pure: the caller reads the files and prints.
+//! observed survival curve, or the stylised facts ([`facts_fit`]). Pure: the caller
+//! reads the files and prints.
 //!
 //! # The distance between curves
 //!
@@ -46,8 +47,18 @@
 //! the baseline at any θ, [`Target`] (`target.rs`) is the observed curve and the distance,
 //! `bootstrap.rs` draws the bootstrap's data sets and seeds, `nelder_mead.rs` the search
 //! and [`observed`] reads the observed lifetimes.
+//!
+//! # Fitting the stylised facts instead
+//!
+//! [`facts_fit`] fits the baseline to the published facts of `facts.toml` jointly, by
+//! approximate Bayesian computation with sequential Monte Carlo ([`abc`], generic over
+//! the simulator), and returns a posterior sample; [`facts_sbc`] checks that it
+//! recovers known parameters and that its intervals have their nominal coverage.
 
+pub mod abc;
 mod bootstrap;
+pub mod facts_fit;
+pub mod facts_sbc;
 mod model;
 mod nelder_mead;
 pub mod observed;

@@ -137,7 +137,33 @@ impl Model {
         portfolio_seed: u64,
         replication: u64,
     ) -> Result<World, CalibrationError> {
-        let portfolio = match &scenario.portfolio {
+        Ok(World::new(
+            self.portfolio_of(scenario, portfolio_seed, replication)?,
+            scenario.model.clone(),
+            scenario.fund.clone(),
+        ))
+    }
+
+    /// The portfolio of `scenario` (a scenario at some θ) drawn with `portfolio_seed`, as
+    /// a run with that seed draws it; a CSV portfolio is the same for every seed.
+    ///
+    /// # Errors
+    /// [`CalibrationError`] when the portfolio CSV is missing or invalid at θ.
+    pub fn portfolio(
+        &self,
+        scenario: &Scenario,
+        portfolio_seed: u64,
+    ) -> Result<Portfolio, CalibrationError> {
+        self.portfolio_of(scenario, portfolio_seed, 0)
+    }
+
+    fn portfolio_of(
+        &self,
+        scenario: &Scenario,
+        portfolio_seed: u64,
+        replication: u64,
+    ) -> Result<Portfolio, CalibrationError> {
+        Ok(match &scenario.portfolio {
             PortfolioSpec::Synthetic(spec) => {
                 let replication = if spec.redraw_per_replication {
                     replication
@@ -154,12 +180,7 @@ impl Model {
                 })?;
                 Portfolio::from_csv(text.as_bytes(), origin, &scenario.model)?
             }
-        };
-        Ok(World::new(
-            portfolio,
-            scenario.model.clone(),
-            scenario.fund.clone(),
-        ))
+        })
     }
 
     fn redraws(scenario: &Scenario) -> bool {

@@ -1,9 +1,12 @@
 //! What a calibration is asked: the scenario text and the parameters to fit with their
 //! boxes ([`Problem`], [`ParamRange`]), and why it can fail ([`CalibrationError`]). Apart
-//! because every other part of the calibration uses these, and they use none of them.
+//! because every other part of the calibration uses these, and they use none of them
+//! (the ABC sampler's error aside, which the sampler reports without knowing them).
 
 use serde::Serialize;
 
+use super::abc::AbcError;
+use crate::analysis::facts::FactsError;
 use crate::params::ScenarioError;
 use crate::portfolio::PortfolioError;
 use crate::stats::SurvivalError;
@@ -64,6 +67,10 @@ pub enum CalibrationError {
     Observed(String),
     #[error("{0}")]
     Survival(#[from] SurvivalError),
+    #[error("{0}")]
+    Facts(#[from] FactsError),
+    #[error("{0}")]
+    Abc(#[from] AbcError),
 }
 
 /// The model side of a calibration: a scenario text whose parameters are varied.

@@ -1,5 +1,5 @@
-//! The typed manifests of the analysis folders: `sweep`, `sensitivity`, `survival` and
-//! `calibrate` (the run manifest is [`super::Manifest`], the shard manifest
+//! The typed manifests of the analysis folders: `sweep`, `sensitivity`, `survival`,
+//! `calibrate` and `calibrate --facts` (the run manifest is [`super::Manifest`], the shard manifest
 //! [`super::shard::ShardManifest`]).
 //!
 //! Each is a plain struct that both writes `manifest.json` and reads it back
@@ -11,12 +11,14 @@
 //! `serde_json` parses, which can differ from the number written in the last bit.
 
 pub mod calibrate;
+pub mod facts_fit;
 mod folder;
 pub mod sensitivity;
 pub mod survival;
 pub mod sweep;
 
 pub use calibrate::{CalibrateManifest, CalibratedParam};
+pub use facts_fit::{FactsFitManifest, FactsFitParam};
 pub use folder::{FILE, FolderManifest};
 pub use sensitivity::{MethodName, SensitivityManifest};
 pub use survival::{QuantileEstimate, RmstEstimate, SurvivalGroup, SurvivalManifest};
