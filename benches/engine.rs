@@ -286,7 +286,11 @@ fn whole_run(c: &mut Criterion) {
 /// `[uncertainty]` table: parameter sets drawn and their worlds built.
 fn uncertain_config(scenario: &Scenario, portfolio: &Portfolio) -> RunConfig {
     let loaded = fundsim::input::load_scenario(Some("stf")).expect("stf loads");
-    let spec = loaded.scenario.uncertainty.clone().expect("stf has an [uncertainty] table");
+    let spec = loaded
+        .scenario
+        .uncertainty
+        .clone()
+        .expect("stf has an [uncertainty] table");
     let joint = fundsim::input::load_joint_draws(&loaded).expect("its joint draws load");
     let sets = fundsim::scenario::uncertainty::sets::parameter_sets(
         &loaded.text,

@@ -8,8 +8,8 @@
 //! ```
 //!
 //! Options: `--scenario FILE` (default: the repository's popular-baseline), `--replications
-//! N`, `--seed S`, `--set PATH=VALUE` (repeatable) to try other parameter values, the way
-//! `docs/validation.md`'s proposed defaults were checked, and `--write-observed FILE` to
+//! N`, `--seed S`, `--set PATH=VALUE` (repeatable) to try other parameter values (the way
+//! the earlier defaults are compared in `docs/validation.md`), and `--write-observed FILE` to
 //! also write replication 0's project lifetimes as an observed-data CSV (columns of
 //! `fundsim survival`, grouped by initial team size), as `tests/fixtures/observed_popular.csv`
 //! was made.

@@ -204,14 +204,20 @@ fn the_brief_is_self_contained_and_contains_every_chart() {
             "a non-data url() in the brief"
         );
     }
-    for kind in ChartKind::ALL {
+    // The default stf run carries an [uncertainty] table, so its brief also has the
+    // charts a run with uncertainty adds.
+    let kinds: Vec<ChartKind> = ChartKind::ALL
+        .into_iter()
+        .chain(ChartKind::UNCERTAINTY)
+        .collect();
+    for kind in &kinds {
         assert!(
             html.contains(&format!("id=\"chart-{}\"", kind.stem())),
             "no figure for {kind:?}"
         );
         assert!(html.contains(kind.title()), "no {kind:?} chart title");
     }
-    assert_eq!(html.matches("<svg").count(), ChartKind::ALL.len());
+    assert_eq!(html.matches("<svg").count(), kinds.len());
     for section in [
         "Key findings",
         "The strategies compared",
@@ -279,7 +285,10 @@ fn a_run_without_charts_can_be_plotted_later() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&read(&folder.join("manifest.json"))).unwrap();
     let files = manifest["files"].as_array().unwrap();
-    assert_eq!(files.len(), 5 + 2 * ChartKind::ALL.len() + 1, "{files:?}");
+    // Five tables, five more from the stf scenario's [uncertainty] table, every chart in
+    // two formats (with the one a run with uncertainty adds) and the brief.
+    let charts = ChartKind::ALL.len() + ChartKind::UNCERTAINTY.len();
+    assert_eq!(files.len(), 5 + 5 + 2 * charts + 1, "{files:?}");
     assert!(folder.join("charts/cliff.png").is_file());
 }
 
@@ -382,6 +391,7 @@ fn charts_render_for_many_strategies_and_a_programme_to_the_horizon() {
         ));
     }
     fs::write(dir.join("many.toml"), scenario).unwrap();
+    common::write_stf_companions(dir);
     fundsim()
         .current_dir(dir)
         .args([

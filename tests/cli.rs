@@ -158,7 +158,7 @@ const BAD: &[(&str, &str, &str, &[&str])] = &[
     ),
     (
         "probability above one",
-        "break_return_hazard = 0.08",
+        "break_return_hazard = 0.043",
         "break_return_hazard = 1.5",
         &["model.break_return_hazard", "1.5", "probability"],
     ),
@@ -263,6 +263,9 @@ fn validate_scenarios_and_init_tell_the_user_what_they_need() {
         .args(["init", "my-fund.toml"])
         .assert()
         .code(2);
+    // The template's [uncertainty] table names the calibration posterior, which a file
+    // scenario reads from its own folder: init writes it beside the template.
+    assert!(dir.path().join("posterior-baseline.csv").is_file());
     fundsim_in(dir.path())
         .args(["validate", "my-fund.toml"])
         .assert()

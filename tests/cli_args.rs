@@ -24,11 +24,12 @@ fn scenario(dir: &Path, name: &str, replications: u64, replace: (&str, &str)) ->
     let text = fundsim::scenario::builtin("stf")
         .unwrap()
         .replace(
-            "replications = 1000",
+            "replications = 4000",
             &format!("replications = {replications}"),
         )
         .replace(replace.0, replace.1);
     fs::write(dir.join(name), text).unwrap();
+    common::write_stf_companions(dir);
     name.to_string()
 }
 
@@ -87,7 +88,9 @@ fn set_gives_the_folder_of_the_edited_file() {
 fn set_works_on_every_simulating_command_and_is_recorded() {
     let dir = TempDir::new().unwrap();
     let small = scenario(dir.path(), "small.toml", 16, ("", ""));
-    let set = ["--set", "model.attrition_hazard=0.03"];
+    // A field the scenario's [uncertainty] table does not draw (one it draws is refused
+    // by run and compare, below).
+    let set = ["--set", "model.newcomer_rate=0.03"];
     fundsim(dir.path())
         .args(["sweep", &small, "--param", "fund.budget_eur=5e6:20e6:2"])
         .args(["--out", "sweep", "-q", "--no-charts"])
@@ -102,7 +105,7 @@ fn set_works_on_every_simulating_command_and_is_recorded() {
     let recorded = manifest(&dir.path().join("sweep"));
     assert_eq!(
         recorded["scenario_overrides"],
-        serde_json::json!(["model.attrition_hazard=0.03"])
+        serde_json::json!(["model.newcomer_rate=0.03"])
     );
     assert!(
         manifest(&dir.path().join("plain"))
@@ -128,7 +131,7 @@ fn set_works_on_every_simulating_command_and_is_recorded() {
         .args([
             "survival_at_horizon",
             "--goal",
-            "0.6",
+            "0.85",
             "--range",
             "1e6:30e6",
         ])
@@ -152,6 +155,51 @@ fn set_works_on_every_simulating_command_and_is_recorded() {
     assert_eq!(
         manifest(&dir.path().join("sens"))["scenario_overrides"],
         serde_json::json!(["fund.budget_eur=5000000"])
+    );
+}
+
+/// `--set` on a field the `[uncertainty]` table draws (here from the calibration
+/// posterior) would be overwritten in every parameter set: `run` and `compare` refuse it,
+/// naming the field and what draws it, and write nothing; with `--no-uncertainty` the
+/// value set is run.
+#[test]
+fn a_set_on_a_field_the_uncertainty_table_draws_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let small = scenario(dir.path(), "small.toml", 16, ("", ""));
+    let before = entries(dir.path());
+    for (set, drawn_by) in [
+        (
+            "model.attrition_hazard=0.03",
+            "the joint draws of posterior-baseline.csv",
+        ),
+        ("model.hire_rate=0.1", "uncertainty.parameters[3]"),
+    ] {
+        for command in ["run", "compare"] {
+            let output = fundsim(dir.path())
+                .args([command, &small, "--set", set])
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(2), "{command} --set {set}");
+            let message = String::from_utf8_lossy(&output.stderr);
+            let path = set.split('=').next().unwrap();
+            for words in [path, drawn_by, "--no-uncertainty"] {
+                assert!(message.contains(words), "{command}: {message}");
+            }
+        }
+    }
+    assert_eq!(entries(dir.path()), before, "nothing written");
+    let compare = |extra: &[&str]| {
+        let output = fundsim(dir.path())
+            .args(["compare", &small, "--format", "csv", "--no-uncertainty"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        output.stdout
+    };
+    assert_ne!(
+        compare(&["--set", "model.attrition_hazard=0.03"]),
+        compare(&[])
     );
 }
 

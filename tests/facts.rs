@@ -112,3 +112,38 @@ fn bad_facts_and_short_horizons_are_refused() {
         "{message}"
     );
 }
+
+/// The defaults are calibrated: on the default baseline (`popular-baseline`, its `[model]`
+/// table empty, so `src/params/model.rs`'s defaults, at the command's own replications
+/// and seed, as docs/validation.md quotes it) every fact is consistent, and a fact that
+/// is only close or fails belongs to a group of facts that cannot all hold at once. A
+/// change of the defaults that breaks a fact fails here.
+#[test]
+fn the_default_baseline_meets_every_fact_that_can_be_met() {
+    let report = facts_json(&[]);
+    let in_conflict = |id: &str| {
+        report["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|conflict| {
+                conflict["facts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f == id)
+            })
+    };
+    let facts = report["facts"].as_array().unwrap();
+    assert_eq!(facts.len(), 6, "the built-in facts");
+    for evaluated in facts {
+        let id = evaluated["fact"]["id"].as_str().unwrap();
+        let verdict = evaluated["verdict"].as_str().unwrap();
+        assert!(
+            verdict == "consistent" || in_conflict(id),
+            "{id}: {verdict} at the defaults (model {}, one study {}), and it is in no conflict group",
+            evaluated["model"],
+            evaluated["one_study"]
+        );
+    }
+}

@@ -75,7 +75,7 @@ fn the_default_runs_results_table_is_as_recorded() {
         .partition(|line| !line.contains(" replications in "));
     assert_eq!(timing.len(), 1, "one timing line expected:\n{stdout}");
     assert!(
-        timing[0].starts_with("1000 replications in ")
+        timing[0].starts_with("4000 replications in ")
             && timing[0].ends_with("results in outputs/stf/run-001"),
         "{}",
         timing[0]

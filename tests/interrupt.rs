@@ -36,7 +36,7 @@ fn watched(dir: &Path) -> Command {
     command
 }
 
-/// The STF scenario with `replications`, written to `dir/name`.
+/// The STF scenario with `replications`, written to `dir/name` with the files it names.
 fn scenario(dir: &Path, name: &str, replications: u64, projects: u32) -> String {
     let text = common::replaced(
         &common::stf_with_replications(replications),
@@ -44,6 +44,7 @@ fn scenario(dir: &Path, name: &str, replications: u64, projects: u32) -> String 
         &format!("projects = {projects} "),
     );
     fs::write(dir.join(name), text).unwrap();
+    common::write_stf_companions(dir);
     name.to_string()
 }
 

@@ -69,3 +69,19 @@ fn every_scenario_file_is_built_in_and_runs() {
         }
     }
 }
+
+/// The scenarios that list every `[model]` field "so that this file shows every
+/// assumption" list the defaults of `src/params/model.rs`: a change of a default (such as
+/// the calibrated defaults of the fit to the stylised facts) cannot leave them behind.
+#[test]
+fn scenarios_that_list_the_model_defaults_list_the_current_ones() {
+    for name in ["stf", "sensitivity"] {
+        let (_, text) = BUILTIN_SCENARIOS.iter().find(|(n, _)| *n == name).unwrap();
+        let scenario = parse_str(text, name).unwrap();
+        assert_eq!(
+            scenario.model,
+            fundsim::params::ModelParams::default(),
+            "{name}: its [model] table should hold the defaults"
+        );
+    }
+}

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 mod common;
 use common::{assert_same_folder, fundsim_in, process_in, scratch};
 
-/// The STF scenario with a small uncertainty table (a file, so merges re-read it).
+/// The STF scenario with a small uncertainty table in place of its own (a file, so
+/// merges re-read it).
 const TABLE: &str = r#"
 [uncertainty]
 parameter_sets = 12
@@ -44,7 +45,7 @@ rank = -0.4
 "#;
 
 fn scenario(dir: &Path) -> &'static str {
-    let text = format!("{}\n{TABLE}", common::stf_text());
+    let text = format!("{}\n{TABLE}", common::stf_without_uncertainty());
     fs::write(dir.join("uncertain.toml"), text).unwrap();
     "uncertain.toml"
 }
@@ -215,7 +216,13 @@ fn the_uncertainty_tables_hold_together() {
 fn no_uncertainty_is_the_fixed_parameter_run() {
     let dir = scratch("uncertainty-off");
     scenario(dir.path());
-    common::write_stf(dir.path(), "fixed.toml", 64);
+    // The STF scenario without any [uncertainty] table.
+    let fixed = common::replaced(
+        &common::stf_without_uncertainty(),
+        "replications = 4000",
+        "replications = 64",
+    );
+    fs::write(dir.path().join("fixed.toml"), fixed).unwrap();
     run(
         dir.path(),
         &[

@@ -11,14 +11,14 @@ use std::path::PathBuf;
 use fundsim::input::{LoadedScenario, load_joint_draws, load_scenario};
 use fundsim::scenario::uncertainty::joint::JointDraws;
 use fundsim::scenario::uncertainty::sets::{ParameterSets, parameter_sets};
-use fundsim::scenario::{UncertaintySpec, builtin, parse_str};
+use fundsim::scenario::{UncertaintySpec, parse_str};
 
 mod common;
 use common::{fundsim, temp_dir};
 
-/// The built-in `stf` scenario with `table` appended.
+/// The built-in `stf` scenario with `table` in place of its own.
 fn stf_with(table: &str) -> String {
-    format!("{}\n{table}", builtin("stf").unwrap())
+    format!("{}\n{table}", common::stf_without_uncertainty())
 }
 
 fn spec_of(text: &str) -> UncertaintySpec {
@@ -495,8 +495,21 @@ fn a_built_in_scenario_reads_joint_draws_only_from_its_embedded_files() {
         error.contains("a built-in scenario reads only the files compiled in with it"),
         "{error}"
     );
+    // The built-in stf's own table reads the calibration posterior compiled in with it.
+    let stf = load_scenario(Some("stf")).unwrap();
+    let posterior = load_joint_draws(&stf).unwrap().unwrap();
+    assert_eq!(
+        posterior.paths,
+        [
+            "model.attrition_hazard",
+            "model.break_return_hazard",
+            "model.break_return_decay_months",
+            "model.revival_hazard"
+        ]
+    );
+    assert_eq!(posterior.rows.len(), 500);
     // Scenarios without the table have no joint draws.
-    let plain = load_scenario(Some("stf")).unwrap();
+    let plain = load_scenario(Some("timing")).unwrap();
     assert!(load_joint_draws(&plain).unwrap().is_none());
     assert!(plain.scenario.uncertainty.is_none());
 }

@@ -9,6 +9,8 @@ use crate::engine::ParameterWorlds;
 use crate::input::{InputError, LoadedScenario, load_joint_draws, load_portfolio, load_scenario};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
+use crate::scenario::UncertaintySpec;
+use crate::scenario::uncertainty::joint::JointDraws;
 use crate::scenario::uncertainty::sets::parameter_sets;
 use crate::scenario::uncertainty::{MAX_PARAMETER_SETS, PortfolioDraw};
 
@@ -24,6 +26,8 @@ pub struct Prepared {
     /// The parameter sets of a run with uncertainty (the scenario's `[uncertainty]`
     /// table), drawn once; `None` for fixed parameters.
     pub parameters: Option<Arc<ParameterWorlds>>,
+    /// The dotted paths the command line sets (`--set`).
+    pub set_paths: Vec<String>,
 }
 
 impl SimulationArgs {
@@ -81,6 +85,12 @@ impl SimulationArgs {
             portfolio,
             pool,
             parameters: None,
+            set_paths: self
+                .overrides
+                .settings
+                .iter()
+                .map(|setting| setting.path.clone())
+                .collect(),
         })
     }
 }
@@ -120,6 +130,7 @@ impl Prepared {
         }
         let spec = spec.clone();
         let joint = load_joint_draws(&self.loaded)?;
+        self.refuse_settings_the_table_draws(&spec, joint.as_ref())?;
         let seed = self.scenario.run.seed;
         let (text, origin) = (&self.loaded.text, &self.loaded.origin);
         let sets = self
@@ -134,6 +145,35 @@ impl Prepared {
             .map_err(|e| CliError::Usage(format!("{origin}: uncertainty: {e}")))?;
         self.parameters = Some(Arc::new(worlds));
         Ok(self)
+    }
+}
+
+impl Prepared {
+    /// A field set with `--set` that the `[uncertainty]` table also draws would be
+    /// overwritten in every parameter set, so the setting would silently do nothing: it
+    /// is refused, naming the field and what draws it.
+    fn refuse_settings_the_table_draws(
+        &self,
+        spec: &UncertaintySpec,
+        joint: Option<&JointDraws>,
+    ) -> Result<(), CliError> {
+        for path in &self.set_paths {
+            let drawn_by = if let Some(index) = spec.index_of(path) {
+                format!("uncertainty.parameters[{index}]")
+            } else if joint.is_some_and(|joint| joint.paths.contains(path)) {
+                format!(
+                    "the joint draws of {}",
+                    spec.joint.as_deref().unwrap_or("the joint CSV")
+                )
+            } else {
+                continue;
+            };
+            return Err(CliError::Usage(format!(
+                "--set {path}: {} draws this field from its [uncertainty] table ({drawn_by}), which would replace the value set in every parameter set; add --no-uncertainty to run the value set with fixed parameters, or change the table",
+                self.loaded.origin
+            )));
+        }
+        Ok(())
     }
 }
 

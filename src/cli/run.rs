@@ -110,6 +110,7 @@ pub(super) fn compute(args: &RunArgs, command: &str) -> Result<Simulated, CliErr
         portfolio,
         pool,
         parameters,
+        ..
     } = args
         .simulation
         .prepare(true)?
@@ -223,6 +224,7 @@ pub(super) fn from_merged(
         portfolio,
         pool,
         parameters,
+        ..
     } = args
         .simulation
         .prepare(false)?

@@ -30,7 +30,10 @@ pub fn builtin(name: &str) -> Option<&'static str> {
 /// Files that built-in scenarios name (such as the joint draws of an `[uncertainty]`
 /// table), compiled in with them: (path as the scenario writes it, text). A built-in
 /// scenario has no folder to read them from.
-pub const BUILTIN_FILES: [(&str, &str); 0] = [];
+pub const BUILTIN_FILES: [(&str, &str); 1] = [(
+    "posterior-baseline.csv",
+    include_str!("../../scenarios/posterior-baseline.csv"),
+)];
 
 /// The text of a file a built-in scenario names, by the path the scenario writes.
 pub fn builtin_file(name: &str) -> Option<&'static str> {

@@ -128,6 +128,20 @@ pub fn stf_text() -> &'static str {
     fundsim::scenario::builtin("stf").expect("the stf scenario is built in")
 }
 
+/// The STF scenario without its `[uncertainty]` table (the scenario `--no-uncertainty`
+/// runs), cut at the blank line before the table's comment, so that a test can append a
+/// table of its own and its line numbers stay those of the fixed-parameter file.
+pub fn stf_without_uncertainty() -> String {
+    let text = stf_text();
+    let table = text
+        .find("\n[uncertainty]")
+        .expect("the stf scenario has an [uncertainty] table");
+    let cut = text[..table]
+        .rfind("\n\n")
+        .expect("a blank line precedes the table's comment");
+    text[..=cut].to_string()
+}
+
 /// `text` with `from` replaced by `to`; panics when `text` has no `from`, so a fixture
 /// cannot silently stop changing what it claims to change when the scenario is edited.
 pub fn replaced(text: &str, from: &str, to: &str) -> String {
@@ -142,15 +156,25 @@ pub fn replaced(text: &str, from: &str, to: &str) -> String {
 pub fn stf_with_replications(replications: u64) -> String {
     replaced(
         stf_text(),
-        "replications = 1000",
+        "replications = 4000",
         &format!("replications = {replications}"),
     )
 }
 
-/// The STF scenario with `replications`, written to `dir/name`; returns `name`, the
-/// path relative to `dir` (a file, so a merge re-reads it from the job's folder).
+/// Writes the files the STF scenario names beside it (its `[uncertainty]` table's
+/// joint-draws CSV, which a scenario file reads from its own folder) into `dir`.
+pub fn write_stf_companions(dir: &Path) {
+    for (name, text) in fundsim::scenario::BUILTIN_FILES {
+        fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+/// The STF scenario with `replications`, written to `dir/name` with the files it names;
+/// returns `name`, the path relative to `dir` (a file, so a merge re-reads it from the
+/// job's folder).
 pub fn write_stf(dir: &Path, name: &str, replications: u64) -> String {
     fs::write(dir.join(name), stf_with_replications(replications)).unwrap();
+    write_stf_companions(dir);
     name.to_string()
 }
 

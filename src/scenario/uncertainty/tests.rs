@@ -2,9 +2,23 @@ use super::joint::JointDraws;
 use super::*;
 use crate::scenario::{builtin, parse_str, parse_with_overrides};
 
-/// The built-in `stf` scenario with `table` appended.
+/// The STF scenario without its `[uncertainty]` table (the scenario `--no-uncertainty`
+/// runs), cut at the blank line before the table's comment, so that a test can append a
+/// table of its own and its line numbers stay those of the fixed-parameter file.
+fn stf_without_uncertainty() -> String {
+    let text = builtin("stf").unwrap();
+    let table = text
+        .find("\n[uncertainty]")
+        .expect("the stf scenario has an [uncertainty] table");
+    let cut = text[..table]
+        .rfind("\n\n")
+        .expect("a blank line precedes the table's comment");
+    text[..=cut].to_string()
+}
+
+/// The built-in `stf` scenario with `table` in place of its own.
 fn stf_with(table: &str) -> String {
-    format!("{}\n{table}", builtin("stf").unwrap())
+    format!("{}\n{table}", stf_without_uncertainty())
 }
 
 /// The problems of an invalid scenario, one per line, with their keys.
@@ -74,7 +88,7 @@ fn a_valid_table_is_read_with_its_defaults() {
     );
     assert_eq!(spec.correlations[0].rank, -0.3);
     // The table is part of the scenario's hash; without it the scenario is unchanged.
-    let plain = parse_str(builtin("stf").unwrap(), "stf").unwrap();
+    let plain = parse_str(&stf_without_uncertainty(), "stf").unwrap();
     assert_ne!(scenario.hash(), plain.hash());
     let without = Scenario {
         uncertainty: None,
@@ -331,7 +345,7 @@ fn joint_csv_rows_are_read_and_drawn_by_weight() {
     assert_eq!((unweighted.row_for(0.49), unweighted.row_for(0.5)), (0, 1));
     assert_eq!(unweighted.weights, None);
     // Checked against the scenario: fields, no field in both, every row accepted.
-    let text = builtin("stf").unwrap();
+    let text = &stf_without_uncertainty();
     let spec = |table: &str| {
         parse_str(&stf_with(table), "t.toml")
             .unwrap()
