@@ -114,10 +114,9 @@ pub(super) struct Calibrated {
     started: Instant,
 }
 
+/// `fundsim calibrate --observed`; `--facts` is dispatched to `calibrate_facts` by
+/// `cli::run`, so neither file imports the other round a cycle.
 pub fn execute(args: CalibrateArgs) -> Result<(), CliError> {
-    if args.facts.is_some() {
-        return super::calibrate_facts::execute(&args);
-    }
     let calibrated = compute(&args)?;
     finish(calibrated, &args.output)
 }

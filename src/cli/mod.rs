@@ -103,6 +103,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Report(args) => report::execute(args),
         Command::Survival(args) => survival::execute(args),
         Command::Facts(args) => facts::execute(args),
+        Command::Calibrate(args) if args.facts.is_some() => calibrate_facts::execute(&args),
         Command::Calibrate(args) => calibrate::execute(args),
         Command::Sweep(args) => sweep::execute(args),
         Command::Sensitivity(args) => sensitivity::execute(args),
