@@ -6,12 +6,14 @@
 use std::fs;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 
 mod common;
-use common::{assert_same_folder, fundsim_in, process_in, temp_dir};
+use common::{
+    assert_same_folder, checkpoint_in, fundsim_in, kill_after_first_checkpoint, process_in,
+    temp_dir,
+};
 
 /// A small scenario file (a file, so the merge re-reads it from the job's folder).
 fn scenario(dir: &Path) -> &'static str {
@@ -213,31 +215,7 @@ fn a_killed_run_resumes_from_its_checkpoint_to_the_same_files() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let checkpoint = || {
-        fs::read_dir(dir.path())
-            .unwrap()
-            .filter_map(Result::ok)
-            .find(|e| {
-                // The finished file, not the temporary one it is renamed from.
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.starts_with(".fundsim-checkpoint-") && name.ends_with(".bin")
-            })
-            .map(|e| e.path())
-    };
-    let started = Instant::now();
-    while checkpoint().is_none() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no checkpoint written"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended too soon"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_after_first_checkpoint(dir.path(), &mut child);
     assert!(
         !dir.path().join("resumed").exists(),
         "killed before the end"
@@ -250,7 +228,7 @@ fn a_killed_run_resumes_from_its_checkpoint_to_the_same_files() {
         .stderr(predicate::str::contains("resuming from"));
     assert_same_folder(&dir.path().join("single"), &dir.path().join("resumed"));
     assert!(
-        checkpoint().is_none(),
+        checkpoint_in(dir.path()).is_none(),
         "the checkpoint is removed at the end"
     );
 }

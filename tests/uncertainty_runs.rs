@@ -5,10 +5,9 @@
 use std::fs;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 mod common;
-use common::{assert_same_folder, fundsim_in, process_in, scratch};
+use common::{assert_same_folder, fundsim_in, kill_after_first_checkpoint, process_in, scratch};
 
 /// The STF scenario with a small uncertainty table in place of its own (a file, so
 /// merges re-read it).
@@ -112,26 +111,7 @@ fn a_killed_run_with_uncertainty_resumes_to_the_same_files() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let checkpoint = || {
-        fs::read_dir(dir.path())
-            .unwrap()
-            .filter_map(Result::ok)
-            .any(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.starts_with(".fundsim-checkpoint-") && name.ends_with(".bin")
-            })
-    };
-    let started = Instant::now();
-    while !checkpoint() {
-        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended too soon"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_after_first_checkpoint(dir.path(), &mut child);
     run(
         dir.path(),
         &[

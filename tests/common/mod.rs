@@ -36,6 +36,37 @@ pub fn process_in(dir: &Path) -> std::process::Command {
     command
 }
 
+/// The finished checkpoint of a run in `dir` (not the temporary file it is renamed from).
+pub fn checkpoint_in(dir: &Path) -> Option<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(".fundsim-checkpoint-") && name.ends_with(".bin")
+        })
+        .map(|e| e.path())
+}
+
+/// Kills `child` (SIGKILL: no clean-up) as soon as it has written a checkpoint in `dir`,
+/// well before the end; fails if none appears within a minute or the run ends first.
+pub fn kill_after_first_checkpoint(dir: &Path, child: &mut std::process::Child) {
+    let started = std::time::Instant::now();
+    while checkpoint_in(dir).is_none() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no checkpoint written"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended too soon"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 // ----------------------------------------------------------------- temporary folders
 
 /// A fresh temporary folder, removed when dropped.
