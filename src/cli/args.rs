@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::overrides::Setting;
+use crate::output::Destination;
 
 /// Where a command writes its folder, and how much it says.
 #[derive(Debug, Clone, Default, Args)]
@@ -46,6 +47,21 @@ impl OutputArgs {
             }
         }
         words
+    }
+
+    /// Where the command's folder goes: `--out` (replaced only with `--force`), or the next
+    /// numbered folder under `outputs/<folder>/`.
+    pub fn destination(&self, folder: String) -> Destination {
+        match &self.out {
+            Some(path) => Destination::Explicit {
+                path: path.clone(),
+                force: self.force,
+            },
+            None => Destination::Numbered {
+                root: PathBuf::from("outputs"),
+                scenario: folder,
+            },
+        }
     }
 }
 

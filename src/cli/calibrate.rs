@@ -19,7 +19,6 @@ use super::staging::{self, Staged};
 use super::survival::read_observed;
 use crate::analysis::calibrate::{self, Calibration, Options, ParamRange, Problem};
 use crate::input::{LoadedScenario, load_portfolio};
-use crate::output::Destination;
 use crate::output::files::{csv_bytes, sha256_hex};
 use crate::output::manifest::{CalibrateManifest, CalibratedParam, FolderManifest};
 use crate::output::tables::number;
@@ -193,16 +192,9 @@ pub(super) fn compute(args: &CalibrateArgs) -> Result<Calibrated, CliError> {
         portfolio_csv,
         params,
     };
-    let destination = match &args.output.out {
-        Some(path) => Destination::Explicit {
-            path: path.clone(),
-            force: args.output.force,
-        },
-        None => Destination::Numbered {
-            root: PathBuf::from("outputs"),
-            scenario: format!("calibrate-{}", loaded.scenario.name),
-        },
-    };
+    let destination = args
+        .output
+        .destination(format!("calibrate-{}", loaded.scenario.name));
     let interrupt = Interrupt::install()?;
     let staged = staging::stage(&interrupt, destination, args.output.quiet)?;
     let pool = super::common::worker_pool(simulation.threads)?;

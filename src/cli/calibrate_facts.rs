@@ -25,7 +25,6 @@ use crate::analysis::calibrate::facts_fit::{
 };
 use crate::analysis::facts::{Evaluation, FACTS_SCENARIO};
 use crate::input::LoadedScenario;
-use crate::output::Destination;
 use crate::output::files::sha256_hex;
 use crate::output::manifest::{FactsFitManifest, FactsFitParam, FolderManifest};
 
@@ -81,16 +80,9 @@ fn compute(args: &CalibrateArgs) -> Result<Fitted, CliError> {
     })
     .map_err(|e| CliError::Usage(e.to_string()))?;
     check_size(simulation, &loaded, &settings, replications)?;
-    let destination = match &args.output.out {
-        Some(path) => Destination::Explicit {
-            path: path.clone(),
-            force: args.output.force,
-        },
-        None => Destination::Numbered {
-            root: PathBuf::from("outputs"),
-            scenario: format!("calibrate-facts-{}", loaded.scenario.name),
-        },
-    };
+    let destination = args
+        .output
+        .destination(format!("calibrate-facts-{}", loaded.scenario.name));
     let interrupt = Interrupt::install()?;
     let staged = staging::stage(&interrupt, destination, args.output.quiet)?;
     let pool = super::common::worker_pool(simulation.threads)?;

@@ -10,7 +10,6 @@ use super::error::CliError;
 use super::interrupt::Interrupt;
 use super::staging::{self, Staged};
 use crate::analysis::calibrate::observed::ObservedLifetimes;
-use crate::output::Destination;
 use crate::output::files::{csv_bytes, sha256_hex};
 use crate::output::manifest::{FolderManifest, RmstEstimate, SurvivalGroup, SurvivalManifest};
 use crate::output::tables::number;
@@ -110,16 +109,9 @@ pub(super) fn compute(args: &SurvivalArgs) -> Result<Estimated, CliError> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "data".into());
-    let destination = match &args.output.out {
-        Some(path) => Destination::Explicit {
-            path: path.clone(),
-            force: args.output.force,
-        },
-        None => Destination::Numbered {
-            root: PathBuf::from("outputs"),
-            scenario: format!("survival-{}", safe_name(&stem)),
-        },
-    };
+    let destination = args
+        .output
+        .destination(format!("survival-{}", safe_name(&stem)));
     let interrupt = Interrupt::install()?;
     let staged = staging::stage(&interrupt, destination, args.output.quiet)?;
     Ok(Estimated {
