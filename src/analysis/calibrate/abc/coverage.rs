@@ -46,15 +46,23 @@ fn simulate(theta: &[f64], seed: u64) -> [f64; 2] {
 /// prior predictive (a truth near the prior's edge) are accepted rarely, and the
 /// coverage is that of the posterior at the tolerance.
 fn fit(data: [f64; 2], particles: usize, seed: u64) -> AbcPosterior {
-    let settings = AbcSettings {
-        particles,
-        max_generations: 40,
-        tolerance: TOLERANCE,
-        min_acceptance: 0.0,
-        min_shrink: 0.0,
-        seed,
-        ..AbcSettings::default()
-    };
+    fit_with(
+        data,
+        AbcSettings {
+            particles,
+            max_generations: 40,
+            tolerance: TOLERANCE,
+            min_acceptance: 0.0,
+            min_shrink: 0.0,
+            seed,
+            ..AbcSettings::default()
+        },
+    )
+}
+
+/// The toy posterior of `data` under `settings`: distance is the larger of the two
+/// summaries' gaps.
+fn fit_with(data: [f64; 2], settings: AbcSettings) -> AbcPosterior {
     let distance = |theta: &[f64], seed: u64| {
         let s = simulate(theta, seed);
         (s[0] - data[0]).abs().max((s[1] - data[1]).abs())
@@ -179,25 +187,16 @@ fn ninety_percent_intervals_cover_ninety_percent_of_truths() {
 fn the_posterior_does_not_depend_on_the_batch_size() {
     let data = [0.5, -0.2];
     let run = |batch| {
-        let settings = AbcSettings {
-            particles: 100,
-            tolerance: TOLERANCE,
-            batch,
-            seed: 5,
-            ..AbcSettings::default()
-        };
-        let distance = |theta: &[f64], seed: u64| {
-            let s = simulate(theta, seed);
-            (s[0] - data[0]).abs().max((s[1] - data[1]).abs())
-        };
-        abc_smc(
-            &priors(),
-            &settings,
-            &distance,
-            &|_: &AbcProgress| {},
-            &|| false,
+        fit_with(
+            data,
+            AbcSettings {
+                particles: 100,
+                tolerance: TOLERANCE,
+                batch,
+                seed: 5,
+                ..AbcSettings::default()
+            },
         )
-        .unwrap()
     };
     let (one, many) = (run(1), run(37));
     assert_eq!(one.particles, many.particles);
