@@ -9,7 +9,7 @@
 //! brief say the same sentences.
 
 use crate::engine::RunResult;
-use crate::params::Timing;
+use crate::params::{FundParams, Timing};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
 use crate::stats::Metric;
@@ -47,6 +47,15 @@ pub enum NoDifference {
 pub enum Caveat {
     /// The strategies cannot differ, for this reason.
     CannotDiffer(NoDifference),
+    /// Every project taking the largest grant at every call would still not spend the
+    /// budget, so every strategy (but an endowment, which spends only returns) must
+    /// leave money unspent.
+    GrantsCannotAbsorb {
+        /// The most the grants can cost: projects × calls × (largest grant plus its
+        /// overhead), EUR.
+        capacity_eur: f64,
+        budget_eur: f64,
+    },
     /// A strategy spent less than the budget by more than [`UNSPENT_TOLERANCE`].
     Unspent {
         strategy: String,
@@ -82,6 +91,10 @@ pub struct Facts {
     pub budget_varies: bool,
     /// No project of the portfolio has an active maintainer at the start.
     pub nobody_active: bool,
+    /// The most the grants of a strategy paid in programme calls can cost (every project
+    /// the largest grant at every call), EUR; `None` when unknown or when no such
+    /// strategy pays.
+    pub grant_capacity_eur: Option<f64>,
     /// Every strategy, the baseline included.
     pub strategies: Vec<Spending>,
 }
@@ -111,6 +124,14 @@ pub fn caveats(facts: &Facts) -> Vec<Caveat> {
     }
     if facts.budget_varies || facts.budget_eur <= 0.0 {
         return found;
+    }
+    if let Some(capacity_eur) = facts.grant_capacity_eur
+        && facts.budget_eur - capacity_eur > UNSPENT_TOLERANCE * facts.budget_eur
+    {
+        found.push(Caveat::GrantsCannotAbsorb {
+            capacity_eur,
+            budget_eur: facts.budget_eur,
+        });
     }
     for strategy in funding {
         let Some(spent_eur) = strategy.spent_eur else {
@@ -176,8 +197,34 @@ fn scenario_facts(scenario: &Scenario, portfolio: &Portfolio, result: Option<&Ru
             .is_some_and(|u| u.index_of(BUDGET_FIELD).is_some()),
         nobody_active: !portfolio.projects.is_empty()
             && portfolio.projects.iter().all(|p| p.maintainers == 0),
+        grant_capacity_eur: grant_capacity_eur(
+            &scenario.fund,
+            portfolio.projects.len(),
+            scenario
+                .strategies
+                .iter()
+                .filter(|s| s.rule.funds())
+                .map(|s| s.timing),
+        ),
         strategies,
     }
+}
+
+/// The most the grants of the strategies with these timings can cost, endowments left
+/// out (they spend returns, not the budget): every one of `projects` projects taking
+/// the largest grant, with its overhead, at every call. Every rule makes at most one
+/// grant per project per call and none above `fund.max_grant_eur`. `None` when no
+/// such strategy pays.
+pub fn grant_capacity_eur(
+    fund: &FundParams,
+    projects: usize,
+    timings: impl Iterator<Item = Timing>,
+) -> Option<f64> {
+    let per_grant = fund.max_grant_eur * (1.0 + fund.overhead_share) + fund.overhead_fixed_eur;
+    timings
+        .filter(|&t| t != Timing::Endowment)
+        .map(|t| (projects * t.call_months(fund).len()) as f64 * per_grant)
+        .reduce(f64::max)
 }
 
 impl Caveat {
@@ -190,6 +237,14 @@ impl Caveat {
             Self::CannotDiffer(NoDifference::NoFundingStrategy) => "No strategy pays anything (there is only the baseline), so there is nothing to compare.".to_string(),
             Self::CannotDiffer(NoDifference::NobodyEligible) => "No project of the portfolio has an active maintainer at the start, and only active projects are eligible for a grant: nobody is eligible at the first call, and strategies can differ only through projects that gain a maintainer later.".to_string(),
             Self::CannotDiffer(NoDifference::SameOutcomes) => "Every strategy's outcomes equal the baseline's in every replication (no grant changed anything, or none was made): the strategies cannot differ, and no ranking of them means anything.".to_string(),
+            Self::GrantsCannotAbsorb {
+                capacity_eur,
+                budget_eur,
+            } => format!(
+                "The grants cannot absorb the {} budget: with every project taking the largest grant (fund.max_grant_eur) at every call, they would cost at most {} with overheads, so every strategy leaves money unspent.",
+                eur(*budget_eur),
+                eur(*capacity_eur)
+            ),
             Self::Unspent {
                 strategy,
                 spent_eur,
@@ -233,7 +288,7 @@ impl Caveat {
                     share(*spent_eur / *budget_eur)
                 ),
             )),
-            Self::CannotDiffer(_) => None,
+            Self::CannotDiffer(_) | Self::GrantsCannotAbsorb { .. } => None,
         }
     }
 }
@@ -291,6 +346,7 @@ mod tests {
             budget_eur: budget,
             budget_varies: false,
             nobody_active: false,
+            grant_capacity_eur: None,
             strategies,
         }
     }
@@ -380,6 +436,39 @@ mod tests {
         );
         f.budget_varies = true;
         assert!(caveats(&f).is_empty());
+    }
+
+    #[test]
+    fn a_budget_the_grants_cannot_absorb_is_said_before_the_run() {
+        let fund = FundParams {
+            budget_eur: 24_600_000.0,
+            ..FundParams::default()
+        };
+        // Three projects, four yearly calls, EUR 1M at most each: about EUR 12.7M.
+        let capacity = grant_capacity_eur(&fund, 3, [Timing::Even].into_iter());
+        let expected = 3.0
+            * 4.0
+            * (fund.max_grant_eur * (1.0 + fund.overhead_share) + fund.overhead_fixed_eur);
+        assert_eq!(capacity, Some(expected));
+        let mut f = facts(
+            fund.budget_eur,
+            vec![
+                spending("none", false, 0.0, true),
+                spending("a", true, 1e7, false),
+            ],
+        );
+        f.grant_capacity_eur = capacity;
+        let found = caveats(&f);
+        assert!(
+            matches!(found[0], Caveat::GrantsCannotAbsorb { .. }),
+            "{found:?}"
+        );
+        assert!(matches!(found[1], Caveat::Unspent { .. }), "{found:?}");
+        // An endowment spends returns, not the budget: no bound from it.
+        assert_eq!(
+            grant_capacity_eur(&fund, 3, [Timing::Endowment].into_iter()),
+            None
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::describe;
 use super::html::escape;
 use crate::analysis::caveats::{self, BUDGET_FIELD, Caveat, Facts, Spending};
 use crate::output::read::RunData;
+use crate::params::{FundParams, Timing};
 
 /// Paired metrics: a strategy whose outcomes equal the baseline's in every replication
 /// has each of them at exactly zero with no spread.
@@ -79,8 +80,28 @@ fn facts(data: &RunData) -> Facts {
             && baseline_rows
                 .iter()
                 .all(|row| row.maintainers_start == Some(0.0)),
+        grant_capacity_eur: grant_capacity(data),
         strategies,
     }
+}
+
+/// [`caveats::grant_capacity_eur`] from the manifest's fund and strategies.
+fn grant_capacity(data: &RunData) -> Option<f64> {
+    let fund: FundParams = serde_json::from_value(data.info.scenario.get("fund")?.clone()).ok()?;
+    let projects = match data.project_count() {
+        0 => return None,
+        n => n,
+    };
+    let timings: Vec<Timing> = data
+        .strategies
+        .iter()
+        .filter_map(|name| {
+            let entry = describe::strategy_entry(data, name)?;
+            describe::rule(entry).ok()?.funds().then_some(())?;
+            Timing::from_name(entry.get("timing")?.as_str()?)
+        })
+        .collect();
+    caveats::grant_capacity_eur(&fund, projects, timings.into_iter())
 }
 
 /// Whether `name`'s outcomes equal the baseline's in every replication, as far as the
