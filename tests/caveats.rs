@@ -205,3 +205,63 @@ fn a_portfolio_with_nobody_eligible_is_said_before_the_run() {
         "{stderr}"
     );
 }
+
+#[test]
+fn strategies_that_change_nothing_are_found_from_the_results() {
+    let dir = temp_dir();
+    // Nobody raises money elsewhere, so a matching fund has nothing to match.
+    write(
+        dir.path(),
+        "unfunded.csv",
+        "name,dependents,maintainers\na,100,1\nb,2000,2\nc,50,1\nd,800,3\n",
+    );
+    let matching_only = r#"name = "nothing-to-match"
+[portfolio]
+csv = "unfunded.csv"
+[fund]
+budget_eur = 1_000_000.0
+[[strategies]]
+name = "match"
+rule = "matching"
+[run]
+replications = 20
+seed = 5
+"#;
+    let file = write(dir.path(), "match.toml", matching_only);
+    let (_, stderr) = ok(dir.path(), &["validate", &file]);
+    assert!(
+        !stderr.contains("warning:"),
+        "only the results can tell: {stderr}"
+    );
+    let (_, stderr) = ok(dir.path(), &["run", &file, "--out", "run", "--force"]);
+    assert!(
+        stderr.contains(
+            "warning: Every strategy's outcomes equal the baseline's in every replication"
+        ),
+        "{stderr}"
+    );
+    let brief = fs::read_to_string(dir.path().join("run/report.html")).unwrap();
+    assert!(
+        notice(&brief).contains("Every strategy&#39;s outcomes equal the baseline&#39;s"),
+        "the brief's notice, from the tables alone"
+    );
+
+    // Beside a strategy that pays, the one that paid nothing is named with its amount.
+    let mixed = matching_only.replace(
+        "[run]",
+        "[[strategies]]\nname = \"equal-even\"\nrule = \"equal\"\n[run]",
+    );
+    let file = write(dir.path(), "mixed.toml", &mixed);
+    let (_, stderr) = ok(dir.path(), &["run", &file, "--out", "mixed", "--force"]);
+    assert!(
+        stderr.contains("warning: 'match' spent EUR 0 of the EUR 1.00M budget (0%")
+            && stderr.contains("the baseline under another name"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Every strategy's outcomes"), "{stderr}");
+    let brief = fs::read_to_string(dir.path().join("mixed/report.html")).unwrap();
+    assert!(
+        brief.contains("spent EUR 0 of EUR 1.00M (0%)"),
+        "the note in the table"
+    );
+}
