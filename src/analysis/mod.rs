@@ -5,6 +5,7 @@
 //! it returns.
 
 pub mod calibrate;
+pub mod caveats;
 pub mod design;
 pub mod facts;
 pub mod model;

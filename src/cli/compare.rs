@@ -168,6 +168,7 @@ pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
             )
         })
         .map_err(|e| interrupt.failed(e))?;
+    super::validate::warn_caveats(scenario, &result, args.output.quiet);
     let parameters = prepared.parameters.as_deref();
     let ranking = rank(
         metric,

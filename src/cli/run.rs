@@ -328,6 +328,7 @@ pub(super) fn finish(run: Simulated, output: &OutputArgs) -> Result<(), CliError
             folder.display()
         );
     }
+    super::validate::warn_caveats(&run.scenario, &run.result, output.quiet);
     Ok(())
 }
 

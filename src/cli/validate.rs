@@ -3,8 +3,11 @@
 use clap::Args;
 
 use super::error::CliError;
+use crate::analysis::caveats::{self, Caveat};
+use crate::engine::RunResult;
 use crate::input::{LoadedScenario, load_joint_draws, load_portfolio, load_scenario};
 use crate::params::PortfolioSpec;
+use crate::scenario::Scenario;
 use crate::scenario::uncertainty::{FieldKind, PortfolioDraw, Probe, field_kind};
 
 #[derive(Debug, Args)]
@@ -75,7 +78,24 @@ pub fn execute(args: ValidateArgs) -> Result<(), CliError> {
         s.run.replications, s.run.seed
     );
     println!("scenario hash: {}", s.hash());
+    // A warning, not an error: a zero budget is a legitimate reference run.
+    print_warnings(&caveats::before_run(s, &portfolio));
     Ok(())
+}
+
+/// Prints on stderr what a reader of a finished run must know (strategies that cannot
+/// differ, budget left unspent), unless `quiet`. `run` and `compare` call it once their
+/// results are in.
+pub(super) fn warn_caveats(scenario: &Scenario, result: &RunResult, quiet: bool) {
+    if !quiet {
+        print_warnings(&caveats::of_run(scenario, result));
+    }
+}
+
+fn print_warnings(found: &[Caveat]) {
+    for caveat in found {
+        eprintln!("warning: {}", caveat.sentence());
+    }
 }
 
 /// What was understood of the `[uncertainty]` table, line by line (nothing without one);

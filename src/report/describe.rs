@@ -10,7 +10,7 @@ use crate::output::read::RunData;
 use crate::strategy::RuleSpec;
 
 /// The scenario's entry for strategy `name`, when the manifest has it.
-fn strategy_entry<'a>(data: &'a RunData, name: &str) -> Option<&'a Value> {
+pub(super) fn strategy_entry<'a>(data: &'a RunData, name: &str) -> Option<&'a Value> {
     data.info
         .scenario
         .get("strategies")?
@@ -25,7 +25,7 @@ fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
 
 /// The allocation rule of a strategy entry, read through the rule registry: `rule` is an
 /// object with a `rule` field and its parameters (a bare name in older manifests).
-fn rule(entry: &Value) -> Result<RuleSpec, String> {
+pub(super) fn rule(entry: &Value) -> Result<RuleSpec, String> {
     match entry.get("rule") {
         Some(Value::String(name)) => RuleSpec::from_json(&serde_json::json!({ "rule": name })),
         Some(object) => RuleSpec::from_json(object),

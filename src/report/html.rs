@@ -139,6 +139,11 @@ p { margin: 0 0 10px; }
 .findings { margin: 0; padding-left: 22px; }
 .findings li { margin-bottom: 8px; font-size: 16px; }
 .note { font-size: 13px; color: var(--muted); }
+.notice { border: 2px solid #b35900; background: #fff5e8; padding: 10px 16px 4px; margin: 0 0 20px;
+  break-inside: avoid; page-break-inside: avoid; }
+.notice ul { margin: 4px 0 8px; padding-left: 22px; }
+.notice li { margin-bottom: 6px; }
+.unspent { font-size: 13px; font-weight: bold; color: #8a4500; white-space: normal; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 6px 0 8px; }
 th, td { text-align: right; padding: 5px 8px; border-bottom: 1px solid var(--rule); vertical-align: top; }

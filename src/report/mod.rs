@@ -7,6 +7,7 @@
 //! sentences generated from the numbers), how strategies compare (the table), the charts,
 //! what was assumed (the scenario) and how far to trust it (the method).
 
+mod caveats;
 mod describe;
 mod findings;
 mod html;
@@ -60,6 +61,11 @@ pub fn render_with_charts(data: &RunData, charts: &[(ChartKind, String)]) -> Str
         info.seed
     );
 
+    // What a reader must know before any number: strategies that cannot differ, budget
+    // left unspent.
+    let caveats = caveats::of(data);
+    out.push_str(&caveats::notice(&caveats));
+
     out.push_str("<section id=\"findings\">\n<h2>Key findings</h2>\n<ul class=\"findings\">\n");
     for sentence in findings::findings(data) {
         let _ = writeln!(out, "<li>{sentence}</li>");
@@ -70,10 +76,11 @@ pub fn render_with_charts(data: &RunData, charts: &[(ChartKind, String)]) -> Str
         out,
         r#"<section id="strategies">
 <h2>The strategies compared</h2>
-<p>Each row is one way of spending the same budget. Values are means over replications, with their 95% intervals below them{}; abandonments averted and costs are paired against “{}”, the no-funding baseline.</p>
+<p>{} Values are means over replications, with their 95% intervals below them{}; abandonments averted and costs are paired against “{}”, the no-funding baseline.</p>
 {}
 </section>
 "#,
+        caveats::budget_sentence(data, &caveats),
         match &data.uncertainty {
             Some(u) => format!(
                 " and, marked “params”, the 5th to 95th percentile of their means across the {} parameter sets; the last column is the share of parameter sets in which the strategy keeps the most projects",
@@ -82,7 +89,7 @@ pub fn render_with_charts(data: &RunData, charts: &[(ChartKind, String)]) -> Str
             None => String::new(),
         },
         escape(data.baseline().unwrap_or("none")),
-        tables::strategy_table(data)
+        tables::strategy_table(data, &caveats)
     );
 
     out.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n");

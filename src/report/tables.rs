@@ -8,6 +8,7 @@ use serde_json::Value as Json;
 use super::describe;
 use super::findings::{horizon_survival, horizon_weighted_survival, span};
 use super::html::{compact, escape, percent_with_interval, signed};
+use crate::analysis::caveats::Caveat;
 use crate::output::read::{RunData, Value};
 use crate::plot::style::css_colour;
 
@@ -66,7 +67,7 @@ fn share_with_range(data: &RunData, value: Option<Value>, strategy: &str, metric
 /// One row per strategy with the headline outcomes and their 95% intervals (and, for a
 /// run with uncertainty, their range across parameter sets and the probability of being
 /// best).
-pub fn strategy_table(data: &RunData) -> String {
+pub fn strategy_table(data: &RunData, caveats: &[Caveat]) -> String {
     let years = span(data.info.horizon_months);
     // Survival when the money stops, beside survival at the horizon, shows the cliff.
     let programme_end = data.info.programme_months < data.info.horizon_months;
@@ -119,9 +120,13 @@ pub fn strategy_table(data: &RunData) -> String {
                 stacked(&format!("{:.2}", v.mean), interval)
             },
         );
+        // A strategy that left money unspent says how much it spent, next to its name.
+        let unspent = super::caveats::table_note(caveats, name).map_or_else(String::new, |note| {
+            format!(r#"<br><span class="unspent">{}</span>"#, escape(&note))
+        });
         let mut cells = vec![
             format!(
-                r#"<strong>{}{}</strong><br><span class="note">{}</span>"#,
+                r#"<strong>{}{}</strong>{unspent}<br><span class="note">{}</span>"#,
                 swatch(index),
                 escape(name),
                 escape(&describe::strategy(data, name))
