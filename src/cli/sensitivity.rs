@@ -400,6 +400,7 @@ pub(super) fn finish(analysed: Analysed, output: &OutputArgs) -> Result<(), CliE
             model.replications,
             plan.unit_points.len()
         ),
+        horizon_months: plan.setup.loaded.scenario.fund.horizon_months,
     };
     let drawn = match &plan.design {
         Design::Morris { design, .. } => indices::morris(&analysis, design, &staged, &mut files)?,
@@ -431,6 +432,15 @@ pub(super) fn finish(analysed: Analysed, output: &OutputArgs) -> Result<(), CliE
         );
         for line in &drawn.summary {
             println!("{line}");
+        }
+        let noisy = noise.iter().filter(|n| indices::too_noisy(n)).count();
+        if noisy > 0 {
+            println!(
+                "{noisy} of {} outputs have a noise share above {}: their indices are not to be trusted (flagged above, in outputs.csv's noise_too_high and on the charts); rerun with more --replications (now {}).",
+                noise.len(),
+                crate::report::sensitivity::NOISE_LIMIT,
+                model.replications
+            );
         }
         println!(
             "\n{} design points in {simulated_seconds:.1} s on {} threads ({:.1} s in all); results and report.html in {}",
@@ -492,6 +502,7 @@ fn write_tables(
             "variance",
             "mean_squared_mcse",
             "noise_share",
+            "noise_too_high",
         ],
         plan.labels
             .iter()
@@ -505,6 +516,7 @@ fn write_tables(
                     number(n.variance),
                     number(n.mean_squared_mcse),
                     number(n.share),
+                    indices::too_noisy(n).to_string(),
                 ]
             })
             .collect(),
