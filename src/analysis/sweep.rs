@@ -217,8 +217,14 @@ mod tests {
         assert_eq!(thirds.values[1].to_string(), "0.33333333333");
         let hazards = Axis::parse("model.attrition_hazard=0.007:0.019:7").unwrap();
         assert_eq!(
-            hazards.values.iter().map(f64::to_string).collect::<Vec<_>>(),
-            ["0.007", "0.009", "0.011", "0.013", "0.015", "0.017", "0.019"]
+            hazards
+                .values
+                .iter()
+                .map(f64::to_string)
+                .collect::<Vec<_>>(),
+            [
+                "0.007", "0.009", "0.011", "0.013", "0.015", "0.017", "0.019"
+            ]
         );
         for bad in [
             "fund.budget_eur",

@@ -376,7 +376,7 @@ pub(super) fn too_noisy(noise: &MonteCarloNoise) -> bool {
 fn series_label(label: &Label, noise: &MonteCarloNoise) -> String {
     if too_noisy(noise) {
         format!(
-            "{}\nnoise {:.0}% of variance: not to be trusted",
+            "{}\ntoo noisy ({:.0}% of variance)",
             label.strategy,
             100.0 * noise.share
         )
@@ -433,7 +433,7 @@ fn summary_line(
     };
     let share = if too_noisy(noise) {
         format!(
-            "{:.3} (ABOVE {NOISE_LIMIT}: NOT TO BE TRUSTED, add --replications)",
+            "{:.3} (above {NOISE_LIMIT}: not to be trusted, add --replications)",
             noise.share
         )
     } else if noise.share.is_finite() {

@@ -422,12 +422,9 @@ fn outcome_of(setup: &Setup, metric: &str) -> Outcome {
 
 /// A swept field as an axis names it, from the scenario field's description.
 fn parameter_axis(axis: &Axis) -> ParameterAxis {
-    let description = axis
-        .path
-        .split_once('.')
-        .map_or("", |(section, key)| {
-            crate::report::parameter_description(section, key)
-        });
+    let description = axis.path.split_once('.').map_or("", |(section, key)| {
+        crate::report::parameter_description(section, key)
+    });
     labels::parameter_axis(&axis.path, description, &axis.values)
 }
 

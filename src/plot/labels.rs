@@ -110,7 +110,7 @@ pub fn outcome(metric: &str, versus: &str, horizon_months: u32) -> Outcome {
 /// (phrase without unit, whether the value is a share from 0 to 1, unit).
 fn describe(metric: &str, horizon_months: u32) -> (String, bool, String) {
     let after = |months: u32| {
-        if months % 12 == 0 {
+        if months.is_multiple_of(12) {
             let years = months / 12;
             format!("after {years} year{}", if years == 1 { "" } else { "s" })
         } else {
@@ -134,7 +134,10 @@ fn describe(metric: &str, horizon_months: u32) -> (String, bool, String) {
             .and_then(|y| y.parse::<u32>().ok())
     };
     if let Some(y) = year("weighted_survival_year_") {
-        let text = format!("share of usage (dependents) in projects never abandoned {}", within(12 * y));
+        let text = format!(
+            "share of usage (dependents) in projects never abandoned {}",
+            within(12 * y)
+        );
         return (text, true, String::new());
     }
     if let Some(y) = year("survival_year_") {
@@ -147,7 +150,11 @@ fn describe(metric: &str, horizon_months: u32) -> (String, bool, String) {
     }
     if let Some((_, p)) = RATIOS.iter().find(|(name, _)| *name == metric) {
         let (effect, _) = paired(*p, &horizon);
-        return (format!("fund cost per unit of {effect}"), false, "EUR".into());
+        return (
+            format!("fund cost per unit of {effect}"),
+            false,
+            "EUR".into(),
+        );
     }
     let unit = if metric.ends_with("_eur") { "EUR" } else { "" };
     (metric.replace('_', " "), false, unit.into())
@@ -237,9 +244,15 @@ pub fn parameter_axis(path: &str, description: &str, values: &[f64]) -> Paramete
     };
     let share = phrase.starts_with("share ") || phrase.contains(" a share ");
     let (unit, format) = if unit == "EUR" && largest >= 1e6 {
-        ("EUR million".to_string(), ValueFormat::Scaled { divisor: 1_000_000 })
+        (
+            "EUR million".to_string(),
+            ValueFormat::Scaled { divisor: 1_000_000 },
+        )
     } else if unit == "EUR" && largest >= 1e4 {
-        ("EUR thousand".to_string(), ValueFormat::Scaled { divisor: 1_000 })
+        (
+            "EUR thousand".to_string(),
+            ValueFormat::Scaled { divisor: 1_000 },
+        )
     } else if share && largest <= 1.0 {
         ("%".to_string(), ValueFormat::Percent)
     } else {
@@ -323,7 +336,10 @@ mod tests {
             outcome("maintainers_at_horizon", "", 120).title,
             "Active maintainers per project after 10 years"
         );
-        assert_eq!(outcome("new_metric_eur", "", 120).title, "New metric eur (EUR)");
+        assert_eq!(
+            outcome("new_metric_eur", "", 120).title,
+            "New metric eur (EUR)"
+        );
     }
 
     #[test]
@@ -332,9 +348,17 @@ mod tests {
         assert_eq!(budget.title, "Total budget (EUR million)");
         assert_eq!(budget.phrase, "total budget");
         assert_eq!(budget.format.tick(2.5e7), "25");
-        let cost = parameter_axis("fund.person_month_eur", "cost of one paid person-month (EUR)", &[6e3, 1.2e4]);
+        let cost = parameter_axis(
+            "fund.person_month_eur",
+            "cost of one paid person-month (EUR)",
+            &[6e3, 1.2e4],
+        );
         assert_eq!(cost.title, "Cost of one paid person-month (EUR thousand)");
-        let share = parameter_axis("fund.overhead_share", "overhead as a share of each grant", &[0.0, 0.2]);
+        let share = parameter_axis(
+            "fund.overhead_share",
+            "overhead as a share of each grant",
+            &[0.0, 0.2],
+        );
         assert_eq!(share.format.tick(0.05), "5%");
         let unknown = parameter_axis("strategies[2].power", "", &[0.5, 1.0]);
         assert_eq!(unknown.title, "strategies[2].power");

@@ -112,6 +112,13 @@ pub fn frame<DB: DrawingBackend>(
 /// `text` split at a space into a first line that fits (as long as possible) and the
 /// rest.
 fn split_to_fit(text: &str, fits: impl Fn(&str) -> bool) -> (String, String) {
+    // At a comma when both halves fit: "Outcome," over "by parameter".
+    if let Some((first, rest)) = text.rsplit_once(", ")
+        && fits(first)
+        && fits(rest)
+    {
+        return (format!("{first},"), rest.to_string());
+    }
     let words: Vec<&str> = text.split(' ').collect();
     let mut cut = words.len().saturating_sub(1).max(1);
     while cut > 1 && !fits(&words[..cut].join(" ")) {

@@ -8,9 +8,9 @@ use plotters::style::RGBColor;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::error::PlotError;
-use super::sensitivity::{AnalysisChart, Heading, Whisker, frame, strategy_entry};
-pub use super::labels::compact;
 use super::labels::ValueFormat;
+pub use super::labels::compact;
+use super::sensitivity::{AnalysisChart, Heading, Whisker, frame, strategy_entry};
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, MUTED, SOURCE_SIZE, Swatch, TICK_SIZE,
     anchored, bold, font, strategy_colour,
@@ -172,7 +172,7 @@ impl SweepChart {
             legend,
             "",
             &[LegendEntry {
-                label: "95% interval of the mean".into(),
+                label: "95% interval\nof the mean".into(),
                 colour: style::MUTED,
                 swatch: Swatch::Band,
             }],
@@ -229,9 +229,10 @@ impl SweepChart {
             .draw()?;
         // Light vertical lines at the grid values: where the model was evaluated.
         let (y_low, y_high) = (low - pad, high + pad);
-        chart.draw_series(xs.iter().map(|&x| {
-            PathElement::new(vec![(x, y_low), (x, y_high)], GRID.stroke_width(1))
-        }))?;
+        chart.draw_series(
+            xs.iter()
+                .map(|&x| PathElement::new(vec![(x, y_low), (x, y_high)], GRID.stroke_width(1))),
+        )?;
         draw_ticks(
             plot,
             &chart,
@@ -425,9 +426,7 @@ mod tests {
             },
             axis_titles: vec!["Total budget (EUR million)".into(), "Cliff (months)".into()],
             axis_formats: vec![
-                ValueFormat::Scaled {
-                    divisor: 1_000_000,
-                },
+                ValueFormat::Scaled { divisor: 1_000_000 },
                 ValueFormat::Plain,
             ],
             axes,
