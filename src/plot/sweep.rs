@@ -295,7 +295,9 @@ impl SweepChart {
             bar_top += 28;
         }
         let bar_top = bar_top + 16;
-        let bar_bottom = bar_top + 400;
+        // The bar shortens in a short legend column, leaving room for the notes below.
+        let (_, column_height) = legend.dim_in_pixel();
+        let bar_bottom = bar_top + (column_height as i32 - bar_top - 330).clamp(160, 400);
         for step in 0..100 {
             let t = 1.0 - f64::from(step) / 100.0;
             let y0 = bar_top + (bar_bottom - bar_top) * step / 100;
@@ -328,7 +330,7 @@ impl SweepChart {
         }
         style::draw_note(
             legend,
-            "Colour and number in a cell: the mean over the replications at that grid point (numbers shown when the grid is small). One panel per strategy, on one colour scale. Every point uses the same random streams.",
+            "Colour and number in a cell: the mean over the replications at that grid point (numbers on small grids). One panel per strategy, one colour scale.",
             y,
             28,
         )?;
