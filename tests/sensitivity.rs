@@ -501,6 +501,44 @@ fn the_subcommands_write_their_tables_and_charts() {
             .is_file()
     );
 
+    // A table per metric, each named in words; the grid's values as written decimals.
+    let output = fundsim_in(dir.path())
+        .args([
+            "sweep",
+            "tiny.toml",
+            "--param",
+            "fund.overhead_share=0:0.3:4",
+        ])
+        .args([
+            "--metric",
+            "survival_at_horizon",
+            "--metric",
+            "share_funded",
+        ])
+        .args(["-n", "4", "--no-charts", "--out", "sweep-two"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let printed = String::from_utf8_lossy(&output);
+    assert!(
+        printed.contains("survival_at_horizon: Share of projects never abandoned")
+            && printed.contains("share_funded: Share of projects that received any money"),
+        "{printed}"
+    );
+    let sweep = fs::read_to_string(dir.path().join("sweep-two/sweep.csv")).unwrap();
+    let values: Vec<&str> = sweep
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').next().unwrap())
+        .collect();
+    assert!(
+        values.contains(&"0.2") && values.contains(&"0.1"),
+        "{sweep}"
+    );
+    assert!(!sweep.contains("0.19999"), "{sweep}");
+
     let output = fundsim_in(dir.path())
         .args(["target", "tiny.toml", "--param", "fund.budget_eur"])
         .args([
@@ -687,6 +725,13 @@ fn the_morris_report_ranks_the_drivers_shows_the_noise_and_re_renders_byte_for_b
         .unwrap();
     let share: f64 = equal["noise_share"].parse().unwrap();
     assert!(share > 0.0 && share < 1.0, "{share}");
+    // Every output is flagged exactly when its noise share is above 0.1.
+    for row in &outputs {
+        let noisy = row["noise_share"]
+            .parse::<f64>()
+            .is_ok_and(|share| share > 0.1);
+        assert_eq!(row["noise_too_high"], noisy.to_string(), "{row:?}");
+    }
     let shown = format!("{:.1}%", 100.0 * share);
     assert!(drivers.contains(&shown), "{shown} not in the drivers table");
     assert!(table(&html, "noise-table").contains(&shown));

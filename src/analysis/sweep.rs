@@ -22,7 +22,8 @@ pub struct Axis {
 
 impl Axis {
     /// Parses `PATH=FROM:TO:STEPS`: STEPS evenly spaced values from FROM to TO, both
-    /// included (one value, FROM, when STEPS is 1).
+    /// included (one value, FROM, when STEPS is 1), as the decimals a person would write
+    /// ([`on_decimal_grid`]).
     ///
     /// # Errors
     /// A sentence saying what is wrong.
@@ -57,12 +58,13 @@ impl Axis {
         if path.is_empty() {
             return Err(bad());
         }
+        let largest = from.abs().max(to.abs());
         let values = (0..steps)
             .map(|i| {
                 if steps == 1 {
                     from
                 } else {
-                    from + (to - from) * i as f64 / (steps - 1) as f64
+                    on_decimal_grid(from + (to - from) * i as f64 / (steps - 1) as f64, largest)
                 }
             })
             .collect();
@@ -79,6 +81,24 @@ impl Axis {
         }
         self.values.dedup();
     }
+}
+
+/// `value` rounded to 12 significant digits of the grid's largest magnitude `largest`.
+/// The grid's arithmetic leaves binary noise that nobody wrote (0.1 + (0.3 − 0.1)/2 =
+/// 0.19999999999999998, and −0.3 + 0.6/2 = 5.6e−17 instead of 0); it would show in
+/// `sweep.csv` and reach the model as a value no scenario file could hold. Twelve digits
+/// are far more than any field needs and fewer than an `f64` carries (15–17), so the
+/// rounding removes the noise and nothing else. Rounding through the decimal text (not
+/// by multiplying by a power of ten, which adds noise of its own) gives the `f64`
+/// nearest the decimal, the one `0.2` parses to.
+pub fn on_decimal_grid(value: f64, largest: f64) -> f64 {
+    if !(value.is_finite() && largest.is_finite()) || largest == 0.0 {
+        return value;
+    }
+    let decimals = (11 - largest.log10().floor() as i32).clamp(0, 320) as usize;
+    let rounded: f64 = format!("{value:.decimals$}").parse().unwrap_or(value);
+    // Not "-0": a zero is written 0.
+    if rounded == 0.0 { 0.0 } else { rounded }
 }
 
 /// Every point of the grid, the first axis varying slowest.
@@ -179,6 +199,33 @@ mod tests {
         few.round();
         assert_eq!(few.values, [0.0, 1.0, 2.0]);
         assert_eq!(Axis::parse("a.b=1:1:1").unwrap().values, [1.0]);
+        // Exact decimals: no binary noise in the grid (written to sweep.csv as is).
+        let shares = Axis::parse("fund.overhead_share=0:0.3:4").unwrap();
+        assert_eq!(shares.values, [0.0, 0.1, 0.2, 0.3]);
+        assert_eq!(
+            shares.values.iter().map(f64::to_string).collect::<Vec<_>>(),
+            ["0", "0.1", "0.2", "0.3"]
+        );
+        // The noise this removes (what the grid's arithmetic gives unrounded).
+        assert_eq!((0.3_f64 * 2.0 / 3.0).to_string(), "0.19999999999999998");
+        let fine = Axis::parse("x=0.05:0.25:5").unwrap();
+        assert_eq!(fine.values[2].to_string(), "0.15");
+        let around_zero = Axis::parse("x=-0.3:0.3:3").unwrap();
+        assert_eq!(around_zero.values, [-0.3, 0.0, 0.3]);
+        assert_eq!(around_zero.values[1].to_string(), "0");
+        let thirds = Axis::parse("x=0:1:4").unwrap();
+        assert_eq!(thirds.values[1].to_string(), "0.33333333333");
+        let hazards = Axis::parse("model.attrition_hazard=0.007:0.019:7").unwrap();
+        assert_eq!(
+            hazards
+                .values
+                .iter()
+                .map(f64::to_string)
+                .collect::<Vec<_>>(),
+            [
+                "0.007", "0.009", "0.011", "0.013", "0.015", "0.017", "0.019"
+            ]
+        );
         for bad in [
             "fund.budget_eur",
             "x=1:2",

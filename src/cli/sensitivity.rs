@@ -400,6 +400,7 @@ pub(super) fn finish(analysed: Analysed, output: &OutputArgs) -> Result<(), CliE
             model.replications,
             plan.unit_points.len()
         ),
+        horizon_months: plan.setup.loaded.scenario.fund.horizon_months,
     };
     let drawn = match &plan.design {
         Design::Morris { design, .. } => indices::morris(&analysis, design, &staged, &mut files)?,
@@ -432,6 +433,7 @@ pub(super) fn finish(analysed: Analysed, output: &OutputArgs) -> Result<(), CliE
         for line in &drawn.summary {
             println!("{line}");
         }
+        print_noisy(&plan.labels, &noise, model.replications);
         println!(
             "\n{} design points in {simulated_seconds:.1} s on {} threads ({:.1} s in all); results and report.html in {}",
             plan.unit_points.len(),
@@ -441,6 +443,36 @@ pub(super) fn finish(analysed: Analysed, output: &OutputArgs) -> Result<(), CliE
         );
     }
     Ok(())
+}
+
+/// How many outputs are too noisy to trust: those printed above, and the time-resolved
+/// ones (only in `outputs.csv`).
+fn print_noisy(labels: &[Label], noise: &[MonteCarloNoise], replications: u64) {
+    let count = |time_resolved: bool| {
+        let of: Vec<&MonteCarloNoise> = labels
+            .iter()
+            .zip(noise)
+            .filter(|(l, _)| l.time_resolved == time_resolved)
+            .map(|(_, n)| n)
+            .collect();
+        (
+            of.iter().filter(|n| indices::too_noisy(n)).count(),
+            of.len(),
+        )
+    };
+    let ((printed, of_printed), (yearly, of_yearly)) = (count(false), count(true));
+    if printed + yearly == 0 {
+        return;
+    }
+    let yearly = if of_yearly > 0 {
+        format!(" and {yearly} of the {of_yearly} year-by-year outputs")
+    } else {
+        String::new()
+    };
+    println!(
+        "Too noisy to trust (noise share above {}): {printed} of the {of_printed} outputs above{yearly} (outputs.csv: noise_too_high); rerun with more --replications (now {replications}).",
+        crate::report::sensitivity::NOISE_LIMIT
+    );
 }
 
 /// `parameters.csv`, `outputs.csv` and `design.csv`.
@@ -492,6 +524,7 @@ fn write_tables(
             "variance",
             "mean_squared_mcse",
             "noise_share",
+            "noise_too_high",
         ],
         plan.labels
             .iter()
@@ -505,6 +538,7 @@ fn write_tables(
                     number(n.variance),
                     number(n.mean_squared_mcse),
                     number(n.share),
+                    indices::too_noisy(n).to_string(),
                 ]
             })
             .collect(),

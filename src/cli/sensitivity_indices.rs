@@ -7,7 +7,9 @@ use super::error::CliError;
 use super::staging::Staged;
 use crate::analysis::{self as sensitivity, MonteCarloNoise, MorrisDesign, sobol};
 use crate::output::tables::number;
+use crate::plot::labels::{self, Outcome, ValueFormat};
 use crate::plot::sensitivity::{BarChart, BarKind, BarSeries, Heading, Whisker};
+use crate::report::sensitivity::NOISE_LIMIT;
 use crate::scenario::UncertainParameter;
 use crate::stats::Estimate;
 
@@ -24,6 +26,8 @@ pub(super) struct Analysis<'a> {
     pub seed: u64,
     /// The charts' source line.
     pub source: String,
+    /// The scenario's horizon, for the outcomes' names ("in 10 years").
+    pub horizon_months: u32,
 }
 
 /// The charts to draw (file stem, chart) and the summary lines to print.
@@ -101,6 +105,7 @@ pub(super) fn morris(
         resamples,
         seed,
         source,
+        horizon_months,
     } = analysis;
     let (resamples, seed) = (*resamples, *seed);
     let mut charts: Vec<(String, BarChart)> = Vec::new();
@@ -127,7 +132,7 @@ pub(super) fn morris(
         selected
             .iter()
             .map(|&o| BarSeries {
-                label: labels[o].strategy.clone(),
+                label: series_label(&labels[o], &noise[o]),
                 colour_index: labels[o].colour,
                 main: reports[o]
                     .effects
@@ -153,21 +158,35 @@ pub(super) fn morris(
     for group in chart_groups(labels) {
         let first = &labels[group[0]];
         let worst_noise = group.iter().map(|&o| noise[o].share).fold(0.0, f64::max);
+        let outcome = outcome_of(first, *horizon_months);
+        // μ* is a change of the outcome: a share changes by percentage points.
+        let (format, unit) = match outcome.format {
+            ValueFormat::Percent | ValueFormat::Points => {
+                (ValueFormat::Points, "percentage points".to_string())
+            }
+            other => (other, outcome.unit.clone()),
+        };
+        let axis_title = if unit.is_empty() {
+            "μ*: mean absolute change over the parameter's range".to_string()
+        } else {
+            format!("μ*: mean absolute change over the parameter's range ({unit})")
+        };
         charts.push((
             chart_name("morris", first),
             BarChart {
                 kind: BarKind::Tornado,
                 heading: Heading {
-                    title: format!("What drives {}: Morris screening", first.metric),
+                    title: format!("What moves the {}: Morris screening", outcome.phrase),
                     subtitle: chart_subtitle(
                         first,
-                        "μ*: mean absolute change over each parameter's range",
+                        "μ*: how much the outcome changes over each parameter's range",
                     ),
                     source: source.clone(),
                 },
                 parameters: parameters.iter().map(|p| p.label.clone()).collect(),
                 series: series_of(&group),
-                axis_title: format!("μ* of {} (change over the parameter's range)", first.metric),
+                axis_title,
+                format,
                 note: noise_note(worst_noise),
             },
         ));
@@ -202,6 +221,7 @@ pub(super) fn sobol(
         resamples,
         seed,
         source,
+        horizon_months,
     } = analysis;
     let (resamples, seed) = (*resamples, *seed);
     let mut charts: Vec<(String, BarChart)> = Vec::new();
@@ -249,7 +269,7 @@ pub(super) fn sobol(
         selected
             .iter()
             .map(|&o| BarSeries {
-                label: labels[o].strategy.clone(),
+                label: series_label(&labels[o], &noise[o]),
                 colour_index: labels[o].colour,
                 main: whiskers(&reports[o].indices.total),
                 second: whiskers(&reports[o].indices.first),
@@ -259,12 +279,13 @@ pub(super) fn sobol(
     for group in chart_groups(labels) {
         let first = &labels[group[0]];
         let worst_noise = group.iter().map(|&o| noise[o].share).fold(0.0, f64::max);
+        let outcome = outcome_of(first, *horizon_months);
         charts.push((
             chart_name("sobol", first),
             BarChart {
                 kind: BarKind::SobolIndices,
                 heading: Heading {
-                    title: format!("What drives {}: Sobol indices", first.metric),
+                    title: format!("What moves the {}: Sobol indices", outcome.phrase),
                     subtitle: chart_subtitle(
                         first,
                         "share of the outcome's variance due to each parameter",
@@ -273,7 +294,8 @@ pub(super) fn sobol(
                 },
                 parameters: parameters.iter().map(|p| p.label.clone()).collect(),
                 series: series_of(&group),
-                axis_title: "Sobol index (share of variance)".into(),
+                axis_title: "Sobol index: share of the outcome's variance (%)".into(),
+                format: ValueFormat::Percent,
                 note: noise_note(worst_noise),
             },
         ));
@@ -339,14 +361,45 @@ fn chart_subtitle(label: &Label, what: &str) -> String {
     }
 }
 
-fn noise_note(share: f64) -> String {
-    if share.is_finite() {
+/// The outcome of `label` as the charts name it.
+fn outcome_of(label: &Label, horizon_months: u32) -> Outcome {
+    labels::outcome(&label.metric, &label.versus, horizon_months)
+}
+
+/// Whether Monte Carlo noise is too large a share of the variance for the indices of an
+/// output to be trusted ([`NOISE_LIMIT`], as the printed header and the report say).
+pub(super) fn too_noisy(noise: &MonteCarloNoise) -> bool {
+    noise.share.is_finite() && noise.share > NOISE_LIMIT
+}
+
+/// A strategy's legend entry, with a second line when its output is too noisy.
+fn series_label(label: &Label, noise: &MonteCarloNoise) -> String {
+    if too_noisy(noise) {
         format!(
-            "Monte Carlo noise: at most {:.1}% of the variance over the design (worst strategy).",
-            100.0 * share
+            "{}\ntoo noisy ({:.0}% of variance)",
+            label.strategy,
+            100.0 * noise.share
         )
     } else {
+        label.strategy.clone()
+    }
+}
+
+fn noise_note(share: f64) -> String {
+    if !share.is_finite() {
         String::new()
+    } else if share > NOISE_LIMIT {
+        format!(
+            "Monte Carlo noise: up to {:.1}% of the variance over the design (worst strategy), above the {:.0}% at which indices can be trusted: small bars and the order of close ones may be noise. Rerun with more --replications.",
+            100.0 * share,
+            100.0 * NOISE_LIMIT
+        )
+    } else {
+        format!(
+            "Monte Carlo noise: at most {:.1}% of the variance over the design (worst strategy), below the {:.0}% at which indices stop being trustworthy.",
+            100.0 * share,
+            100.0 * NOISE_LIMIT
+        )
     }
 }
 
@@ -378,13 +431,15 @@ fn summary_line(
     } else {
         format!("{} of {} − {}", label.metric, label.strategy, label.versus)
     };
-    format!(
-        "{output}: noise share {}; top: {}",
-        if noise.share.is_finite() {
-            format!("{:.3}", noise.share)
-        } else {
-            "— (constant)".into()
-        },
-        top.join("; ")
-    )
+    let share = if too_noisy(noise) {
+        format!(
+            "{:.3} (above {NOISE_LIMIT}: not to be trusted, add --replications)",
+            noise.share
+        )
+    } else if noise.share.is_finite() {
+        format!("{:.3}", noise.share)
+    } else {
+        "— (constant)".into()
+    };
+    format!("{output}: noise share {share}; top: {}", top.join("; "))
 }

@@ -19,6 +19,7 @@ use crate::analysis::sweep::{self, Axis, SweepResult};
 use crate::output::manifest::{FolderManifest, SweepAxis, SweepManifest};
 use crate::output::shard::Job;
 use crate::output::tables::number;
+use crate::plot::labels::{self, Outcome, ParameterAxis};
 use crate::plot::sensitivity::{Heading, Whisker, render};
 use crate::plot::sweep::{SweepChart, SweepSeries, compact};
 use crate::stats::{Estimate, Output};
@@ -221,7 +222,7 @@ fn evaluate(
 }
 
 /// Writes the shard folder, or `sweep.csv`, the charts and the manifest, moves the
-/// folder into place and, unless quiet, prints the first metric's table.
+/// folder into place and, unless quiet, prints a table per metric.
 ///
 /// # Errors
 /// [`CliError`] when the folder cannot be written, or a stop signal came first.
@@ -292,7 +293,12 @@ pub(super) fn finish(swept: Swept, output: &OutputArgs) -> Result<(), CliError> 
     let folder = staged.finish(&manifest)?;
     writing.finished(&folder)?;
     if !output.quiet {
-        print_table(&setup, &result, &labels, &metrics[0]);
+        for (i, metric) in metrics.iter().enumerate() {
+            if i > 0 {
+                println!();
+            }
+            print_table(&setup, &result, &labels, metric);
+        }
         println!(
             "\n{} points in {:.1} s on {} threads; results in {}",
             result.points.len(),
@@ -337,24 +343,38 @@ fn draw_chart(
     files: &mut Vec<String>,
 ) -> Result<(), CliError> {
     let model = &setup.model;
+    let name = &setup.loaded.scenario.name;
+    let outcome = outcome_of(setup, metric);
+    let axes: Vec<ParameterAxis> = result.axes.iter().map(parameter_axis).collect();
+    let by: Vec<&str> = axes.iter().map(|a| a.phrase.as_str()).collect();
+    let what_is_drawn = if result.axes.len() == 1 {
+        "lines: mean over the replications; bands: 95% intervals of the mean"
+    } else {
+        "colour and numbers: mean over the replications"
+    };
     let chart = SweepChart {
         heading: Heading {
-            title: format!("{metric} over {}", paths(&result.axes)),
+            title: format!(
+                "{}, by {}",
+                labels::capitalise(&outcome.phrase),
+                by.join(" and ")
+            ),
             subtitle: format!(
-                "Scenario “{}”: each point {} replications with the same seed",
-                setup.loaded.scenario.name, model.replications
+                "Scenario “{name}”: the mean of {} replications at each grid point, the same seed at every point",
+                model.replications
             ),
             source: format!(
-                "Source: fundsim {} sweep · scenario “{}” · seed {} · {} replications per point · bands: 95% intervals of the mean",
+                "Source: fundsim {} sweep · scenario “{name}” · seed {} · {} replications per point · {what_is_drawn}",
                 crate::VERSION,
-                setup.loaded.scenario.name,
                 model.seed,
                 model.replications
             ),
         },
-        axis_titles: result.axes.iter().map(|a| a.path.clone()).collect(),
+        axis_titles: axes.iter().map(|a| a.title.clone()).collect(),
+        axis_formats: axes.iter().map(|a| a.format).collect(),
         axes: result.axes.iter().map(|a| a.values.clone()).collect(),
-        outcome: metric.to_string(),
+        outcome: outcome.title,
+        format: outcome.format,
         series: labels
             .iter()
             .enumerate()
@@ -389,10 +409,30 @@ fn draw_chart(
     Ok(())
 }
 
+/// The outcome `metric` as the charts name it (the horizon of the scenario as swept).
+fn outcome_of(setup: &Setup, metric: &str) -> Outcome {
+    let horizon = setup
+        .model
+        .scenario(&[])
+        .map_or(setup.loaded.scenario.fund.horizon_months, |s| {
+            s.fund.horizon_months
+        });
+    labels::outcome(metric, "", horizon)
+}
+
+/// A swept field as an axis names it, from the scenario field's description.
+fn parameter_axis(axis: &Axis) -> ParameterAxis {
+    let description = axis.path.split_once('.').map_or("", |(section, key)| {
+        crate::report::parameter_description(section, key)
+    });
+    labels::parameter_axis(&axis.path, description, &axis.values)
+}
+
 /// The table of `metric` on stdout: one row per point, one column per strategy.
 fn print_table(setup: &Setup, result: &SweepResult, labels: &[Label], metric: &str) {
     println!(
-        "{metric} (mean and 95% interval; {} replications per point, same seed at every point)",
+        "{metric}: {} (mean and 95% interval; {} replications per point, same seed at every point)",
+        labels::capitalise(&outcome_of(setup, metric).phrase),
         setup.model.replications
     );
     let point_width = 16 * result.axes.len();

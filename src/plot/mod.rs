@@ -17,6 +17,7 @@ pub mod cliff;
 pub mod cost_effectiveness;
 mod error;
 mod kind;
+pub mod labels;
 pub mod maintainers;
 pub mod maintenance;
 pub mod observed_survival;

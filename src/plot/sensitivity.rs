@@ -12,6 +12,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas;
 use super::error::PlotError;
+use super::labels::ValueFormat;
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LegendEntry, MUTED, SOURCE_SIZE, SUBTITLE_SIZE, Swatch, TICK_SIZE,
     TITLE_SIZE, anchored, bold, font, muted, strategy_colour,
@@ -54,7 +55,9 @@ pub struct Heading {
     pub source: String,
 }
 
-/// Draws the heading like `style::frame` does for run charts; returns the body.
+/// Draws the heading like `style::frame` does for run charts; returns the body. A title
+/// too long for the width (a human outcome name and two parameters) is set smaller, and
+/// on two lines if it must, never cut off at the edge.
 ///
 /// # Errors
 /// [`PlotError::Draw`] when the backend fails.
@@ -63,23 +66,65 @@ pub fn frame<DB: DrawingBackend>(
     heading: &Heading,
 ) -> Result<DrawingArea<DB, Shift>, PlotError> {
     root.fill(&WHITE)?;
-    let (_, height) = root.dim_in_pixel();
-    root.draw(&Text::new(
-        heading.title.clone(),
-        (40, 26),
-        bold(TITLE_SIZE),
-    ))?;
+    let (width, height) = root.dim_in_pixel();
+    let room = width.saturating_sub(80);
+    let fits = |text: &str, style: &TextStyle<'_>| {
+        root.estimate_text_size(text, style)
+            .map_or(true, |(w, _)| w <= room)
+    };
+    let one_line = [TITLE_SIZE, 40.0, 36.0, 32.0]
+        .into_iter()
+        .find(|&size| fits(&heading.title, &bold(size)));
+    let subtitle_y = match one_line {
+        Some(size) => {
+            root.draw(&Text::new(heading.title.clone(), (40, 26), bold(size)))?;
+            84
+        }
+        None => {
+            let size = 30.0;
+            let (first, second) = split_to_fit(&heading.title, |t| fits(t, &bold(size)));
+            root.draw(&Text::new(first, (40, 10), bold(size)))?;
+            root.draw(&Text::new(second, (40, 46), bold(size)))?;
+            92
+        }
+    };
+    let subtitle_size = [SUBTITLE_SIZE, 24.0, 22.0]
+        .into_iter()
+        .find(|&size| fits(&heading.subtitle, &muted(size)))
+        .unwrap_or(20.0);
     root.draw(&Text::new(
         heading.subtitle.clone(),
-        (40, 84),
-        muted(SUBTITLE_SIZE),
+        (40, subtitle_y),
+        muted(subtitle_size),
     ))?;
+    let source_size = [SOURCE_SIZE, 18.0]
+        .into_iter()
+        .find(|&size| fits(&heading.source, &muted(size)))
+        .unwrap_or(16.0);
     root.draw(&Text::new(
         heading.source.clone(),
         (40, height as i32 - 42),
-        muted(SOURCE_SIZE),
+        muted(source_size),
     ))?;
     Ok(root.margin(130, 64, 24, 24))
+}
+
+/// `text` split at a space into a first line that fits (as long as possible) and the
+/// rest.
+fn split_to_fit(text: &str, fits: impl Fn(&str) -> bool) -> (String, String) {
+    // At a comma when both halves fit: "Outcome," over "by parameter".
+    if let Some((first, rest)) = text.rsplit_once(", ")
+        && fits(first)
+        && fits(rest)
+    {
+        return (format!("{first},"), rest.to_string());
+    }
+    let words: Vec<&str> = text.split(' ').collect();
+    let mut cut = words.len().saturating_sub(1).max(1);
+    while cut > 1 && !fits(&words[..cut].join(" ")) {
+        cut -= 1;
+    }
+    (words[..cut].join(" "), words[cut..].join(" "))
 }
 
 /// A legend entry for a strategy drawn in the colour of its scenario index.
@@ -131,6 +176,9 @@ pub struct BarChart {
     pub series: Vec<BarSeries>,
     /// Title of the value axis (with units).
     pub axis_title: String,
+    /// How the value axis writes its ticks (percentage points for μ* of a share,
+    /// percent of the variance for Sobol indices).
+    pub format: ValueFormat,
     /// Extra text under the legend (the Monte Carlo noise, the design).
     pub note: String,
 }
@@ -250,6 +298,7 @@ impl AnalysisChart for BarChart {
             .label_style(font(TICK_SIZE))
             .x_labels(8)
             .y_labels(0)
+            .x_label_formatter(&|v| self.format.tick(*v))
             .draw()?;
         if x_range.start < 0.0 {
             chart.draw_series(std::iter::once(PathElement::new(
@@ -386,6 +435,7 @@ mod tests {
                 })
                 .collect(),
             axis_title: "index".into(),
+            format: ValueFormat::Percent,
             note: "noise 1%".into(),
         }
     }
@@ -398,6 +448,7 @@ mod tests {
             let rendered = render(&self::chart(kind)).unwrap();
             assert!(rendered.png.starts_with(b"\x89PNG"));
             assert!(rendered.svg.contains("<svg") && rendered.svg.contains("noise 1%"));
+            assert!(rendered.svg.contains(">\n40%\n</text>"), "ticks in percent");
         }
     }
 }

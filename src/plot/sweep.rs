@@ -8,6 +8,8 @@ use plotters::style::RGBColor;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::error::PlotError;
+use super::labels::ValueFormat;
+pub use super::labels::compact;
 use super::sensitivity::{AnalysisChart, Heading, Whisker, frame, strategy_entry};
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, MUTED, SOURCE_SIZE, Swatch, TICK_SIZE,
@@ -28,34 +30,80 @@ pub struct SweepSeries {
 #[derive(Debug, Clone)]
 pub struct SweepChart {
     pub heading: Heading,
-    /// Axis titles (the swept paths), one or two.
+    /// Axis titles (the swept parameters with their units), one or two.
     pub axis_titles: Vec<String>,
-    /// The values of each axis.
+    /// How each axis writes its values (EUR million, percentages, …).
+    pub axis_formats: Vec<ValueFormat>,
+    /// The values of each axis: the grid values, where the ticks go.
     pub axes: Vec<Vec<f64>>,
     /// Title of the outcome (with units).
     pub outcome: String,
+    /// How the outcome's values are written (a share as a percentage, …).
+    pub format: ValueFormat,
     pub series: Vec<SweepSeries>,
 }
 
-/// A compact number for ticks: 24.6M, 9,200, 0.05.
-pub fn compact(value: f64) -> String {
-    let magnitude = value.abs();
-    if magnitude >= 1e6 {
-        format!("{}M", trim(value / 1e6, 2))
-    } else if magnitude >= 1e4 {
-        style::thousands(value)
-    } else {
-        trim(value, 4)
-    }
+/// The most tick labels on an axis of grid values; a longer grid labels every k-th.
+const MOST_TICKS: usize = 11;
+
+/// The grid values that get a tick label: all of them when there are few, else every
+/// k-th from the first.
+fn labelled(count: usize) -> impl Iterator<Item = usize> {
+    (0..count).step_by(count.div_ceil(MOST_TICKS).max(1))
 }
 
-fn trim(value: f64, decimals: usize) -> String {
-    let text = format!("{value:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
+/// Which way a tick points.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Bottom,
+    Left,
+}
+
+/// Ticks and labels at chosen values of one axis (the grid values), drawn on `area`
+/// (the area the chart was built on) outside the plot: plotters would put them at
+/// round numbers, which in a heat map fall on the cells' edges.
+fn draw_ticks<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &style::Chart<'_, '_, DB>,
+    side: Side,
+    ticks: &[(f64, String)],
+    size: f64,
+) -> Result<(), PlotError> {
+    let (base_x, base_y) = area.get_base_pixel();
+    let (x_range, y_range) = (chart.x_range(), chart.y_range());
+    for (value, text) in ticks {
+        let (x, y) = match side {
+            Side::Bottom => chart.backend_coord(&(*value, y_range.start)),
+            Side::Left => chart.backend_coord(&(x_range.start, *value)),
+        };
+        let (x, y) = (x - base_x, y - base_y);
+        let (tick, position, anchor) = match side {
+            Side::Bottom => (
+                vec![(x, y), (x, y + 8)],
+                (x, y + 14),
+                (HPos::Center, VPos::Top),
+            ),
+            Side::Left => (
+                vec![(x - 8, y), (x, y)],
+                (x - 14, y),
+                (HPos::Right, VPos::Center),
+            ),
+        };
+        area.draw(&PathElement::new(tick, MUTED))?;
+        area.draw(&Text::new(
+            text.clone(),
+            position,
+            anchored(font(size), anchor.0, anchor.1),
+        ))?;
     }
+    Ok(())
+}
+
+/// The labelled grid values of an axis with their tick texts.
+fn grid_ticks(values: &[f64], format: ValueFormat) -> Vec<(f64, String)> {
+    labelled(values.len())
+        .map(|i| (values[i], format.tick(values[i])))
+        .collect()
 }
 
 /// Viridis (van der Walt & Smith), sampled at nine stops: perceptually uniform and
@@ -120,9 +168,19 @@ impl SweepChart {
             .map(|s| strategy_entry(&s.label, s.colour_index, Swatch::Line))
             .collect();
         let y = style::draw_legend(legend, "Strategy", &entries, 20)?;
+        let y = style::draw_legend(
+            legend,
+            "",
+            &[LegendEntry {
+                label: "95% interval\nof the mean".into(),
+                colour: style::MUTED,
+                swatch: Swatch::Band,
+            }],
+            y + 8,
+        )?;
         style::draw_note(
             legend,
-            "Lines: mean over replications; bands: 95% intervals. Every point uses the same random streams, so differences between points are more precise than the bands.",
+            "Lines and dots: mean over the replications at each grid value. Every point uses the same random streams, so a step between points is the model's response, not noise, and differences between points are more precise than the bands.",
             y + 16,
             28,
         )?;
@@ -142,17 +200,22 @@ impl SweepChart {
             high = low + low.abs().max(1.0) * 0.1;
         }
         let pad = 0.05 * (high - low);
-        let (x_low, mut x_high) = (xs[0], xs[xs.len() - 1]);
+        let (mut x_low, mut x_high) = (xs[0], xs[xs.len() - 1]);
         if x_high <= x_low {
             x_high = x_low + x_low.abs().max(1.0);
         }
+        // Room at both ends, so the first and last dots and their ticks are whole.
+        let x_pad = 0.03 * (x_high - x_low);
+        (x_low, x_high) = (x_low - x_pad, x_high + x_pad);
         let mut chart = ChartBuilder::on(plot)
             .margin(16)
             .x_label_area_size(80)
             .y_label_area_size(120)
             .build_cartesian_2d(x_low..x_high, (low - pad)..(high + pad))?;
+        let format = self.format;
         chart
             .configure_mesh()
+            .disable_x_mesh()
             .light_line_style(WHITE)
             .bold_line_style(GRID)
             .axis_style(MUTED)
@@ -160,11 +223,23 @@ impl SweepChart {
             .y_desc(self.outcome.as_str())
             .axis_desc_style(font(AXIS_TITLE_SIZE - 2.0))
             .label_style(font(TICK_SIZE))
-            .x_labels(7)
+            .x_labels(0)
             .y_labels(8)
-            .x_label_formatter(&|v| compact(*v))
-            .y_label_formatter(&|v| compact(*v))
+            .y_label_formatter(&|v| format.tick(*v))
             .draw()?;
+        // Light vertical lines at the grid values: where the model was evaluated.
+        let (y_low, y_high) = (low - pad, high + pad);
+        chart.draw_series(
+            xs.iter()
+                .map(|&x| PathElement::new(vec![(x, y_low), (x, y_high)], GRID.stroke_width(1))),
+        )?;
+        draw_ticks(
+            plot,
+            &chart,
+            Side::Bottom,
+            &grid_ticks(xs, self.axis_formats[0]),
+            TICK_SIZE,
+        )?;
         for series in &self.series {
             let colour = strategy_colour(series.colour_index);
             let defined: Vec<(f64, Whisker)> = xs
@@ -213,13 +288,16 @@ impl SweepChart {
         }
         let span = if high > low { high - low } else { 1.0 };
         let scale = |v: f64| (v - low) / span;
-        // Colour bar in the legend column.
-        legend.draw(&Text::new(
-            self.outcome.clone(),
-            (24, 20),
-            bold(SOURCE_SIZE),
-        ))?;
-        let (bar_top, bar_bottom) = (64, 464);
+        // Colour bar in the legend column, under the outcome's name.
+        let mut bar_top = 20;
+        for line in style::wrap(&self.outcome, 26) {
+            legend.draw(&Text::new(line, (24, bar_top), bold(SOURCE_SIZE)))?;
+            bar_top += 28;
+        }
+        let bar_top = bar_top + 16;
+        // The bar shortens in a short legend column, leaving room for the notes below.
+        let (_, column_height) = legend.dim_in_pixel();
+        let bar_bottom = bar_top + (column_height as i32 - bar_top - 330).clamp(160, 400);
         for step in 0..100 {
             let t = 1.0 - f64::from(step) / 100.0;
             let y0 = bar_top + (bar_bottom - bar_top) * step / 100;
@@ -232,21 +310,35 @@ impl SweepChart {
             (0.0, bar_bottom),
         ] {
             legend.draw(&Text::new(
-                compact(low + t * span),
+                self.format.value(low + t * span),
                 (76, y),
                 anchored(font(TICK_SIZE), HPos::Left, VPos::Center),
             ))?;
         }
+        let mut y = bar_bottom + 40;
+        if high > low {
+            y = style::draw_note(
+                legend,
+                &format!(
+                    "Highest: {}; lowest: {} (over all panels).",
+                    self.format.value(high),
+                    self.format.value(low)
+                ),
+                y,
+                28,
+            )? + 12;
+        }
         style::draw_note(
             legend,
-            "Colour: mean over replications; the number in a cell is the mean (shown when the grid is small). Every point uses the same random streams.",
-            bar_bottom + 40,
+            "Colour and number in a cell: the mean over the replications at that grid point (numbers on small grids). One panel per strategy, one colour scale.",
+            y,
             28,
         )?;
         let panels = self.series.len().max(1);
         let columns = if panels <= 1 { 1 } else { 2 };
         let rows = panels.div_ceil(columns);
         let areas = plot.split_evenly((rows, columns));
+        // Cells are centred on the grid values; a grid of one value gets a unit cell.
         let step = |values: &[f64]| {
             if values.len() > 1 {
                 (values[values.len() - 1] - values[0]) / (values.len() - 1) as f64
@@ -258,6 +350,7 @@ impl SweepChart {
         let x_range = (xs[0] - dx / 2.0)..(xs[xs.len() - 1] + dx / 2.0);
         let y_range = (ys[0] - dy / 2.0)..(ys[ys.len() - 1] + dy / 2.0);
         let numbers = xs.len() * ys.len() <= 80;
+        let cell_text = if xs.len() > 6 { 15.0 } else { 17.0 };
         for (series, area) in self.series.iter().zip(&areas) {
             let mut chart = ChartBuilder::on(area)
                 .margin(12)
@@ -272,12 +365,23 @@ impl SweepChart {
                 .x_desc(self.axis_titles[0].as_str())
                 .y_desc(self.axis_titles[1].as_str())
                 .axis_desc_style(font(SOURCE_SIZE))
-                .label_style(font(SOURCE_SIZE))
-                .x_labels(5)
-                .y_labels(5)
-                .x_label_formatter(&|v| compact(*v))
-                .y_label_formatter(&|v| compact(*v))
+                .x_labels(0)
+                .y_labels(0)
                 .draw()?;
+            draw_ticks(
+                area,
+                &chart,
+                Side::Bottom,
+                &grid_ticks(xs, self.axis_formats[0]),
+                SOURCE_SIZE,
+            )?;
+            draw_ticks(
+                area,
+                &chart,
+                Side::Left,
+                &grid_ticks(ys, self.axis_formats[1]),
+                SOURCE_SIZE,
+            )?;
             for (i, &x) in xs.iter().enumerate() {
                 for (j, &y) in ys.iter().enumerate() {
                     let value = series.values[i * ys.len() + j].value;
@@ -293,10 +397,10 @@ impl SweepChart {
                     if numbers && value.is_finite() {
                         let text_colour = if scale(value) > 0.6 { BLACK } else { WHITE };
                         chart.draw_series(std::iter::once(Text::new(
-                            compact(value),
+                            self.format.value(value),
                             (x, y),
                             anchored(
-                                (style::FONT, 17.0).into_font().color(&text_colour),
+                                (style::FONT, cell_text).into_font().color(&text_colour),
                                 HPos::Center,
                                 VPos::Center,
                             ),
@@ -322,9 +426,14 @@ mod tests {
                 subtitle: "sub".into(),
                 source: "source".into(),
             },
-            axis_titles: vec!["fund.budget_eur".into(), "model.cliff_months".into()],
+            axis_titles: vec!["Total budget (EUR million)".into(), "Cliff (months)".into()],
+            axis_formats: vec![
+                ValueFormat::Scaled { divisor: 1_000_000 },
+                ValueFormat::Plain,
+            ],
             axes,
-            outcome: "survival".into(),
+            outcome: "Share of projects never abandoned in 10 years (%)".into(),
+            format: ValueFormat::Percent,
             series: (0..3)
                 .map(|s| SweepSeries {
                     label: format!("s{s}"),
@@ -347,9 +456,14 @@ mod tests {
         assert!(line.png.starts_with(b"\x89PNG"));
         let heat = render(&chart(vec![vec![1e6, 2e6], vec![0.0, 6.0, 12.0]])).unwrap();
         assert!(heat.svg.contains("<svg"));
-        assert_eq!(compact(24_600_000.0), "24.6M");
-        assert_eq!(compact(9_200.0), "9200");
-        assert_eq!(compact(19_000.0), "19,000");
+        // The ticks are at the grid values, written in the axis's unit, and cells
+        // carry percentages.
+        let has = |text: &str| heat.svg.contains(&format!(">\n{text}\n</text>"));
+        assert!(has("1") && has("2") && has("0") && has("6") && has("12"));
+        assert!(!has("1.5") && !has("3"), "no ticks between grid values");
+        assert!(has("50.0%"));
+        assert_eq!(labelled(5).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+        assert_eq!(labelled(30).collect::<Vec<_>>().len(), 10);
         assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
         assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
     }

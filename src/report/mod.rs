@@ -15,6 +15,9 @@ mod robust;
 pub mod sensitivity;
 mod tables;
 
+/// What a scenario field means, with its unit (`sweep` names its axes with it).
+pub use describe::parameter as parameter_description;
+
 use std::fmt::Write as _;
 
 use crate::output::read::RunData;

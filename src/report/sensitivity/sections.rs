@@ -130,13 +130,18 @@ pub(super) fn drivers_section(data: &SensitivityData, groups: &[Group]) -> Strin
         let _ = writeln!(html, "<p>{}</p>", driver_sentence(data, group));
         if let Some(svg) = data.charts.get(&stem) {
             figure += 1;
+            // In words, as the chart's own title (the metric's name is in the heading).
             let title = if group.versus.is_empty() {
-                format!("What drives {}: {}", group.metric, method_name(method))
+                format!(
+                    "What moves the {}: {}",
+                    describe_metric(&group.metric),
+                    method_name(method)
+                )
             } else {
                 format!(
-                    "What drives the gain over “{}” in {}: {}",
+                    "What moves the gain over “{}” in the {}: {}",
                     group.versus,
-                    group.metric,
+                    describe_metric(&group.metric),
                     method_name(method)
                 )
             };
