@@ -615,11 +615,16 @@ fn print_results(scenario: &Scenario, result: &RunResult, robustness: Option<&Ro
             );
             if let Some(q) = robustness.and_then(|r| r.of_quantity(SetQuantity::Metric(metric))) {
                 let spread = &q.spreads[index];
-                text.push_str(&format!(
-                    " [{:.0}–{:.0}]",
-                    100.0 * spread.p05,
-                    100.0 * spread.p95
-                ));
+                // Identical strategies have no spread to correct for noise: no range.
+                if spread.p05.is_finite() && spread.p95.is_finite() {
+                    text.push_str(&format!(
+                        " [{:.0}–{:.0}]",
+                        100.0 * spread.p05,
+                        100.0 * spread.p95
+                    ));
+                } else {
+                    text.push_str(" [—]");
+                }
             }
             text
         };

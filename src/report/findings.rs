@@ -244,30 +244,7 @@ pub fn findings(data: &RunData) -> Vec<String> {
     }
 
     if let Some(offset) = cliff_offset(data) {
-        let at = |index: usize, k: u32| data.survival_after_programme(index, k);
-        let funded_best = (1..n)
-            .filter_map(|i| Some((i, at(i, 0)?)))
-            .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
-        if let (Some((index, start)), Some(end)) =
-            (funded_best, funded_best.and_then(|(i, _)| at(i, offset)))
-        {
-            let mut sentence = format!(
-                "When the money stops after {} months, survival keeps falling: under {} from {} at the programme's end to {} {offset} months later",
-                data.info.programme_months,
-                quoted(&data.strategies[index]),
-                percent(start.mean, start.interval()),
-                percent(end.mean, end.interval()),
-            );
-            if let (Some(base_start), Some(base_end)) = (at(0, 0), at(0, offset)) {
-                sentence.push_str(&format!(
-                    "; without funding, from {} to {}",
-                    percent(base_start.mean, base_start.interval()),
-                    percent(base_end.mean, base_end.interval())
-                ));
-            }
-            sentence.push('.');
-            sentences.push(sentence);
-        }
+        sentences.extend(cliff_finding(data, offset, identical));
     }
 
     let worst_mcse = (0..n)
@@ -295,6 +272,44 @@ pub fn findings(data: &RunData) -> Vec<String> {
     precision.push('.');
     sentences.push(precision);
     sentences
+}
+
+/// What happens when the money stops: survival `offset` months after the programme
+/// under the funded strategy with the highest survival at its end, and without funding;
+/// when every strategy is identical, once for all of them.
+fn cliff_finding(data: &RunData, offset: u32, identical: bool) -> Option<String> {
+    let at = |index: usize, k: u32| data.survival_after_programme(index, k);
+    let stops = format!(
+        "When the money stops after {} months, survival keeps falling",
+        data.info.programme_months
+    );
+    if identical {
+        let (start, end) = (at(0, 0)?, at(0, offset)?);
+        return Some(format!(
+            "{stops}: from {} at the programme's end to {} {offset} months later, the same under every strategy.",
+            percent(start.mean, start.interval()),
+            percent(end.mean, end.interval()),
+        ));
+    }
+    let (index, start) = (1..data.strategies.len())
+        .filter_map(|i| Some((i, at(i, 0)?)))
+        .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean))?;
+    let end = at(index, offset)?;
+    let mut sentence = format!(
+        "{stops}: under {} from {} at the programme's end to {} {offset} months later",
+        quoted(&data.strategies[index]),
+        percent(start.mean, start.interval()),
+        percent(end.mean, end.interval()),
+    );
+    if let (Some(base_start), Some(base_end)) = (at(0, 0), at(0, offset)) {
+        sentence.push_str(&format!(
+            "; without funding, from {} to {}",
+            percent(base_start.mean, base_start.interval()),
+            percent(base_end.mean, base_end.interval())
+        ));
+    }
+    sentence.push('.');
+    Some(sentence)
 }
 
 /// Usage-weighted survival: the best strategy's share of usage never abandoned, against
