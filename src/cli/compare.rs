@@ -13,9 +13,9 @@ use super::run::{self, RunArgs};
 use super::shard::{Merged, ShardArg};
 use crate::analysis::precision::PrecisionOutcome;
 use crate::analysis::robustness::Robustness;
+use crate::analysis::verdict::{Judgement, Measure};
 use crate::engine::{BlockTree, ParameterWorlds, RunConfig, RunResult};
 use crate::scenario::Scenario;
-use crate::analysis::verdict::{Judgement, Measure};
 use crate::stats::{Quantity, SetQuantity};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -310,8 +310,7 @@ fn rank(
     });
     let names: Vec<String> = scenario.strategies.iter().map(|s| s.name.clone()).collect();
     let projects = acc.strategies.first().map_or(0, |s| s.abandoned.len());
-    let Some(judgement) =
-        measure.judge(acc, &names, projects, &scenario.practical_differences())
+    let Some(judgement) = measure.judge(acc, &names, projects, &scenario.practical_differences())
     else {
         return Err(CliError::Failure(format!(
             "{} is undefined for every strategy",
@@ -403,7 +402,11 @@ fn print_table(
     println!(
         "{}:{description} ({direction}); {replications} replications, {} 95% intervals; practically equal: behind by less than {}",
         judgement.metric,
-        if judgement.paired { "paired" } else { "unpaired" },
+        if judgement.paired {
+            "paired"
+        } else {
+            "unpaired"
+        },
         judgement.threshold.words()
     );
     let uncertain = robustness.is_some();

@@ -133,9 +133,10 @@ pub fn findings(data: &RunData) -> Vec<String> {
             .filter_map(|i| Some((i, survival[i]?)))
             .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean)),
     };
-    if identical {
+    if let Some(judgement) = verdict.as_ref().filter(|_| identical) {
         sentences.push(format!(
-            "Survival over {years}: every strategy keeps exactly the same projects in every replication, so none does better than another."
+            "By survival over {years}: {}",
+            escape(&judgement.sentence())
         ));
     } else if let Some((index, value)) = best {
         let name = &data.strategies[index];
@@ -335,9 +336,10 @@ fn weighted_finding(
         ));
     };
     if judgement.all_identical() {
-        return Some(
-            "Weighted by usage (dependents), too, every strategy gives exactly the same result in every replication: none does better than another.".to_string(),
-        );
+        return Some(format!(
+            "Weighted by usage (dependents): {}",
+            escape(&judgement.sentence())
+        ));
     }
     let best = judgement.best().and_then(|r| index_of(&r.strategy))?;
     let value = weighted.get(best).copied().flatten()?;
