@@ -93,7 +93,7 @@ struct Row {
 /// What [`finish`] writes: a shard of the runs to compare, or the comparison.
 pub(super) enum Compared {
     Shard(Box<run::Simulated>),
-    Ranking(Ranking),
+    Ranking(Box<Ranking>),
 }
 
 /// Every strategy ranked, ready to print.
@@ -186,7 +186,7 @@ pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
         args.format,
         precision,
     )?;
-    Ok(Compared::Ranking(ranking))
+    Ok(Compared::Ranking(Box::new(ranking)))
 }
 
 /// The comparison of the runs of every shard of a job (from `fundsim merge`): nothing
@@ -208,7 +208,7 @@ pub(super) fn from_merged(
     let result = RunResult::from_tree(scenario, prepared.portfolio.clone(), merged.state);
     let parameters = prepared.parameters.as_deref();
     let ranking = rank(measure, scenario, &result, parameters, args.format, None)?;
-    Ok(Compared::Ranking(ranking))
+    Ok(Compared::Ranking(Box::new(ranking)))
 }
 
 /// Prints the comparison (or writes the shard folder).
@@ -218,7 +218,7 @@ pub(super) fn from_merged(
 pub(super) fn finish(compared: Compared, output: &OutputArgs) -> Result<(), CliError> {
     let ranking = match compared {
         Compared::Shard(shard) => return run::finish(*shard, output),
-        Compared::Ranking(ranking) => ranking,
+        Compared::Ranking(ranking) => *ranking,
     };
     if let Some(outcome) = &ranking.precision {
         eprintln!("{}", super::precision::describe(outcome));
