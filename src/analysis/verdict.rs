@@ -6,7 +6,7 @@
 //! The statistics are the paired 95% intervals of each strategy's difference to the best
 //! (common random numbers: every strategy meets the same random events in a
 //! replication). One rule, one sentence builder, so two outputs of the same run can never
-//! say opposite things. docs/model.md ("How strategies are compared") states the rule.
+//! say opposite things. docs/strategies.md ("The verdict") states the rule for readers.
 
 use std::collections::BTreeMap;
 
@@ -487,6 +487,16 @@ impl Measure {
     /// the metric they count does (abandonments averted: minus the difference in
     /// abandonments), so they are paired too.
     pub fn difference(&self, acc: &RunAccumulator, i: usize, j: usize) -> (Estimate, bool) {
+        let (difference, paired) = self.difference_of(acc, i, j);
+        if i == j {
+            // A strategy against itself differs by nothing, paired or not (an unpaired
+            // interval would add its own noise twice).
+            return (Estimate::normal(0.0, 0.0), paired);
+        }
+        (difference, paired)
+    }
+
+    fn difference_of(&self, acc: &RunAccumulator, i: usize, j: usize) -> (Estimate, bool) {
         let paired = |metric: Metric| Estimate::of(acc.difference(metric, i, j));
         match self {
             Self::Quantity(Quantity::Metric(metric)) => (paired(*metric), true),
