@@ -10,6 +10,7 @@
 mod derived;
 mod estimate;
 mod ranking;
+mod ranking_table;
 mod uncertainty;
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 pub use estimate::{Estimate, Value};
-pub use ranking::RankingRow;
+pub use ranking_table::RankingRow;
 pub use uncertainty::{ChangeRow, DecisionRow, SpreadRow, UncertaintyData};
 
 use super::{ReadError, read_file};
@@ -213,7 +214,7 @@ impl RunData {
         let projects: Vec<ProjectRow> = read_csv(&folder.join("projects.csv"))?;
         let allocations: Vec<AllocationRow> = read_csv(&folder.join("allocations.csv"))?;
         let uncertainty = UncertaintyData::load(folder)?;
-        let ranking = ranking::load(folder)?;
+        let ranking = ranking_table::load(folder)?;
 
         let index_of = |name: &str, strategies: &mut Vec<String>| -> usize {
             strategies

@@ -2,43 +2,12 @@
 //! `ranking.csv` when the folder has one, else (a folder written before it existed) from
 //! `summary.csv` with unpaired intervals, through the same verdict logic.
 
-use std::path::Path;
-
-use serde::Deserialize;
-
-use super::{ReadError, RunData};
+use super::RunData;
+use super::ranking_table::RankingRow;
 use crate::analysis::verdict::{
     Entry, Judgement, Measure, Ranked, Threshold, Unit, Verdict, judge, order,
 };
-use crate::output::read::table::read_csv;
 use crate::stats::Estimate;
-
-/// One row of `ranking.csv`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct RankingRow {
-    pub metric: String,
-    pub rank: usize,
-    pub strategy: String,
-    pub mean: Option<f64>,
-    pub difference_to_best: Option<f64>,
-    pub ci_low: Option<f64>,
-    pub ci_high: Option<f64>,
-    pub practical_threshold: Option<f64>,
-    pub verdict: String,
-    pub paired: Option<bool>,
-}
-
-/// Reads `ranking.csv`; `None` when the folder has none (written before it existed).
-///
-/// # Errors
-/// [`ReadError`] when the file is present but malformed.
-pub(super) fn load(folder: &Path) -> Result<Option<Vec<RankingRow>>, ReadError> {
-    let path = folder.join("ranking.csv");
-    if !path.exists() {
-        return Ok(None);
-    }
-    read_csv(&path).map(Some)
-}
 
 impl RunData {
     /// Projects in the portfolio: distinct names in `projects.csv`, else the scenario's
