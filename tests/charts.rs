@@ -285,10 +285,11 @@ fn a_run_without_charts_can_be_plotted_later() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&read(&folder.join("manifest.json"))).unwrap();
     let files = manifest["files"].as_array().unwrap();
-    // Five tables, five more from the stf scenario's [uncertainty] table, every chart in
-    // two formats (with the one a run with uncertainty adds) and the brief.
+    // Six tables (ranking.csv included), five more from the stf scenario's [uncertainty]
+    // table, every chart in two formats (with the one a run with uncertainty adds) and
+    // the brief.
     let charts = ChartKind::ALL.len() + ChartKind::UNCERTAINTY.len();
-    assert_eq!(files.len(), 5 + 5 + 2 * charts + 1, "{files:?}");
+    assert_eq!(files.len(), 6 + 5 + 2 * charts + 1, "{files:?}");
     assert!(folder.join("charts/cliff.png").is_file());
 }
 

@@ -416,7 +416,7 @@ fn compare_ranks_strategies_with_paired_differences() {
         ])
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("rank,strategy,mean"));
+        .stdout(predicate::str::starts_with("metric,rank,strategy,mean"));
 }
 
 #[test]

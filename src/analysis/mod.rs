@@ -1,7 +1,8 @@
 //! Analyses beyond a single run, built on the engine: sweeps, global sensitivity
-//! (Morris, Sobol), target search, precision-driven runs, calibration, and the statistics
-//! of runs with parameter uncertainty. The pure logic (designs, estimators, bisection,
-//! fitting) is here without I/O; the commands in `cli` drive it and `output` writes what
+//! (Morris, Sobol), target search, precision-driven runs, calibration, the statistics
+//! of runs with parameter uncertainty, and the one verdict on which strategy is best
+//! ([`verdict`]). The pure logic (designs, estimators, bisection, fitting, verdicts) is
+//! here without I/O; the commands in `cli` drive it and `output` writes what
 //! it returns.
 
 pub mod calibrate;
@@ -17,6 +18,7 @@ pub mod sobol;
 pub mod sweep;
 pub mod target;
 pub mod uncertainty;
+pub mod verdict;
 
 pub use design::{MorrisDesign, SaltelliDesign, SaltelliOutputs, to_values};
 pub use model::{ModelError, PortfolioSource, ScenarioModel};

@@ -1,6 +1,7 @@
-//! `fundsim compare`: every strategy of a scenario ranked by one metric, with paired
-//! differences (common random numbers) to the baseline and to the best, and a plain
-//! statement of which strategies cannot be told apart at this number of replications.
+//! `fundsim compare`: every strategy of a scenario ranked by one quantity, with paired
+//! differences (common random numbers) to the baseline and to the best, and the verdict
+//! of [`crate::analysis::verdict`]: the same words and sentence as `ranking.csv`, the
+//! printed table of `fundsim run` and the brief.
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -12,9 +13,10 @@ use super::run::{self, RunArgs};
 use super::shard::{Merged, ShardArg};
 use crate::analysis::precision::PrecisionOutcome;
 use crate::analysis::robustness::Robustness;
+use crate::analysis::verdict::{Judgement, Measure};
 use crate::engine::{BlockTree, ParameterWorlds, RunConfig, RunResult};
 use crate::scenario::Scenario;
-use crate::stats::{Estimate, Metric, SetQuantity};
+use crate::stats::{Quantity, SetQuantity};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -40,7 +42,8 @@ pub struct CompareArgs {
     pub simulation: SimulationArgs,
     #[command(flatten)]
     pub uncertainty: UncertaintyArgs,
-    /// The metric to rank by (a metric of summary.csv, e.g. weighted_survival_at_horizon).
+    /// The metric to rank by: a metric of summary.csv (e.g. weighted_survival_at_horizon,
+    /// abandonments_averted, cost_per_abandonment_averted_eur) or survival_year_N.
     #[arg(long, default_value = "survival_at_horizon")]
     pub by: String,
     /// Output format.
@@ -63,6 +66,8 @@ pub struct CompareArgs {
 /// One strategy's place in the ranking.
 #[derive(Debug, Serialize)]
 struct Row {
+    /// The quantity ranked (so that tables of several `--by` runs can be stacked).
+    metric: String,
     rank: usize,
     strategy: String,
     mean: f64,
@@ -74,7 +79,8 @@ struct Row {
     vs_best: f64,
     vs_best_ci_low: f64,
     vs_best_ci_high: f64,
-    /// `best`, `indistinguishable from best` or `worse than best`.
+    /// `best`, `identical`, `cannot be told apart`, `practically equal` or `clearly
+    /// behind` (see [`crate::analysis::verdict::Verdict`]).
     verdict: &'static str,
     /// With an `[uncertainty]` table: the share of parameter sets in which the strategy
     /// is best, and in which it beats the baseline.
@@ -87,12 +93,15 @@ struct Row {
 /// What [`finish`] writes: a shard of the runs to compare, or the comparison.
 pub(super) enum Compared {
     Shard(Box<run::Simulated>),
-    Ranking(Ranking),
+    Ranking(Box<Ranking>),
 }
 
 /// Every strategy ranked, ready to print.
 pub(super) struct Ranking {
-    metric: Metric,
+    /// The verdict on every strategy, and the sentence every reader prints.
+    judgement: Judgement,
+    /// What the quantity means, for the table's title (empty when it has no description).
+    description: String,
     rows: Vec<Row>,
     baseline: String,
     replications: u64,
@@ -115,7 +124,6 @@ pub fn execute(args: CompareArgs) -> Result<(), CliError> {
 /// # Errors
 /// [`CliError`] for bad input or a failed simulation.
 pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
-    let metric = metric(&args.by)?;
     if args.shard.shard.is_some() {
         // A comparison's shard is a run's shard that merges into a comparison.
         if args.precision.is_some() {
@@ -144,6 +152,7 @@ pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
         .prepare(true)?
         .with_uncertainty(&args.uncertainty)?;
     let scenario = &prepared.scenario;
+    let measure = measure(&args.by, scenario)?;
     let config = RunConfig {
         parameter_worlds: prepared.parameters.clone(),
         ..RunConfig::from_scenario(scenario)
@@ -171,14 +180,14 @@ pub(super) fn compute(args: &CompareArgs) -> Result<Compared, CliError> {
     super::validate::warn_caveats(scenario, &result, args.output.quiet);
     let parameters = prepared.parameters.as_deref();
     let ranking = rank(
-        metric,
+        measure,
         scenario,
         &result,
         parameters,
         args.format,
         precision,
     )?;
-    Ok(Compared::Ranking(ranking))
+    Ok(Compared::Ranking(Box::new(ranking)))
 }
 
 /// The comparison of the runs of every shard of a job (from `fundsim merge`): nothing
@@ -190,17 +199,17 @@ pub(super) fn from_merged(
     args: &CompareArgs,
     merged: Merged<BlockTree>,
 ) -> Result<Compared, CliError> {
-    let metric = metric(&args.by)?;
     let prepared = args
         .simulation
         .prepare(false)?
         .with_uncertainty(&args.uncertainty)?;
     let scenario = &prepared.scenario;
+    let measure = measure(&args.by, scenario)?;
     merged.check_scenario(&prepared.loaded.origin, &scenario.hash())?;
     let result = RunResult::from_tree(scenario, prepared.portfolio.clone(), merged.state);
     let parameters = prepared.parameters.as_deref();
-    let ranking = rank(metric, scenario, &result, parameters, args.format, None)?;
-    Ok(Compared::Ranking(ranking))
+    let ranking = rank(measure, scenario, &result, parameters, args.format, None)?;
+    Ok(Compared::Ranking(Box::new(ranking)))
 }
 
 /// Prints the comparison (or writes the shard folder).
@@ -210,13 +219,14 @@ pub(super) fn from_merged(
 pub(super) fn finish(compared: Compared, output: &OutputArgs) -> Result<(), CliError> {
     let ranking = match compared {
         Compared::Shard(shard) => return run::finish(*shard, output),
-        Compared::Ranking(ranking) => ranking,
+        Compared::Ranking(ranking) => *ranking,
     };
     if let Some(outcome) = &ranking.precision {
         eprintln!("{}", super::precision::describe(outcome));
     }
     let Ranking {
-        metric,
+        judgement,
+        description,
         rows,
         baseline,
         replications,
@@ -228,8 +238,10 @@ pub(super) fn finish(compared: Compared, output: &OutputArgs) -> Result<(), CliE
     match format {
         Format::Json => {
             let json = serde_json::json!({
-                "metric": metric.name(),
-                "higher_is_better": metric.higher_is_better(),
+                "metric": judgement.metric,
+                "higher_is_better": judgement.higher_is_better,
+                "practical_threshold": judgement.threshold.value,
+                "verdict_sentence": judgement.sentence(),
                 "replications": replications,
                 "seed": seed,
                 "baseline": baseline,
@@ -252,29 +264,33 @@ pub(super) fn finish(compared: Compared, output: &OutputArgs) -> Result<(), CliE
                 .flush()
                 .map_err(|e| CliError::Failure(e.to_string()))?;
         }
-        Format::Table => print_table(metric, &rows, &baseline, replications, robustness),
+        Format::Table => print_table(
+            &judgement,
+            &description,
+            &rows,
+            &baseline,
+            replications,
+            robustness,
+        ),
     }
     Ok(())
 }
 
-/// The metric `--by` names.
-fn metric(by: &str) -> Result<Metric, CliError> {
-    Metric::from_name(by).ok_or_else(|| {
-        let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
-        CliError::Usage(format!(
-            "--by {by:?} is not a metric; choose one of {}",
-            names.join(", ")
-        ))
-    })
+/// The quantity `--by` names: any single quantity an analysis reads (a metric of
+/// `summary.csv`, a paired outcome, a cost ratio, survival in year N).
+fn measure(by: &str, scenario: &Scenario) -> Result<Measure, CliError> {
+    Measure::parse(by, scenario.fund.horizon_months)
+        .map_err(|problem| CliError::Usage(format!("--by {by:?} {problem}")))
 }
 
-/// Every strategy of `result` with a defined `metric`, best first, with its paired
-/// differences to the baseline and to the best.
+/// Every strategy of `result` with a defined value of `measure`, best first, with its
+/// paired differences to the baseline and to the best, judged by the one verdict logic
+/// ([`crate::analysis::verdict`]).
 ///
 /// # Errors
-/// [`CliError::Failure`] when the metric is undefined for every strategy.
+/// [`CliError::Failure`] when the quantity is undefined for every strategy.
 fn rank(
-    metric: Metric,
+    measure: Measure,
     scenario: &Scenario,
     result: &RunResult,
     parameters: Option<&ParameterWorlds>,
@@ -283,56 +299,49 @@ fn rank(
 ) -> Result<Ranking, CliError> {
     let acc = &result.accumulator;
     let baseline = scenario.baseline_index();
-    let robust = parameters.and_then(|worlds| {
+    let set_quantity = match measure {
+        Measure::Quantity(Quantity::Metric(metric)) => Some(SetQuantity::Metric(metric)),
+        Measure::Quantity(Quantity::Paired(paired)) => Some(SetQuantity::Paired(paired)),
+        _ => None,
+    };
+    let robust = parameters.zip(set_quantity).and_then(|(worlds, quantity)| {
         let robustness = Robustness::of(acc, worlds, baseline);
-        let quantity = robustness.of_quantity(SetQuantity::Metric(metric))?.clone();
+        let quantity = robustness.of_quantity(quantity)?.clone();
         Some((robustness.sets, quantity))
     });
-    let mean = |i: usize| acc.strategies[i].metric(metric).mean_or_nan();
-    let mut order: Vec<usize> = (0..scenario.strategies.len())
-        .filter(|&i| !mean(i).is_nan())
-        .collect();
-    order.sort_by(|&a, &b| {
-        let by = mean(b).total_cmp(&mean(a));
-        if metric.higher_is_better() {
-            by
-        } else {
-            by.reverse()
-        }
-    });
-    let Some(&best) = order.first() else {
+    let names: Vec<String> = scenario.strategies.iter().map(|s| s.name.clone()).collect();
+    let projects = acc.strategies.first().map_or(0, |s| s.abandoned.len());
+    let Some(judgement) = measure.judge(acc, &names, projects, &scenario.practical_differences())
+    else {
         return Err(CliError::Failure(format!(
             "{} is undefined for every strategy",
-            metric.name()
+            measure.name()
         )));
     };
-    let rows: Vec<Row> = order
+    let rows: Vec<Row> = judgement
+        .rows
         .iter()
-        .enumerate()
-        .map(|(rank, &i)| {
-            let own = Estimate::of(acc.strategies[i].metric(metric));
-            let vs_baseline = Estimate::of(acc.difference(metric, i, baseline));
-            let vs_best = Estimate::of(acc.difference(metric, i, best));
-            let verdict = if i == best {
-                "best"
-            } else if vs_best.low <= 0.0 && vs_best.high >= 0.0 {
-                "indistinguishable from best"
-            } else {
-                "worse than best"
-            };
+        .map(|ranked| {
+            let i = names
+                .iter()
+                .position(|n| *n == ranked.strategy)
+                .unwrap_or(baseline);
+            let own = measure.estimate(acc, i);
+            let (vs_baseline, _) = measure.difference(acc, i, baseline);
             Row {
-                rank: rank + 1,
-                strategy: scenario.strategies[i].name.clone(),
+                metric: judgement.metric.clone(),
+                rank: ranked.rank,
+                strategy: ranked.strategy.clone(),
                 mean: own.mean,
                 ci_low: own.low,
                 ci_high: own.high,
                 vs_baseline: vs_baseline.mean,
                 vs_baseline_ci_low: vs_baseline.low,
                 vs_baseline_ci_high: vs_baseline.high,
-                vs_best: vs_best.mean,
-                vs_best_ci_low: vs_best.low,
-                vs_best_ci_high: vs_best.high,
-                verdict,
+                vs_best: ranked.to_best.mean,
+                vs_best_ci_low: ranked.to_best.low,
+                vs_best_ci_high: ranked.to_best.high,
+                verdict: ranked.verdict.label(),
                 p_best: robust.as_ref().map(|(_, q)| q.decisions[i].p_best),
                 p_beats_baseline: robust.as_ref().map(|(_, q)| q.decisions[i].p_beats_none),
             }
@@ -343,7 +352,11 @@ fn rank(
         (sets, q.switch.as_ref().map(|switch| switch.sentence(top)))
     });
     Ok(Ranking {
-        metric,
+        description: match measure {
+            Measure::Quantity(Quantity::Metric(metric)) => metric.description().to_string(),
+            _ => String::new(),
+        },
+        judgement,
         rows,
         baseline: scenario.strategies[baseline].name.clone(),
         replications: acc.replications(),
@@ -370,21 +383,32 @@ fn short(value: f64) -> String {
 }
 
 fn print_table(
-    metric: Metric,
+    judgement: &Judgement,
+    description: &str,
     rows: &[Row],
     baseline: &str,
     replications: u64,
     robustness: Option<(usize, Option<String>)>,
 ) {
-    let direction = if metric.higher_is_better() {
+    let direction = if judgement.higher_is_better {
         "higher is better"
     } else {
         "lower is better"
     };
+    let description = if description.is_empty() {
+        String::new()
+    } else {
+        format!(" {description}")
+    };
     println!(
-        "{}: {} ({direction}); {replications} replications, paired 95% intervals",
-        metric.name(),
-        metric.description()
+        "{}:{description} ({direction}); {replications} replications, {} 95% intervals; practically equal: behind by less than {}",
+        judgement.metric,
+        if judgement.paired {
+            "paired"
+        } else {
+            "unpaired"
+        },
+        judgement.threshold.words()
     );
     let uncertain = robustness.is_some();
     println!(
@@ -422,21 +446,5 @@ fn print_table(
             println!("What would change the answer: {change}");
         }
     }
-    let ties: Vec<&str> = rows
-        .iter()
-        .filter(|r| r.verdict == "indistinguishable from best")
-        .map(|r| r.strategy.as_str())
-        .collect();
-    if ties.is_empty() {
-        println!(
-            "\n{} is best, clearly ahead of every other strategy at this number of replications.",
-            rows[0].strategy
-        );
-    } else {
-        println!(
-            "\n{} cannot be told apart from the best ({}) at {replications} replications: the paired interval of the difference includes zero. More replications (--replications) may separate them.",
-            ties.join(", "),
-            rows[0].strategy
-        );
-    }
+    println!("\n{}", judgement.sentence());
 }

@@ -19,6 +19,7 @@ use super::shard::{self, Merged, ShardArg, ShardSpec};
 use super::staging::{self, Staged};
 use crate::analysis::precision::PrecisionRule;
 use crate::analysis::robustness::Robustness;
+use crate::analysis::verdict::Measure;
 use crate::engine::{self, BLOCK_SIZE, BlockTree, ParameterWorlds, RunConfig, RunResult};
 use crate::output::per_replication::{PER_REPLICATION_TABLES, PerReplicationFiles};
 use crate::output::shard::Job;
@@ -26,7 +27,7 @@ use crate::output::uncertainty::{UNCERTAINTY_TABLES, write_uncertainty_tables};
 use crate::output::{Destination, Manifest, TABLES, write_tables};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
-use crate::stats::{Metric, SetQuantity};
+use crate::stats::{Metric, Quantity, SetQuantity};
 
 #[derive(Debug, Args)]
 #[command(
@@ -550,6 +551,31 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
+/// The verdict on survival and on usage-weighted survival, one line each, in the words
+/// of `compare`, `ranking.csv` and the brief ([`crate::analysis::verdict`]).
+fn print_verdicts(scenario: &Scenario, result: &RunResult) {
+    let acc = &result.accumulator;
+    let names: Vec<String> = scenario.strategies.iter().map(|s| s.name.clone()).collect();
+    let projects = acc.strategies.first().map_or(0, |s| s.abandoned.len());
+    let overrides = scenario.practical_differences();
+    println!();
+    for (metric, label) in [
+        (
+            Metric::SurvivalAtHorizon,
+            format!("Survival at {} mo", scenario.fund.horizon_months),
+        ),
+        (
+            Metric::WeightedSurvivalAtHorizon,
+            "Usage-weighted survival".to_string(),
+        ),
+    ] {
+        let measure = Measure::Quantity(Quantity::Metric(metric));
+        if let Some(judgement) = measure.judge(acc, &names, projects, &overrides) {
+            println!("{label}: {}", judgement.sentence());
+        }
+    }
+}
+
 /// The short results table on stdout. A run with uncertainty adds, in square brackets,
 /// the 5–95% range of the parameter sets' means, and each strategy's probability of being
 /// best, with a legend that says which interval is which.
@@ -590,11 +616,16 @@ fn print_results(scenario: &Scenario, result: &RunResult, robustness: Option<&Ro
             );
             if let Some(q) = robustness.and_then(|r| r.of_quantity(SetQuantity::Metric(metric))) {
                 let spread = &q.spreads[index];
-                text.push_str(&format!(
-                    " [{:.0}–{:.0}]",
-                    100.0 * spread.p05,
-                    100.0 * spread.p95
-                ));
+                // Identical strategies have no spread to correct for noise: no range.
+                if spread.p05.is_finite() && spread.p95.is_finite() {
+                    text.push_str(&format!(
+                        " [{:.0}–{:.0}]",
+                        100.0 * spread.p05,
+                        100.0 * spread.p95
+                    ));
+                } else {
+                    text.push_str(" [—]");
+                }
             }
             text
         };
@@ -611,6 +642,7 @@ fn print_results(scenario: &Scenario, result: &RunResult, robustness: Option<&Ro
             None => println!(),
         }
     }
+    print_verdicts(scenario, result);
     if let Some(robustness) = robustness {
         println!(
             "\n(…) 95% Monte Carlo interval of the mean; […] 5–95% range of the means across {} parameter sets\n(corrected for Monte Carlo noise); P(best): share of parameter sets in which the strategy has the highest survival at {n} mo.",

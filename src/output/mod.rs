@@ -6,7 +6,8 @@
 //! into place with the manifest written last, so a folder that looks complete is
 //! complete. An existing folder is never overwritten without `--force`.
 //!
-//! - [`tables`]: the run folder's CSV tables; [`Manifest`]: its manifest.
+//! - [`tables`]: the run folder's CSV tables ([`ranking`]: its `ranking.csv`, the
+//!   verdicts); [`Manifest`]: its manifest.
 //! - [`manifest`]: the typed manifests of the other folder kinds, written and parsed.
 //! - [`shard`]: shard folders (one process's share of a job) and their checks.
 //! - [`read`]: run and sensitivity folders read back, for `plot` and `report`.
@@ -16,6 +17,7 @@
 pub mod files;
 pub mod manifest;
 pub mod per_replication;
+pub mod ranking;
 pub mod read;
 pub mod shard;
 pub mod stale;
@@ -225,8 +227,9 @@ pub struct Manifest<'a> {
 pub type TableRenderer = fn(&Scenario, &RunResult) -> Vec<u8>;
 
 /// The tables of a run folder: (file name, renderer).
-pub const TABLES: [(&str, TableRenderer); 5] = [
+pub const TABLES: [(&str, TableRenderer); 6] = [
     ("summary.csv", tables::summary_csv),
+    ("ranking.csv", ranking::ranking_csv),
     ("survival.csv", tables::survival_csv),
     ("timeseries.csv", tables::timeseries_csv),
     ("projects.csv", tables::projects_csv),

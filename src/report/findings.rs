@@ -3,8 +3,12 @@
 
 use super::html::{escape, number_auto, percent, percent_with_interval};
 use super::robust::HEADLINE;
+use crate::analysis::verdict::{Judgement, Verdict};
 use crate::output::read::{RunData, Value};
 use crate::plot::cliff::OFFSETS;
+
+/// The usage-weighted metric the brief ranks by, beside [`HEADLINE`].
+pub const WEIGHTED: &str = "weighted_survival_at_horizon";
 
 /// Survival (never abandoned) at the horizon of strategy `index`, as a share (0..1).
 pub fn horizon_survival(data: &RunData, index: usize) -> Option<Value> {
@@ -110,10 +114,31 @@ pub fn findings(data: &RunData) -> Vec<String> {
         ));
     }
 
-    let best = (1..n)
-        .filter_map(|i| Some((i, survival[i]?)))
-        .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
-    if let Some((index, value)) = best {
+    // One verdict logic for the whole run (ranking.csv): the brief says what `compare`
+    // and the printed table say.
+    let verdict = data.judgement(HEADLINE);
+    let weighted_verdict = data.judgement(WEIGHTED);
+    let identical = verdict.as_ref().is_some_and(Judgement::all_identical);
+    let index_of = |name: &str| data.strategies.iter().position(|s| s == name);
+    // The strategy the brief features: the best, or when that is the baseline, the
+    // best-ranked funded strategy (by mean when the folder has no verdict).
+    let best = match &verdict {
+        Some(judgement) => judgement
+            .rows
+            .iter()
+            .filter_map(|r| index_of(&r.strategy))
+            .find(|&i| i != 0)
+            .and_then(|i| Some((i, survival[i]?))),
+        None => (1..n)
+            .filter_map(|i| Some((i, survival[i]?)))
+            .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean)),
+    };
+    if let Some(judgement) = verdict.as_ref().filter(|_| identical) {
+        sentences.push(format!(
+            "By survival over {years}: {}",
+            escape(&judgement.sentence())
+        ));
+    } else if let Some((index, value)) = best {
         let name = &data.strategies[index];
         let mut sentence = format!(
             "With {} ({}), {} of {projects} ({}, 95% interval {}{}) are never abandoned over {years}",
@@ -135,19 +160,16 @@ pub fn findings(data: &RunData) -> Vec<String> {
             ));
         }
         sentence.push('.');
-        let tied = close_to(value, index, &survival);
-        if !tied.is_empty() {
-            let others: Vec<String> = tied.iter().map(|&i| quoted(&data.strategies[i])).collect();
+        if let Some(judgement) = &verdict {
             sentence.push_str(&format!(
-                " {} {} too close to tell apart from it at this precision.",
-                others.join(" and "),
-                if others.len() == 1 { "is" } else { "are" }
+                " By survival over {years}: {}",
+                escape(&judgement.sentence())
             ));
         }
         sentences.push(sentence);
     }
 
-    if n > 2 {
+    if n > 2 && !identical {
         let mut ranked: Vec<(usize, Value)> =
             (0..n).filter_map(|i| Some((i, survival[i]?))).collect();
         ranked.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean));
@@ -172,45 +194,12 @@ pub fn findings(data: &RunData) -> Vec<String> {
     }
 
     let weighted: Vec<Option<Value>> = (0..n).map(|i| horizon_weighted_survival(data, i)).collect();
-    let best_weighted = (1..n)
-        .filter_map(|i| Some((i, weighted[i]?)))
-        .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
-    if let Some((index, value)) = best_weighted {
-        let tied = close_to(value, index, &weighted);
-        let mut sentence = if tied.is_empty() {
-            format!(
-                "Weighted by usage (dependents), {} does best: {} of all usage sits in projects never abandoned",
-                quoted(&data.strategies[index]),
-                percent_with_interval(value.mean, value.interval()),
-            )
-        } else {
-            let others: Vec<String> = tied.iter().map(|&i| quoted(&data.strategies[i])).collect();
-            format!(
-                "Weighted by usage (dependents), {} does best, with {} too close to tell apart at this precision: {} of all usage sits in projects never abandoned",
-                quoted(&data.strategies[index]),
-                others.join(" and "),
-                percent_with_interval(value.mean, value.interval()),
-            )
-        };
-        if let Some(base) = weighted[0] {
-            sentence.push_str(&format!(
-                ", against {} without funding",
-                percent(base.mean, base.interval())
-            ));
-        }
-        sentence.push('.');
-        if let Some((best_index, _)) = best
-            && best_index != index
-            && !tied.contains(&best_index)
-        {
-            sentence.push_str(&format!(
-                " Counting usage rather than projects changes the ranking: {} leads on usage, {} on projects.",
-                quoted(&data.strategies[index]),
-                quoted(&data.strategies[best_index])
-            ));
-        }
-        sentences.push(sentence);
-    }
+    sentences.extend(weighted_finding(
+        data,
+        &weighted,
+        weighted_verdict.as_ref(),
+        verdict.as_ref(),
+    ));
 
     let mut costs: Vec<(usize, Value)> = (1..n)
         .filter_map(|i| Some((i, data.cost_per_abandonment_averted(&data.strategies[i])?)))
@@ -256,30 +245,7 @@ pub fn findings(data: &RunData) -> Vec<String> {
     }
 
     if let Some(offset) = cliff_offset(data) {
-        let at = |index: usize, k: u32| data.survival_after_programme(index, k);
-        let funded_best = (1..n)
-            .filter_map(|i| Some((i, at(i, 0)?)))
-            .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
-        if let (Some((index, start)), Some(end)) =
-            (funded_best, funded_best.and_then(|(i, _)| at(i, offset)))
-        {
-            let mut sentence = format!(
-                "When the money stops after {} months, survival keeps falling: under {} from {} at the programme's end to {} {offset} months later",
-                data.info.programme_months,
-                quoted(&data.strategies[index]),
-                percent(start.mean, start.interval()),
-                percent(end.mean, end.interval()),
-            );
-            if let (Some(base_start), Some(base_end)) = (at(0, 0), at(0, offset)) {
-                sentence.push_str(&format!(
-                    "; without funding, from {} to {}",
-                    percent(base_start.mean, base_start.interval()),
-                    percent(base_end.mean, base_end.interval())
-                ));
-            }
-            sentence.push('.');
-            sentences.push(sentence);
-        }
+        sentences.extend(cliff_finding(data, offset, identical));
     }
 
     let worst_mcse = (0..n)
@@ -309,22 +275,100 @@ pub fn findings(data: &RunData) -> Vec<String> {
     sentences
 }
 
-/// The funded strategies other than `best` whose intervals overlap the best one's: not
-/// clearly different from it at this precision.
-fn close_to(best: Value, best_index: usize, values: &[Option<Value>]) -> Vec<usize> {
-    let Some((low, high)) = best.interval() else {
-        return Vec::new();
+/// What happens when the money stops: survival `offset` months after the programme
+/// under the funded strategy with the highest survival at its end, and without funding;
+/// when every strategy is identical, once for all of them.
+fn cliff_finding(data: &RunData, offset: u32, identical: bool) -> Option<String> {
+    let at = |index: usize, k: u32| data.survival_after_programme(index, k);
+    let stops = format!(
+        "When the money stops after {} months, survival keeps falling",
+        data.info.programme_months
+    );
+    if identical {
+        let (start, end) = (at(0, 0)?, at(0, offset)?);
+        return Some(format!(
+            "{stops}: from {} at the programme's end to {} {offset} months later, the same under every strategy.",
+            percent(start.mean, start.interval()),
+            percent(end.mean, end.interval()),
+        ));
+    }
+    let (index, start) = (1..data.strategies.len())
+        .filter_map(|i| Some((i, at(i, 0)?)))
+        .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean))?;
+    let end = at(index, offset)?;
+    let mut sentence = format!(
+        "{stops}: under {} from {} at the programme's end to {} {offset} months later",
+        quoted(&data.strategies[index]),
+        percent(start.mean, start.interval()),
+        percent(end.mean, end.interval()),
+    );
+    if let (Some(base_start), Some(base_end)) = (at(0, 0), at(0, offset)) {
+        sentence.push_str(&format!(
+            "; without funding, from {} to {}",
+            percent(base_start.mean, base_start.interval()),
+            percent(base_end.mean, base_end.interval())
+        ));
+    }
+    sentence.push('.');
+    Some(sentence)
+}
+
+/// Usage-weighted survival: the best strategy's share of usage never abandoned, against
+/// no funding, with the verdict sentence of `weighted` (and whether counting usage
+/// rather than projects changes who leads). Never says anyone does best when every
+/// strategy is identical.
+fn weighted_finding(
+    data: &RunData,
+    weighted: &[Option<Value>],
+    verdict: Option<&Judgement>,
+    survival_verdict: Option<&Judgement>,
+) -> Option<String> {
+    let index_of = |name: &str| data.strategies.iter().position(|s| s == name);
+    let Some(judgement) = verdict else {
+        // A folder without the weighted metric in its tables: the best funded by mean.
+        let (index, value) = (1..weighted.len())
+            .filter_map(|i| Some((i, weighted[i]?)))
+            .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean))?;
+        return Some(format!(
+            "Weighted by usage (dependents), {} of all usage sits in projects never abandoned under {}.",
+            percent_with_interval(value.mean, value.interval()),
+            quoted(&data.strategies[index])
+        ));
     };
-    values
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|&(i, _)| i != best_index)
-        .filter_map(|(i, v)| {
-            let (other_low, other_high) = (*v)?.interval()?;
-            (other_high >= low && other_low <= high).then_some(i)
-        })
-        .collect()
+    if judgement.all_identical() {
+        return Some(format!(
+            "Weighted by usage (dependents): {}",
+            escape(&judgement.sentence())
+        ));
+    }
+    let best = judgement.best().and_then(|r| index_of(&r.strategy))?;
+    let value = weighted.get(best).copied().flatten()?;
+    let mut sentence = format!(
+        "Weighted by usage (dependents), {} of all usage sits in projects never abandoned under {}",
+        percent_with_interval(value.mean, value.interval()),
+        quoted(&data.strategies[best]),
+    );
+    if best != 0
+        && let Some(base) = weighted[0]
+    {
+        sentence.push_str(&format!(
+            ", against {} without funding",
+            percent(base.mean, base.interval())
+        ));
+    }
+    sentence.push_str(&format!(". {}", escape(&judgement.sentence())));
+    let leader = survival_verdict.and_then(Judgement::best);
+    if let Some(leader) = leader
+        && leader.strategy != data.strategies[best]
+        && judgement.verdict_of(&leader.strategy) == Some(Verdict::ClearlyBehind)
+    {
+        sentence.push_str(&format!(
+            " Counting usage rather than projects changes the ranking: {} leads on usage, {} on projects.",
+            quoted(&data.strategies[best]),
+            quoted(&leader.strategy)
+        ));
+    }
+    Some(sentence)
 }
 
 /// "85–89%" (the interval of a share), or "not available".

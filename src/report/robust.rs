@@ -45,6 +45,14 @@ fn whole_percent(share: f64) -> String {
 /// headline metric is, and what would change it. `None` for a fixed-parameter run.
 pub fn ranking_finding(data: &RunData) -> Option<String> {
     let uncertainty = data.uncertainty.as_ref()?;
+    // Strategies that give the same result in every replication have no ranking to be
+    // robust: naming one as "keeping the most projects" would contradict the verdict.
+    if data
+        .judgement(HEADLINE)
+        .is_some_and(|judgement| judgement.all_identical())
+    {
+        return None;
+    }
     let mut ranked: Vec<(&str, f64)> = data
         .strategies
         .iter()

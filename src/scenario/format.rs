@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::sensitivity::{SensitivityFile, SensitivitySpec};
 use super::uncertainty::{UncertaintyFile, UncertaintySpec};
+use super::verdict::{VerdictFile, VerdictSpec};
 use crate::params::{FundParams, ModelParams, PortfolioFile, PortfolioSpec, RunParams};
 use crate::strategy::{StrategyEntry, StrategySpec};
 
@@ -30,6 +31,8 @@ pub struct ScenarioFile {
     pub sensitivity: Option<SensitivityFile>,
     /// Parameter uncertainty carried into runs (optional).
     pub uncertainty: Option<UncertaintyFile>,
+    /// Practical thresholds of the verdict on which strategy is best (optional).
+    pub verdict: Option<VerdictFile>,
 }
 
 /// A validated scenario: every field in range, strategies resolved to rules.
@@ -50,6 +53,9 @@ pub struct Scenario {
     /// it, so every scenario without one keeps its hash).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uncertainty: Option<UncertaintySpec>,
+    /// The `[verdict]` table, when given (not part of the hash of a scenario without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<VerdictSpec>,
 }
 
 impl Scenario {
@@ -67,6 +73,15 @@ impl Scenario {
             .map(|s| s.timing.call_months(&self.fund).len())
             .max()
             .unwrap_or(0)
+    }
+
+    /// The scenario's practical thresholds per metric (`[verdict.practical_difference]`),
+    /// empty when it sets none.
+    pub fn practical_differences(&self) -> std::collections::BTreeMap<String, f64> {
+        self.verdict
+            .as_ref()
+            .map(|v| v.practical_difference.clone())
+            .unwrap_or_default()
     }
 
     /// Index of the `none` baseline strategy (always present after validation).

@@ -11,11 +11,13 @@ mod format;
 pub mod sensitivity;
 pub mod uncertainty;
 pub(crate) mod validate;
+pub mod verdict;
 
 pub use builtin::{BUILTIN_FILES, BUILTIN_SCENARIOS, builtin, builtin_file, template};
 pub use format::{Scenario, ScenarioFile};
 pub use sensitivity::{Distribution, SensitivitySpec, UncertainParameter};
 pub use uncertainty::UncertaintySpec;
+pub use verdict::VerdictSpec;
 
 use serde::Deserialize;
 

@@ -199,6 +199,10 @@ pub(super) fn validate(
             .uncertainty
             .as_ref()
             .map(|table| uncertainty::validate(&mut check, table, csv_portfolio, probe)),
+        verdict: file
+            .verdict
+            .as_ref()
+            .map(|table| super::verdict::validate(&mut check, table, scenario_horizon)),
     };
     check.into_result(origin, scenario)
 }

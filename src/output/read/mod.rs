@@ -1,6 +1,6 @@
 //! Folders read back: what `plot`, `report` and `merge` are drawn from.
 //!
-//! - [`run`]: a run folder (`manifest.json` and the five tables) as [`RunData`], with the
+//! - [`run`]: a run folder (`manifest.json` and its tables) as [`RunData`], with the
 //!   derived quantities charts and the brief share (paired differences, cost ratios).
 //! - [`sensitivity`]: a sensitivity folder (manifest, tables, chart SVGs) as
 //!   [`SensitivityData`].

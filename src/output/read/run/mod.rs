@@ -1,4 +1,5 @@
-//! A run folder read back: `manifest.json` and the five CSV tables, as plain structs.
+//! A run folder read back: `manifest.json` and the CSV tables, as plain structs
+//! (`ranking.csv`, and the uncertainty tables, only when present).
 //!
 //! Charts and the brief consume [`RunData`] only, so `fundsim plot` and `fundsim report`
 //! on a folder give exactly what `fundsim run` wrote. Columns are found by name, so extra
@@ -8,6 +9,8 @@
 
 mod derived;
 mod estimate;
+mod ranking;
+mod ranking_table;
 mod uncertainty;
 
 use std::collections::HashMap;
@@ -16,6 +19,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 pub use estimate::{Estimate, Value};
+pub use ranking_table::RankingRow;
 pub use uncertainty::{ChangeRow, DecisionRow, SpreadRow, UncertaintyData};
 
 use super::{ReadError, read_file};
@@ -168,6 +172,9 @@ pub struct RunData {
     /// The spread across parameter sets and the decision tables of a run with
     /// uncertainty; `None` for a fixed-parameter run.
     pub uncertainty: Option<UncertaintyData>,
+    /// `ranking.csv`: every summary metric ranked with its verdict; `None` for a folder
+    /// written before the file existed (see [`RunData::judgement`]).
+    pub ranking: Option<Vec<RankingRow>>,
 }
 
 impl RunData {
@@ -207,6 +214,7 @@ impl RunData {
         let projects: Vec<ProjectRow> = read_csv(&folder.join("projects.csv"))?;
         let allocations: Vec<AllocationRow> = read_csv(&folder.join("allocations.csv"))?;
         let uncertainty = UncertaintyData::load(folder)?;
+        let ranking = ranking_table::load(folder)?;
 
         let index_of = |name: &str, strategies: &mut Vec<String>| -> usize {
             strategies
@@ -282,6 +290,7 @@ impl RunData {
             projects,
             allocations,
             uncertainty,
+            ranking,
         })
     }
 
@@ -458,6 +467,41 @@ mod tests {
         );
         assert_eq!(data.survival_after_programme(1, 12).unwrap().mean, 0.5);
         assert!((data.survival_gained_points("deep").unwrap().mean - 37.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_verdict_comes_from_ranking_csv_or_else_from_the_summary() {
+        use crate::analysis::verdict::Verdict;
+        let dir = folder(
+            "strategy,metric,mean,ci_low,ci_high,mcse\n\
+             none,abandonments,15,14,16,0.5\n\
+             deep,abandonments,9,8,10,0.5\n",
+        );
+        let data = RunData::load(dir.path()).unwrap();
+        assert!(data.ranking.is_none());
+        // An older folder: the same logic on summary.csv, unpaired; fewer is better.
+        let judgement = data.judgement("abandonments").unwrap();
+        assert_eq!(judgement.rows[0].strategy, "deep");
+        assert_eq!(judgement.rows[1].verdict, Verdict::ClearlyBehind);
+        assert!(!judgement.paired);
+        fs::write(
+            dir.path().join("ranking.csv"),
+            "metric,rank,strategy,mean,difference_to_best,ci_low,ci_high,practical_threshold,verdict,paired\n\
+             abandonments,2,none,15,6,5.5,6.5,7,practically equal,true\n\
+             abandonments,1,deep,9,0,0,0,7,best,true\n",
+        )
+        .unwrap();
+        let data = RunData::load(dir.path()).unwrap();
+        let judgement = data.judgement("abandonments").unwrap();
+        // The file's verdicts, in rank order, are what the brief says.
+        assert_eq!(judgement.rows[0].strategy, "deep");
+        assert_eq!(
+            judgement.rows[1].verdict,
+            Verdict::BehindByLessThanThreshold
+        );
+        assert_eq!(judgement.threshold.value, 7.0);
+        assert!(judgement.paired);
+        assert!(judgement.sentence().contains("less than 7 projects"));
     }
 
     #[test]
