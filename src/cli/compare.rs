@@ -207,6 +207,7 @@ pub(super) fn from_merged(
     let measure = measure(&args.by, scenario)?;
     merged.check_scenario(&prepared.loaded.origin, &scenario.hash())?;
     let result = RunResult::from_tree(scenario, prepared.portfolio.clone(), merged.state);
+    super::validate::warn_caveats(scenario, &result, args.output.quiet);
     let parameters = prepared.parameters.as_deref();
     let ranking = rank(measure, scenario, &result, parameters, args.format, None)?;
     Ok(Compared::Ranking(Box::new(ranking)))
