@@ -289,6 +289,10 @@ fn draw_panel<DB: DrawingBackend>(
             }
         }
     }
+    // Labels beside the points, unless one would overlap a label already placed (points
+    // close together): the legend's colours name those.
+    let label_style = font(TICK_SIZE - 4.0);
+    let mut placed: Vec<(i32, i32, i32)> = Vec::new();
     for point in shown {
         let (x, y) = (point.gained.mean, point.cost.mean);
         let colour = strategy_colour(point.index);
@@ -298,12 +302,24 @@ fn draw_panel<DB: DrawingBackend>(
             11,
             WHITE.stroke_width(2),
         )))?;
+        let name = &data.strategies[point.index];
+        let width = area
+            .estimate_text_size(name, &label_style)
+            .map_or(0, |(w, _)| w as i32);
+        let (px, py) = chart.backend_coord(&(x, y));
+        let overlaps = placed
+            .iter()
+            .any(|&(ox, oy, ow)| (py - oy).abs() < 30 && px < ox + ow && ox < px + width);
+        if overlaps {
+            continue;
+        }
+        placed.push((px, py, width));
         chart.draw_series(std::iter::once(
             EmptyElement::at((x, y))
                 + Text::new(
-                    data.strategies[point.index].clone(),
+                    name.clone(),
                     (14, -10),
-                    anchored(font(TICK_SIZE - 4.0), HPos::Left, VPos::Bottom),
+                    anchored(label_style.clone(), HPos::Left, VPos::Bottom),
                 ),
         ))?;
     }

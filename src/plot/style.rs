@@ -152,7 +152,7 @@ pub fn frame<DB: DrawingBackend>(
 }
 
 /// Characters per caption line at [`SOURCE_SIZE`] across the canvas.
-const CAPTION_CHARS: usize = 150;
+const CAPTION_CHARS: usize = 170;
 
 /// Draws the title, subtitle, the chart's caption (what its lines, bands and whiskers
 /// are, built by the chart from what it draws; wrapped over as many lines as it needs) and
