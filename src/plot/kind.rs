@@ -98,7 +98,7 @@ impl ChartKind {
                 "Share of usage (dependents) in projects never abandoned: losing a widely used project weighs more."
             }
             Self::Maintainers => {
-                "Average active maintainers per project: median and 5th–95th percentile band over replications (the spread between runs, not an interval of the mean; percentiles estimated within 0.5%), with the no-funding median for reference."
+                "Average active maintainers per project: median and 5th–95th percentile band over replications (the spread between runs, not an interval of the mean; percentiles estimated within 1%), with the no-funding median for reference."
             }
             Self::Maintenance => {
                 "Mean backlog (person-months of outstanding work) and mean open vulnerabilities per project, over replications (lines only, no bands)."

@@ -13,9 +13,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Relative accuracy of the bins: any two values in one bin differ by at most
-/// `γ − 1 ≈ 2α = 0.5%` of the smaller, so an estimate interpolated inside the bin of the
-/// requested rank is within 0.5% of the exact order statistic.
-const RELATIVE_ACCURACY: f64 = 0.0025;
+/// `γ − 1 ≈ 2α = 1%` of the smaller, so an estimate interpolated inside the bin of the
+/// requested rank is within 1% of the exact order statistic.
+const RELATIVE_ACCURACY: f64 = 0.005;
 /// Values below this are counted as zero (all sketched quantities are counts, EUR or
 /// person-months, where this is far below meaning).
 const ZERO_THRESHOLD: f64 = 1e-9;
