@@ -154,6 +154,12 @@ impl QuantileSketch {
                     } else {
                         (low * high).sqrt()
                     }
+                } else if rank == seen {
+                    low
+                } else if rank == seen + count - 1 {
+                    // Not from the formula: `low·(high/low)^1` can miss `high` in the
+                    // last bit, and the largest value must come out exact.
+                    high
                 } else {
                     let share = (rank - seen) as f64 / (count - 1) as f64;
                     (low * (high / low).powf(share)).clamp(low, high)
