@@ -210,7 +210,7 @@ fn svg_has_caption(svg: &str, caption: &str) -> bool {
 /// replications, from estimated percentiles), and no legend word without its line.
 #[test]
 fn every_chart_carries_its_own_caption_saying_what_it_draws() {
-    let data = RunData::load(&stf_run()).unwrap();
+    let data = RunData::load(stf_run()).unwrap();
     let mut captions = Vec::new();
     for kind in ChartKind::ALL {
         let svg = svg_of(kind);
