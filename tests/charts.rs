@@ -133,8 +133,10 @@ fn svgs_contain_titles_axis_titles_legend_entries_and_the_source() {
         (
             ChartKind::CostEffectiveness,
             &[
-                "Survival gained at 10 years (percentage points of the portfolio)",
+                "Survival gained at 10 years (percentage points)",
                 "Cost per abandonment averted (EUR million)",
+                "Usage-weighted project-years gained",
+                "Cost per weighted project-year (EUR thousand)",
             ],
         ),
         (
@@ -183,6 +185,71 @@ fn svgs_contain_titles_axis_titles_legend_entries_and_the_source() {
         }
         assert!(svg.contains("font-family=\"DejaVu Sans, sans-serif\""));
     }
+}
+
+/// The words of `caption` as the SVG holds them: wrapped over lines, each a text element.
+fn svg_has_caption(svg: &str, caption: &str) -> bool {
+    let svg_words: String = svg
+        .split('\n')
+        .filter(|line| !line.starts_with('<'))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("&apos;", "'")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    let wanted: Vec<&str> = caption.split_whitespace().collect();
+    svg_words
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(wanted.len())
+        .any(|window| window == wanted.as_slice())
+}
+
+/// Each chart's caption says what that chart draws: no shared sentence about bands on
+/// charts without bands, the maintainers band named for what it is (a spread between
+/// replications, from estimated percentiles), and no legend word without its line.
+#[test]
+fn every_chart_carries_its_own_caption_saying_what_it_draws() {
+    let data = RunData::load(stf_run()).unwrap();
+    let mut captions = Vec::new();
+    for kind in ChartKind::ALL {
+        let svg = svg_of(kind);
+        let caption = kind.caption_for(&data);
+        assert!(
+            svg_has_caption(&svg, &caption),
+            "{kind:?}: the caption {caption:?} is not in the chart"
+        );
+        assert!(
+            !svg.contains("bands and whiskers"),
+            "{kind:?}: the old shared footer"
+        );
+        captions.push(caption);
+    }
+    captions.sort();
+    captions.dedup();
+    assert_eq!(
+        captions.len(),
+        ChartKind::ALL.len(),
+        "two charts share a caption"
+    );
+    let caption = |kind: ChartKind| kind.caption_for(&data);
+    for kind in [ChartKind::Maintenance, ChartKind::Allocation] {
+        assert!(!caption(kind).contains("bands:"), "{kind:?} draws no bands");
+        assert!(
+            !caption(kind).contains("95%"),
+            "{kind:?} draws no intervals"
+        );
+    }
+    let maintainers = caption(ChartKind::Maintainers);
+    assert!(maintainers.contains("5th–95th percentiles over replications"));
+    assert!(maintainers.contains("not an interval of the mean"));
+    assert!(maintainers.contains("estimated"));
+    for kind in [ChartKind::Survival, ChartKind::WeightedSurvival] {
+        assert!(caption(kind).contains("bands: 95% intervals of that mean"));
+    }
+    assert!(caption(ChartKind::CostEffectiveness).contains("usage-weighted project-year"));
+    // The allocation's equality line is in its legend, so it is drawn as a legend entry.
+    assert!(svg_of(ChartKind::Allocation).contains(">\nperfect equality\n<"));
 }
 
 #[test]

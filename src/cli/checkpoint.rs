@@ -20,7 +20,7 @@ use crate::engine::BlockTree;
 use crate::output::files::{sha256_hex, write_atomic_with};
 
 /// The version of the checkpoint layout; a checkpoint of another version is ignored.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 
 /// What a checkpoint holds, as read back.
 #[derive(Deserialize)]

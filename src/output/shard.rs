@@ -26,7 +26,7 @@ use super::files::sha256_hex;
 /// The `format` field of every shard manifest.
 pub const FORMAT: &str = "fundsim-shard";
 /// The version of the shard format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The manifest's file name.
 pub const MANIFEST: &str = "shard.json";
 /// The state's file name.

@@ -65,14 +65,26 @@ pub fn allocations(data: &RunData) -> Vec<Allocation> {
         .collect()
 }
 
+/// What the chart draws (its footer, and the brief's caption): means, no intervals.
+pub fn caption(data: &RunData) -> String {
+    format!(
+        "Bars: money received per project, mean over {} replications, projects ranked by it; right: the Lorenz curve of that expected allocation (Gini in the legend), dashed: perfect equality. No intervals drawn.",
+        style::thousands(data.info.replications as f64)
+    )
+}
+
+/// The colour of the perfect-equality line of the Lorenz panel.
+const EQUALITY: RGBColor = style::TEXT;
+
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &RunData,
 ) -> Result<(), PlotError> {
-    let body = style::frame(
+    let body = style::frame_with_caption(
         root,
         super::kind::ChartKind::Allocation.title(),
         "Expected money received per project over the run, and how unequally it is spread",
+        &caption(data),
         data,
     )?;
     let (main, legend) = style::with_legend_column(&body);
@@ -84,7 +96,7 @@ pub fn draw<DB: DrawingBackend>(
     let (bars, lorenz) = main.split_horizontally(width * 56 / 100);
     draw_bars(&bars, data, &funded)?;
     draw_lorenz(&lorenz, &funded)?;
-    let entries: Vec<LegendEntry> = funded
+    let mut entries: Vec<LegendEntry> = funded
         .iter()
         .map(|a| {
             let mut entry = LegendEntry::strategy(data, a.index, Swatch::Line);
@@ -92,17 +104,20 @@ pub fn draw<DB: DrawingBackend>(
             entry
         })
         .collect();
+    entries.push(LegendEntry {
+        label: "perfect equality\nGini 0".into(),
+        colour: EQUALITY,
+        swatch: Swatch::DashedLine,
+    });
     let y = style::draw_legend(&legend, "Strategy", &entries, 20)?;
     let unfunded: Vec<&str> = (0..data.strategies.len())
         .filter(|i| funded.iter().all(|a| a.index != *i))
         .map(|i| data.strategies[i].as_str())
         .collect();
-    let mut note = "Gini of the expected allocation: 0 when all projects get the same, near 1 when one gets everything. Dashed: perfect equality.".to_string();
+    let mut note = "Gini of the expected allocation: 0 when all projects get the same, near 1 when one gets everything.".to_string();
     if !unfunded.is_empty() {
-        note.push_str(&format!(
-            " Not shown (paid nothing): {}.",
-            unfunded.join(", ")
-        ));
+        let names: Vec<String> = unfunded.iter().map(|name| format!("“{name}”")).collect();
+        note.push_str(&format!(" Not shown (paid nothing): {}.", names.join(", ")));
     }
     style::draw_note(&legend, &note, y + 16, 28)?;
     Ok(())
@@ -208,17 +223,23 @@ fn draw_lorenz<DB: DrawingBackend>(
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()?;
-    chart.draw_series(DashedLineSeries::new(
-        [(0.0, 0.0), (100.0, 100.0)],
-        10,
-        8,
-        style::MUTED.stroke_width(2),
-    ))?;
     for allocation in funded {
         chart.draw_series(LineSeries::new(
             allocation.lorenz(),
             strategy_colour(allocation.index).stroke_width(LINE_WIDTH),
         ))?;
+    }
+    // The equality line goes on top: an equal split's Lorenz curve lies exactly on it and
+    // used to hide it. Dashes are drawn segment by segment in data units, so they show at
+    // any size.
+    let dashes = 24;
+    for dash in 0..dashes {
+        let start = 100.0 * f64::from(dash) / f64::from(dashes);
+        let end = start + 100.0 * 0.55 / f64::from(dashes);
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(start, start), (end, end)],
+            EQUALITY.stroke_width(3),
+        )))?;
     }
     Ok(())
 }

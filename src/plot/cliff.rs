@@ -30,17 +30,26 @@ pub fn cliff_points(data: &RunData) -> Vec<Vec<(u32, Value)>> {
         .collect()
 }
 
+/// What the chart draws (its footer, and the brief's caption).
+pub fn caption(data: &RunData) -> String {
+    format!(
+        "Left: mean share of projects never abandoned over {} replications at the programme's end and 12, 36 and 72 months later; whiskers: 95% intervals of the mean. Right: the share lost since the programme ended (difference of the means, no whiskers).",
+        style::thousands(data.info.replications as f64)
+    )
+}
+
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &RunData,
 ) -> Result<(), PlotError> {
-    let body = style::frame(
+    let body = style::frame_with_caption(
         root,
         super::kind::ChartKind::Cliff.title(),
         &format!(
             "Projects never abandoned when the {}-month programme ends, and after the money stops",
             data.info.programme_months
         ),
+        &caption(data),
         data,
     )?;
     let (main, legend) = style::with_legend_column(&body);

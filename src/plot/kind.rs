@@ -87,7 +87,8 @@ impl ChartKind {
         }
     }
 
-    /// What the chart shows, in a sentence (captions in the brief, docs).
+    /// What the chart shows, in a sentence, for any run (docs, and the brief without a
+    /// run at hand); the chart's own footer is [`ChartKind::caption_for`] its run.
     pub fn caption(self) -> &'static str {
         match self {
             Self::Survival => {
@@ -97,16 +98,16 @@ impl ChartKind {
                 "Share of usage (dependents) in projects never abandoned: losing a widely used project weighs more."
             }
             Self::Maintainers => {
-                "Average active maintainers per project: median and 5th–95th percentile band over replications, with the no-funding median for reference."
+                "Average active maintainers per project: median and 5th–95th percentile band over replications (the spread between runs, not an interval of the mean; percentiles estimated within 1%), with the no-funding median for reference."
             }
             Self::Maintenance => {
-                "Mean backlog (person-months of outstanding work) and mean open vulnerabilities per project."
+                "Mean backlog (person-months of outstanding work) and mean open vulnerabilities per project, over replications (lines only, no bands)."
             }
             Self::CostEffectiveness => {
-                "The fund's cost (money paid plus overhead) per abandonment averted against the survival gained at the horizon, both paired against the no-funding baseline."
+                "The fund's cost (money paid plus overhead) per abandonment averted against the survival gained at the horizon (left), and per usage-weighted project-year gained against those project-years (right, a project of average usage counting as one), all paired against the no-funding baseline, with 95% intervals of the mean."
             }
             Self::Allocation => {
-                "Expected money received per project, sorted, and the Lorenz curve of the allocation with its Gini coefficient."
+                "Expected money received per project, sorted, and the Lorenz curve of the allocation with its Gini coefficient and the line of perfect equality (means, no intervals)."
             }
             Self::Cliff => {
                 "Survival at the end of the programme and 12, 36 and 72 months later, and how much of it is lost after the money stops."

@@ -37,14 +37,34 @@ pub fn size(data: &RunData) -> (u32, u32) {
     )
 }
 
+/// What the chart draws (its footer, and the brief's caption). The band is the spread of
+/// the outcome between replications, not an interval of the mean; its percentiles are
+/// estimated (`timeseries.csv`), and never put the mean outside the band by their own
+/// error.
+pub fn caption(data: &RunData) -> String {
+    let mut text = format!(
+        "Lines: median over {} replications of the portfolio's average maintainers per project; bands: its 5th–95th percentiles over replications, the spread one run can show, not an interval of the mean (percentiles estimated within 1%)",
+        style::thousands(data.info.replications as f64)
+    );
+    if data.strategies.len() > 1 {
+        text.push_str(&format!("; dashed: the median of “{}”", data.strategies[0]));
+    }
+    text.push_str(&format!(
+        "; shaded: the {}-month programme.",
+        data.info.programme_months
+    ));
+    text
+}
+
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &RunData,
 ) -> Result<(), PlotError> {
-    let body = style::frame(
+    let body = style::frame_with_caption(
         root,
         super::kind::ChartKind::Maintainers.title(),
         "Active maintainers per project (portfolio average), month by month, one panel per strategy",
+        &caption(data),
         data,
     )?;
     let (main, legend) = style::with_legend_column(&body);
@@ -101,7 +121,7 @@ pub fn draw<DB: DrawingBackend>(
     let y = style::draw_legend(&legend, "In each panel", &entries, 20)?;
     style::draw_note(
         &legend,
-        "Percentiles over replications of the portfolio average.",
+        "Percentiles over replications of the portfolio average: the spread between runs, not an interval of the mean.",
         y + 16,
         28,
     )?;

@@ -25,14 +25,24 @@ pub const PANELS: [(&str, &str, &str); 2] = [
     ),
 ];
 
+/// What the chart draws (its footer, and the brief's caption): lines only.
+pub fn caption(data: &RunData) -> String {
+    format!(
+        "Lines: mean per project over {} replications, no bands (the 5th, 50th and 95th percentiles are in timeseries.csv); shaded: the {}-month programme.",
+        style::thousands(data.info.replications as f64),
+        data.info.programme_months
+    )
+}
+
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &RunData,
 ) -> Result<(), PlotError> {
-    let body = style::frame(
+    let body = style::frame_with_caption(
         root,
         super::kind::ChartKind::Maintenance.title(),
         "Outstanding maintenance work and unfixed vulnerabilities, mean per project, month by month",
+        &caption(data),
         data,
     )?;
     let (plots, legend) = style::with_legend_column(&body);

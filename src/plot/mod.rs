@@ -9,7 +9,9 @@
 //!
 //! Every chart uses the same colour for a strategy (Okabe–Ito palette, in scenario order),
 //! the embedded DejaVu Sans font, a title, axis titles with units, a legend in its own
-//! column, and a source line naming the scenario, seed, replications and fundsim version.
+//! column, a caption each chart builds from what it draws (what its lines, bands and
+//! whiskers are: [`ChartKind::caption_for`]; no sentence is shared between charts), and a
+//! source line naming the scenario, seed, replications and fundsim version.
 
 pub mod allocation;
 pub mod canvas;
@@ -65,6 +67,22 @@ impl ChartKind {
             Self::Allocation => allocation::draw(root, data),
             Self::Cliff => cliff::draw(root, data),
             Self::ProbabilityBest => probability_best::draw_run(root, data),
+        }
+    }
+
+    /// What the chart of this run draws, built from what it draws (its lines, bands,
+    /// whiskers and what they are): the sentence printed at the chart's foot, above the
+    /// source line, for the brief to use as the chart's caption too.
+    pub fn caption_for(self, data: &RunData) -> String {
+        match self {
+            Self::Survival => survival::caption(data, survival::Curve::Surviving),
+            Self::WeightedSurvival => survival::caption(data, survival::Curve::Weighted),
+            Self::Maintainers => maintainers::caption(data),
+            Self::Maintenance => maintenance::caption(data),
+            Self::CostEffectiveness => cost_effectiveness::caption(data),
+            Self::Allocation => allocation::caption(data),
+            Self::Cliff => cliff::caption(data),
+            Self::ProbabilityBest => self.caption().to_string(),
         }
     }
 

@@ -91,7 +91,7 @@ pub fn draw_run<DB: DrawingBackend>(
     );
     let source = format!(
         "{} · {} parameter sets",
-        style::source_line(data).replace(" · bands and whiskers: 95% intervals of the mean", ""),
+        style::source_line(data),
         style::thousands(sets as f64)
     );
     draw(

@@ -112,11 +112,14 @@ pub fn anchored(style: TextStyle<'_>, h: HPos, v: VPos) -> TextStyle<'_> {
     style.pos(Pos::new(h, v))
 }
 
-/// The line at the bottom of every chart: where the numbers come from.
+/// The line at the bottom of every chart: where the numbers come from (fundsim version,
+/// scenario, seed, replications). What the chart's bands, whiskers and lines are is said
+/// by each chart's own caption ([`frame_with_caption`]), never here: one sentence shared
+/// by every chart was wrong for most of them.
 pub fn source_line(data: &RunData) -> String {
     let info = &data.info;
     format!(
-        "Source: fundsim {} simulation · scenario “{}” · seed {} · {} replications · bands and whiskers: 95% intervals of the mean",
+        "Source: fundsim {} simulation · scenario “{}” · seed {} · {} replications",
         if info.fundsim_version.is_empty() {
             "(unknown version)"
         } else {
@@ -128,7 +131,8 @@ pub fn source_line(data: &RunData) -> String {
     )
 }
 
-/// Draws the title, subtitle and source line; returns the area between them.
+/// Draws the title, subtitle and source line; returns the area between them. The run
+/// charts use [`frame_with_caption`], which also says what the chart draws.
 pub fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
@@ -145,6 +149,37 @@ pub fn frame<DB: DrawingBackend>(
         muted(SOURCE_SIZE),
     ))?;
     Ok(root.margin(130, 64, 24, 24))
+}
+
+/// Characters per caption line at [`SOURCE_SIZE`] across the canvas.
+const CAPTION_CHARS: usize = 170;
+
+/// Draws the title, subtitle, the chart's caption (what its lines, bands and whiskers
+/// are, built by the chart from what it draws; wrapped over as many lines as it needs) and
+/// the source line under it; returns the area between them.
+pub fn frame_with_caption<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+    caption: &str,
+    data: &RunData,
+) -> Result<DrawingArea<DB, Shift>, PlotError> {
+    root.fill(&WHITE)?;
+    let (_, height) = root.dim_in_pixel();
+    root.draw(&Text::new(title, (40, 26), bold(TITLE_SIZE)))?;
+    root.draw(&Text::new(subtitle, (40, 84), muted(SUBTITLE_SIZE)))?;
+    let lines = wrap(caption, CAPTION_CHARS);
+    let source_y = height as i32 - 42;
+    for (number, line) in lines.iter().enumerate() {
+        let y = source_y - 28 * (lines.len() - number) as i32;
+        root.draw(&Text::new(line.as_str(), (40, y), font(SOURCE_SIZE)))?;
+    }
+    root.draw(&Text::new(
+        source_line(data),
+        (40, source_y),
+        muted(SOURCE_SIZE),
+    ))?;
+    Ok(root.margin(130, 64 + 28 * lines.len() as u32, 24, 24))
 }
 
 /// How a legend entry shows its strategy.

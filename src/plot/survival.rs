@@ -215,14 +215,45 @@ fn label_area_width<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Ru
     (widest + 90).max(130)
 }
 
+/// What a survival chart draws (its footer, and the brief's caption): mean curves with
+/// 95% intervals of the mean, the spread across parameter sets in a run with uncertainty,
+/// and, for the unweighted chart, the table under it.
+pub fn caption(data: &RunData, curve: Curve) -> String {
+    let what = match curve {
+        Curve::Surviving => "share of projects never abandoned",
+        Curve::Weighted => "share of usage (dependents) in projects never abandoned",
+    };
+    let mut text = format!(
+        "Lines: mean {what} over {} replications; bands: 95% intervals of that mean",
+        style::thousands(data.info.replications as f64)
+    );
+    if let Some(uncertainty) = &data.uncertainty {
+        text.push_str(&format!(
+            "; bars at the horizon: 5th–95th percentiles of the strategy's mean across {} parameter sets",
+            style::thousands(uncertainty.parameter_sets as f64)
+        ));
+    }
+    text.push_str(&format!(
+        "; shaded: the {}-month programme.",
+        data.info.programme_months
+    ));
+    if curve == Curve::Surviving {
+        text.push_str(
+            " Table: projects at risk and cumulative abandonments, mean per portfolio, by year.",
+        );
+    }
+    text
+}
+
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &RunData,
 ) -> Result<(), PlotError> {
-    let body = style::frame(
+    let body = style::frame_with_caption(
         root,
         super::kind::ChartKind::Survival.title(),
         "Share of the portfolio never abandoned (no maintainer for 12 months), month by month",
+        &caption(data, Curve::Surviving),
         data,
     )?;
     let (main, legend) = style::with_legend_column(&body);

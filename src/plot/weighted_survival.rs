@@ -13,10 +13,11 @@ pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &RunData,
 ) -> Result<(), PlotError> {
-    let body = style::frame(
+    let body = style::frame_with_caption(
         root,
         super::kind::ChartKind::WeightedSurvival.title(),
         "Share of all dependents (usage) that rely on projects never abandoned",
+        &super::survival::caption(data, Curve::Weighted),
         data,
     )?;
     let (plot, legend) = style::with_legend_column(&body);

@@ -20,7 +20,7 @@ pub use run::{
     Metric, Paired, RATIOS, RunAccumulator, SERIES, SetQuantity, StrategyAccumulator,
     SurvivalSeries, replication_quantities,
 };
-pub use sketch::QuantileSketch;
+pub use sketch::{QuantileEstimate, QuantileSketch};
 pub use survival::{
     KaplanMeier, KmRow, Lifetime, Rmst, SurvivalError, SurvivalQuantile, lifetimes_of,
 };

@@ -299,7 +299,9 @@ pub fn replication_quantities(
 
 /// Cost-effectiveness ratios: the fund's cost (money paid plus overhead) per unit of a
 /// paired effect, as a ratio of means.
-pub const RATIOS: [(&str, Paired); 2] = [
+/// The usage-weighted ratio counts a project-year by the project's usage, one for a
+/// project of average usage: the cost-effectiveness of keeping widely used projects alive.
+pub const RATIOS: [(&str, Paired); 3] = [
     (
         "cost_per_abandonment_averted_eur",
         Paired::AbandonmentsAverted,
@@ -307,6 +309,10 @@ pub const RATIOS: [(&str, Paired); 2] = [
     (
         "cost_per_project_year_gained_eur",
         Paired::ProjectYearsGained,
+    ),
+    (
+        "cost_per_weighted_project_year_gained_eur",
+        Paired::WeightedProjectYearsGained,
     ),
 ];
 
