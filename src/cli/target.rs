@@ -13,7 +13,7 @@ use super::interrupt::Interrupt;
 use crate::analysis::ModelError;
 use crate::analysis::target::{self, Bound, Direction, TargetProblem, TargetResult};
 use crate::plot::sweep::compact;
-use crate::stats::{Metric, Output, Quantity};
+use crate::stats::{Output, Quantity, Scale};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -244,42 +244,6 @@ fn evaluations(low: f64, high: f64, tolerance: f64) -> u64 {
     2 + 3 * halvings
 }
 
-/// What values an outcome can take, and in what unit, for checking a goal.
-enum Range {
-    /// A share of projects (or of usage, or of money): 0 to 1.
-    Share,
-    /// A count, an amount or a duration: 0 or more.
-    NotNegative,
-    /// A difference to the baseline: any sign.
-    Any,
-}
-
-fn range_of(quantity: Quantity) -> Range {
-    match quantity {
-        Quantity::Survival { .. } | Quantity::WeightedSurvival { .. } => Range::Share,
-        Quantity::Paired(_) => Range::Any,
-        Quantity::Metric(metric) => match metric {
-            Metric::SurvivalAtHorizon
-            | Metric::AliveAtHorizon
-            | Metric::WeightedSurvivalAtHorizon
-            | Metric::ShareFixedWithin3Months
-            | Metric::GiniAllocation
-            | Metric::ShareFunded
-            | Metric::Survival12mAfterProgramme
-            | Metric::Survival36mAfterProgramme
-            | Metric::Survival72mAfterProgramme => Range::Share,
-            Metric::Abandonments
-            | Metric::ProjectYearsSurvived
-            | Metric::MaintainersAtHorizon
-            | Metric::BacklogAtHorizon
-            | Metric::OpenVulnerabilitiesAtHorizon
-            | Metric::MedianTimeToFixMonths
-            | Metric::TotalPaidEur
-            | Metric::OverheadEur => Range::NotNegative,
-        },
-    }
-}
-
 /// Refuses a goal the outcome can never reach (e.g. `--goal 85` for a share), which would
 /// otherwise widen the bracket in vain.
 fn check_goal(quantity: Quantity, goal: f64) -> Result<(), CliError> {
@@ -287,8 +251,8 @@ fn check_goal(quantity: Quantity, goal: f64) -> Result<(), CliError> {
         return Err(CliError::Usage("--goal must be a finite number".into()));
     }
     let name = quantity.name();
-    match range_of(quantity) {
-        Range::Share if !(0.0..=1.0).contains(&goal) => {
+    match quantity.scale() {
+        Scale::Share if !(0.0..=1.0).contains(&goal) => {
             let hint = if (1.0..=100.0).contains(&goal) {
                 format!(" (for {goal}%, give --goal {})", goal / 100.0)
             } else {
@@ -298,7 +262,7 @@ fn check_goal(quantity: Quantity, goal: f64) -> Result<(), CliError> {
                 "--goal {goal}: {name} is a share, from 0 to 1{hint}"
             )))
         }
-        Range::NotNegative if goal < 0.0 => Err(CliError::Usage(format!(
+        Scale::NotNegative if goal < 0.0 => Err(CliError::Usage(format!(
             "--goal {goal}: {name} is never negative; give a goal of 0 or more"
         ))),
         _ => Ok(()),
