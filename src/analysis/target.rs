@@ -357,7 +357,11 @@ mod tests {
         assert!(first(Phase::NearBound) < first(Phase::FarBound));
         // Widened twice, doubling the width each time: 0.5 → 0.9 → 1.7 (1.7² ≥ 2).
         assert_eq!(result.searched.0, 0.1);
-        assert!((result.searched.1 - 1.7).abs() < 1e-12, "{:?}", result.searched);
+        assert!(
+            (result.searched.1 - 1.7).abs() < 1e-12,
+            "{:?}",
+            result.searched
+        );
         for step in &result.trace {
             let judged = match step.judged_on {
                 "mean" => step.estimate.mean,

@@ -6,13 +6,19 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 
-use super::analysis_setup::{Setup, setup};
-use super::args::SimulationArgs;
+use super::analysis_setup::{Setup, setup, write_csv};
+use super::args::{OutputArgs, SimulationArgs};
 use super::error::CliError;
 use super::interrupt::Interrupt;
+use super::staging::{self, Staged};
 use crate::analysis::ModelError;
-use crate::analysis::target::{self, Bound, Direction, TargetProblem, TargetResult};
+use crate::analysis::target::{self, Bound, Direction, TargetError, TargetProblem, TargetResult};
+use crate::output::Destination;
+use crate::output::manifest::{FolderManifest, TargetManifest};
+use crate::output::tables::number;
+use crate::plot::sensitivity::{Heading, Whisker, render};
 use crate::plot::sweep::compact;
+use crate::plot::target::TargetChart;
 use crate::stats::{Output, Quantity, Scale};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -22,6 +28,12 @@ pub enum Format {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("out", |arg| arg.help("Also write a folder: target.json (the answer), target_trace.csv (every step of the search) and the chart [default: print only, write nothing]")),
+    mut_arg("force", |arg| arg.help("Replace the --out folder if it exists")),
+    mut_arg("quiet", |arg| arg.help("Print nothing on stdout (with --out: write the folder only)")),
+    mut_arg("no_charts", |arg| arg.help("With --out: write the tables only, no chart")),
+)]
 pub struct TargetArgs {
     #[command(flatten)]
     pub simulation: SimulationArgs,
@@ -49,6 +61,8 @@ pub struct TargetArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The number at `path` in the scenario text, when the file sets it.
@@ -81,31 +95,44 @@ fn show(path: &str, value: f64) -> String {
     }
 }
 
-/// A search done: what [`finish`] prints.
+/// A search done: what [`finish`] prints and writes.
 pub(super) struct Found {
     setup: Setup,
     strategy: String,
+    /// The strategy's index in the scenario as written (its colour).
+    colour: usize,
     quantity: Quantity,
     goal: f64,
     integer: bool,
     tolerance: f64,
+    /// The bracket the search started from (`--range`, or the default).
+    initial: (f64, f64),
     result: TargetResult,
     started: Instant,
+    interrupt: Interrupt,
+    /// The `--out` folder, staged before the search.
+    staged: Option<Staged>,
 }
 
 pub fn execute(args: TargetArgs) -> Result<(), CliError> {
     let found = compute(&args)?;
-    finish(&found, &args.param, args.format)
+    finish(found, &args.param, args.format, &args.output)
 }
 
 /// Checks the question and searches for the value, stopped by Ctrl-C.
 ///
 /// # Errors
 /// [`CliError::Usage`] for bad input (a goal outside the outcome's range, a bad range or
-/// tolerance, a search above the size limits), [`CliError::Failure`] when the goal
-/// cannot be bracketed, [`CliError::Interrupted`] when stopped.
+/// tolerance, a search above the size limits, an existing `--out` without `--force`),
+/// [`CliError::Failure`] when the goal cannot be bracketed or the outcome is undefined
+/// at a value tried, [`CliError::Interrupted`] when stopped.
 pub(super) fn compute(args: &TargetArgs) -> Result<Found, CliError> {
     let started = Instant::now();
+    if args.output.out.is_none() && (args.output.force || args.output.no_charts) {
+        return Err(CliError::Usage(
+            "--force and --no-charts only apply with --out (target writes a folder only when asked)".into(),
+        ));
+    }
     let replications = |scenario: &crate::scenario::Scenario| scenario.run.replications;
     let mut setup = setup(
         &args.simulation,
@@ -136,6 +163,12 @@ pub(super) fn compute(args: &TargetArgs) -> Result<Found, CliError> {
         }
     };
     check_goal(quantity, args.goal)?;
+    if quantity.undefined_for_baseline() && index == simulated.baseline_index() {
+        return Err(CliError::Usage(format!(
+            "--metric {}: undefined for the baseline {strategy:?} (a cost per unit of effect over the baseline); choose a funded strategy with --strategy",
+            quantity.name()
+        )));
+    }
     let integer = model.is_integer_field(&args.param);
     let (low, high) = bracket(args, &model.text)?;
     for end in [low, high] {
@@ -171,6 +204,17 @@ pub(super) fn compute(args: &TargetArgs) -> Result<Found, CliError> {
         versus: None,
     };
     let interrupt = Interrupt::install()?;
+    let staged = match &args.output.out {
+        Some(path) => Some(staging::stage(
+            &interrupt,
+            Destination::Explicit {
+                path: path.clone(),
+                force: args.output.force,
+            },
+            args.output.quiet,
+        )?),
+        None => None,
+    };
     let cancel = interrupt.cancel_flag();
     let path = args.param.as_str();
     let result = setup
@@ -182,16 +226,37 @@ pub(super) fn compute(args: &TargetArgs) -> Result<Found, CliError> {
                 Ok::<_, ModelError>(output.estimate(&acc))
             })
         })
-        .map_err(|error| interrupt.failed(error))?;
+        .map_err(|error| match error {
+            TargetError::Undefined { at } => CliError::Failure(format!(
+                "{} of {strategy:?} is undefined at {path} = {}{}; give a --range where it is defined",
+                quantity.name(),
+                show(path, if integer { at.round() } else { at }),
+                quantity
+                    .why_undefined()
+                    .map_or_else(String::new, |why| format!(" ({why})"))
+            )),
+            other => interrupt.failed(other),
+        })?;
+    let colour = setup
+        .loaded
+        .scenario
+        .strategies
+        .iter()
+        .position(|s| s.name == strategy)
+        .unwrap_or(index);
     Ok(Found {
         setup,
         strategy,
+        colour,
         quantity,
         goal: args.goal,
         integer,
         tolerance,
+        initial: (low, high),
         result,
         started,
+        interrupt,
+        staged,
     })
 }
 
@@ -269,117 +334,382 @@ fn check_goal(quantity: Quantity, goal: f64) -> Result<(), CliError> {
     }
 }
 
-/// Prints the value found and its interval (text), or everything as JSON.
+/// Prints the value found and its interval (text), or everything as JSON, unless
+/// quiet; with `--out`, writes the folder first.
 ///
 /// # Errors
-/// [`CliError::Failure`] when the JSON cannot be written.
-pub(super) fn finish(found: &Found, path: &str, format: Format) -> Result<(), CliError> {
+/// [`CliError::Failure`] when the JSON or the folder cannot be written,
+/// [`CliError::Interrupted`] when a stop signal came first.
+pub(super) fn finish(
+    mut found: Found,
+    path: &str,
+    format: Format,
+    output: &OutputArgs,
+) -> Result<(), CliError> {
+    let json = answer_json(&found, path);
+    let folder = match found.staged.take() {
+        Some(staged) => Some(write_folder(&found, staged, &json, path, output)?),
+        None => None,
+    };
+    if output.quiet {
+        return Ok(());
+    }
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json).map_err(|e| CliError::Failure(e.to_string()))?
+        ),
+        Format::Text => print_text(&found, path, folder.as_deref()),
+    }
+    Ok(())
+}
+
+/// The answer's interval, rounded like the answer, lowest end first.
+fn answer_interval(found: &Found) -> (f64, f64) {
+    let (near, far) = found.result.interval;
+    let (a, b) = (found.round(near.value()), found.round(far.value()));
+    (a.min(b), a.max(b))
+}
+
+impl Found {
+    /// A parameter value as simulated: whole-number fields are rounded.
+    fn round(&self, value: f64) -> f64 {
+        if self.integer { value.round() } else { value }
+    }
+
+    /// The evaluations, by value.
+    fn evaluations_by_value(&self) -> Vec<(f64, crate::stats::Estimate)> {
+        let mut evaluations = self.result.evaluations.clone();
+        evaluations.sort_by(|a, b| a.0.total_cmp(&b.0));
+        evaluations
+    }
+
+    /// The goal in words: `at least 85%`, `at most EUR 250,000`, `at least 12`.
+    fn goal_words(&self) -> String {
+        let bound = if self.quantity.higher_is_better() {
+            "at least"
+        } else {
+            "at most"
+        };
+        format!("{bound} {}", self.outcome_value(self.goal))
+    }
+
+    /// A value of the outcome for people: shares in percent, EUR amounts as money.
+    fn outcome_value(&self, value: f64) -> String {
+        let name = self.quantity.name();
+        if self.quantity.scale() == Scale::Share {
+            compact(100.0 * value) + "%"
+        } else {
+            show(&name, value)
+        }
+    }
+}
+
+/// Everything about the search, as printed by `--format json` and written to
+/// `target.json`.
+fn answer_json(found: &Found, path: &str) -> serde_json::Value {
     let Found {
         setup,
         strategy,
         quantity,
         goal,
-        integer,
+        tolerance,
+        initial,
+        result,
+        ..
+    } = found;
+    let model = &setup.model;
+    let (interval_low, interval_high) = answer_interval(found);
+    let open = |bound: Bound| matches!(bound, Bound::Beyond(_));
+    let (near, far) = result.interval;
+    let round = |v: f64| found.round(v);
+    serde_json::json!({
+        "param": path,
+        "metric": quantity.name(),
+        "metric_description": quantity.description(),
+        "strategy": strategy,
+        "goal": goal,
+        "higher_is_better": quantity.higher_is_better(),
+        "value": round(result.value),
+        "ci_low": interval_low,
+        "ci_high": interval_high,
+        "interval_open_towards_missed": open(near),
+        "interval_open_towards_reached": open(far),
+        "direction": match result.direction {
+            Direction::ReachedAbove => "smallest value reaching the goal",
+            Direction::ReachedBelow => "largest value reaching the goal",
+        },
+        "range_given": [initial.0, initial.1],
+        "range_searched": [result.searched.0, result.searched.1],
+        "final_bracket": [round(result.bracket.0), round(result.bracket.1)],
+        "tolerance": tolerance,
+        "replications_per_evaluation": model.replications,
+        "seed": model.seed,
+        "scenario_origin": setup.loaded.origin,
+        "scenario_hash": setup.loaded.scenario.hash(),
+        "scenario_overrides": setup.overrides_given(),
+        "evaluations": found.evaluations_by_value().iter().map(|(x, e)| serde_json::json!({
+            "value": round(*x), "mean": e.mean, "ci_low": e.low, "ci_high": e.high, "mcse": e.mcse,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The answer, its interval, how it was found and every evaluation, for people.
+fn print_text(found: &Found, path: &str, folder: Option<&std::path::Path>) {
+    let Found {
+        setup,
+        strategy,
+        quantity,
+        goal,
         tolerance,
         result,
         started,
+        ..
     } = found;
     let model = &setup.model;
-    let round = |v: f64| if *integer { v.round() } else { v };
-    let answer = round(result.value);
-    let (near, far) = result.interval;
-    let (interval_low, interval_high) = {
-        let (a, b) = (round(near.value()), round(far.value()));
-        (a.min(b), a.max(b))
+    let comparison = if quantity.higher_is_better() {
+        "≥"
+    } else {
+        "≤"
     };
+    let which = match result.direction {
+        Direction::ReachedAbove => "smallest",
+        Direction::ReachedBelow => "largest",
+    };
+    println!(
+        "{which} {path} at which {} of {strategy} is {comparison} {goal}:",
+        quantity.name(),
+    );
     let open = |bound: Bound| matches!(bound, Bound::Beyond(_));
-    let mut evaluations = result.evaluations.clone();
-    evaluations.sort_by(|a, b| a.0.total_cmp(&b.0));
-    match format {
-        Format::Json => {
-            let json = serde_json::json!({
-                "param": path,
-                "metric": quantity.name(),
-                "strategy": strategy,
-                "goal": goal,
-                "higher_is_better": quantity.higher_is_better(),
-                "value": answer,
-                "ci_low": interval_low,
-                "ci_high": interval_high,
-                "interval_open_towards_missed": open(near),
-                "interval_open_towards_reached": open(far),
-                "direction": match result.direction {
-                    Direction::ReachedAbove => "smallest value reaching the goal",
-                    Direction::ReachedBelow => "largest value reaching the goal",
-                },
-                "replications_per_evaluation": model.replications,
-                "seed": model.seed,
-                "evaluations": evaluations.iter().map(|(x, e)| serde_json::json!({
-                    "value": round(*x), "mean": e.mean, "ci_low": e.low, "ci_high": e.high, "mcse": e.mcse,
-                })).collect::<Vec<_>>(),
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json)
-                    .map_err(|e| CliError::Failure(e.to_string()))?
-            );
+    let mark = |bound: Bound, text: String| {
+        if open(bound) {
+            format!("beyond {text} (the searched range's end)")
+        } else {
+            text
         }
-        Format::Text => {
-            let comparison = if quantity.higher_is_better() {
-                "≥"
-            } else {
-                "≤"
-            };
-            let which = match result.direction {
-                Direction::ReachedAbove => "smallest",
-                Direction::ReachedBelow => "largest",
-            };
-            println!(
-                "{which} {path} at which {} of {strategy} is {comparison} {goal}:",
-                quantity.name(),
-            );
-            let mark = |bound: Bound, text: String| {
-                if open(bound) {
-                    format!("beyond {text} (the searched range's end)")
-                } else {
-                    text
-                }
-            };
-            let (low_bound, high_bound) = if near.value() <= far.value() {
-                (near, far)
-            } else {
-                (far, near)
-            };
-            println!(
-                "  {}, 95% interval {} to {}",
-                show(path, answer),
-                mark(low_bound, show(path, interval_low)),
-                mark(high_bound, show(path, interval_high))
-            );
-            println!(
-                "  (bisection to ±{} with {} replications per evaluation, seed {} at every value; the interval is where the outcome's 95% interval crosses the goal)",
-                show(path, *tolerance),
-                model.replications,
-                model.seed
-            );
-            println!("\n{:>18} {:>12} {:>26}", path, "mean", "95% interval");
-            for (x, e) in &evaluations {
-                println!(
-                    "{:>18} {:>12.5} {:>26}",
-                    compact(round(*x)),
-                    e.mean,
-                    format!("{:.5} – {:.5}", e.low, e.high)
-                );
+    };
+    let (near, far) = result.interval;
+    let (low_bound, high_bound) = if near.value() <= far.value() {
+        (near, far)
+    } else {
+        (far, near)
+    };
+    let (interval_low, interval_high) = answer_interval(found);
+    println!(
+        "  {}, 95% interval {} to {}",
+        show(path, found.round(result.value)),
+        mark(low_bound, show(path, interval_low)),
+        mark(high_bound, show(path, interval_high))
+    );
+    println!(
+        "  (bisection to ±{} with {} replications per evaluation, seed {} at every value; the interval is where the outcome's 95% interval crosses the goal)",
+        show(path, *tolerance),
+        model.replications,
+        model.seed
+    );
+    println!("\n{:>18} {:>12} {:>26}", path, "mean", "95% interval");
+    let evaluations = found.evaluations_by_value();
+    for (x, e) in &evaluations {
+        println!(
+            "{:>18} {:>12.5} {:>26}",
+            compact(found.round(*x)),
+            e.mean,
+            format!("{:.5} – {:.5}", e.low, e.high)
+        );
+    }
+    let place = folder.map_or_else(String::new, |f| format!("; results in {}", f.display()));
+    println!(
+        "\n{} evaluations in {:.1} s on {} threads{place}",
+        evaluations.len(),
+        started.elapsed().as_secs_f64(),
+        setup.pool.current_num_threads()
+    );
+}
+
+/// Writes `target.json`, `target_trace.csv`, the chart (unless `--no-charts`) and the
+/// manifest, and moves the folder into place; returns its path.
+fn write_folder(
+    found: &Found,
+    staged: Staged,
+    json: &serde_json::Value,
+    path: &str,
+    output: &OutputArgs,
+) -> Result<std::path::PathBuf, CliError> {
+    let writing = found.interrupt.writing()?; // a stop signal now waits for the folder
+    let bytes = serde_json::to_vec_pretty(json).map_err(|e| CliError::Failure(e.to_string()))?;
+    staged.write("target.json", &bytes)?;
+    let header = [
+        "step",
+        "phase",
+        path,
+        "mean",
+        "ci_low",
+        "ci_high",
+        "mcse",
+        "judged_on",
+        "decision",
+    ];
+    let rows: Vec<Vec<String>> = found
+        .result
+        .trace
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let e = step.estimate;
+            vec![
+                (i + 1).to_string(),
+                step.phase.name().to_string(),
+                number(found.round(step.value)),
+                number(e.mean),
+                number(e.low),
+                number(e.high),
+                number(e.mcse),
+                step.judged_on.to_string(),
+                if step.reached { "reached" } else { "missed" }.to_string(),
+            ]
+        })
+        .collect();
+    write_csv(&staged, "target_trace.csv", &header, &rows)?;
+    let mut files = vec!["target.json".to_string(), "target_trace.csv".to_string()];
+    if !output.no_charts {
+        match render(&chart(found, path)) {
+            Ok(rendered) => {
+                staged.write("charts/target.png", &rendered.png)?;
+                staged.write("charts/target.svg", rendered.svg.as_bytes())?;
+                files.extend(["charts/target.png".into(), "charts/target.svg".into()]);
             }
-            println!(
-                "\n{} evaluations in {:.1} s on {} threads",
-                evaluations.len(),
-                started.elapsed().as_secs_f64(),
-                setup.pool.current_num_threads()
-            );
+            Err(error) => eprintln!(
+                "warning: the target chart was not drawn ({error}); target.json and target_trace.csv are complete"
+            ),
         }
     }
-    Ok(())
+    let setup = &found.setup;
+    let manifest = TargetManifest {
+        fundsim_version: crate::VERSION.into(),
+        command: TargetManifest::COMMAND.into(),
+        scenario_origin: setup.loaded.origin.clone(),
+        scenario_hash: setup.loaded.scenario.hash(),
+        scenario_overrides: setup.overrides_given(),
+        seed: setup.model.seed,
+        replications_per_evaluation: setup.model.replications,
+        param: path.to_string(),
+        metric: found.quantity.name(),
+        strategy: found.strategy.clone(),
+        goal: found.goal,
+        files,
+    }
+    .to_bytes()
+    .map_err(|e| CliError::Failure(e.to_string()))?;
+    writing.check()?;
+    let folder = staged.finish(&manifest)?;
+    writing.finished(&folder)?;
+    Ok(folder)
+}
+
+/// A field's dotted path for people: `fund.budget_eur` → `Fund budget (EUR)`,
+/// `strategies[2].power` → `Strategy 3: power`.
+fn param_title(path: &str) -> String {
+    let (table, field) = path.rsplit_once('.').unwrap_or(("", path));
+    let (words, unit) = [("_eur", " (EUR)"), ("_months", " (months)")]
+        .iter()
+        .find_map(|(suffix, unit)| field.strip_suffix(suffix).map(|w| (w, *unit)))
+        .unwrap_or((field, ""));
+    let words = words.replace('_', " ");
+    let table = match table.split_once('[') {
+        Some((_, index)) => index
+            .trim_end_matches(']')
+            .parse::<usize>()
+            .map_or_else(|_| table.to_string(), |i| format!("Strategy {}:", i + 1)),
+        None => capitalised(table),
+    };
+    format!("{table} {words}{unit}").trim().to_string()
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().collect::<String>() + chars.as_str()
+    })
+}
+
+/// The chart of the search: every value tried with its estimate, the goal and the answer.
+fn chart(found: &Found, path: &str) -> TargetChart {
+    let model = &found.setup.model;
+    let scenario = &found.setup.loaded.scenario.name;
+    let result = &found.result;
+    let (interval_low, interval_high) = answer_interval(found);
+    let answer = found.round(result.value);
+    let open = matches!(result.interval.0, Bound::Beyond(_))
+        || matches!(result.interval.1, Bound::Beyond(_));
+    let which = match result.direction {
+        Direction::ReachedAbove => "Smallest",
+        Direction::ReachedBelow => "Largest",
+    };
+    let share = found.quantity.scale() == Scale::Share;
+    let reached = |e: &crate::stats::Estimate| {
+        if found.quantity.higher_is_better() {
+            e.mean >= found.goal
+        } else {
+            e.mean <= found.goal
+        }
+    };
+    let evaluations = found.evaluations_by_value();
+    let param = param_title(path);
+    TargetChart {
+        heading: Heading {
+            title: format!(
+                "{which} {} for “{}” to reach the goal",
+                param.to_lowercase().replace(" (eur)", ""),
+                found.strategy
+            ),
+            subtitle: format!(
+                "Goal: {} {}. Answer: {} (95% interval {} – {}).",
+                found.quantity.name(),
+                found.goal_words(),
+                show(path, answer),
+                show(path, interval_low),
+                show(path, interval_high)
+            ),
+            source: format!(
+                "Source: fundsim {} target · scenario “{scenario}” · {path} · seed {} · {} replications per value tried · {} values tried",
+                crate::VERSION,
+                model.seed,
+                model.replications,
+                evaluations.len()
+            ),
+        },
+        param_title: param,
+        outcome_title: capitalised(&found.quantity.description()) + if share { " (%)" } else { "" },
+        share,
+        strategy: found.strategy.clone(),
+        colour_index: found.colour,
+        points: evaluations
+            .iter()
+            .map(|(x, e)| {
+                let whisker = Whisker {
+                    value: e.mean,
+                    low: e.low,
+                    high: e.high,
+                };
+                (found.round(*x), whisker, reached(e))
+            })
+            .collect(),
+        goal: found.goal,
+        goal_label: found.goal_words(),
+        answer,
+        answer_label: show(path, answer),
+        interval: (interval_low, interval_high),
+        note: format!(
+            "Each point: the mean of {} replications at a value tried (the same seed at every value) and its 95% interval. The answer is where the mean crosses the goal (bisection to ±{}); its interval is where the ends of the points' 95% intervals cross it.{}",
+            model.replications,
+            show(path, found.tolerance),
+            if open {
+                " The interval reaches the end of the range searched and may extend beyond it."
+            } else {
+                ""
+            }
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -395,5 +725,11 @@ mod tests {
         assert_eq!(current_value(text, "model.nope"), None);
         assert_eq!(show("fund.budget_eur", 31_234_000.0), "EUR 31.2M");
         assert_eq!(show("model.attrition_hazard", 0.02), "0.02");
+        assert_eq!(param_title("fund.budget_eur"), "Fund budget (EUR)");
+        assert_eq!(param_title("strategies[2].power"), "Strategy 3: power");
+        assert_eq!(
+            param_title("model.attrition_hazard"),
+            "Model attrition hazard"
+        );
     }
 }

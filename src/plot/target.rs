@@ -64,7 +64,10 @@ impl AnalysisChart for TargetChart {
         let colour = strategy_colour(self.colour_index);
         let entries = [
             LegendEntry {
-                label: format!("{}: estimate at a value tried\n(filled: goal reached; bar: 95% interval)", self.strategy),
+                label: format!(
+                    "{}: estimate at a value tried\n(filled: goal reached; bar: 95% interval)",
+                    self.strategy
+                ),
                 colour,
                 swatch: Swatch::Point,
             },
@@ -214,7 +217,15 @@ mod tests {
                 (5e6, whisker(0.80), false),
                 (20e6, whisker(0.90), true),
                 (12.5e6, whisker(0.86), true),
-                (8e6, Whisker { value: f64::NAN, low: f64::NAN, high: f64::NAN }, false),
+                (
+                    8e6,
+                    Whisker {
+                        value: f64::NAN,
+                        low: f64::NAN,
+                        high: f64::NAN,
+                    },
+                    false,
+                ),
             ],
             goal: 0.85,
             goal_label: "at least 85%".into(),
@@ -229,7 +240,12 @@ mod tests {
     fn draws_with_percent_ticks_and_an_undefined_point() {
         let rendered = render(&chart(true)).unwrap();
         assert!(rendered.png.starts_with(b"\x89PNG"));
-        for text in ["Goal: at least 85%", "Answer: EUR 11.0M", "90%", "Fund budget (EUR)"] {
+        for text in [
+            "Goal: at least 85%",
+            "Answer: EUR 11.0M",
+            "90%",
+            "Fund budget (EUR)",
+        ] {
             assert!(rendered.svg.contains(text), "{text}");
         }
         let plain = render(&chart(false)).unwrap();
