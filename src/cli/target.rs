@@ -625,6 +625,15 @@ fn param_title(path: &str) -> String {
     format!("{table} {words}{unit}").trim().to_string()
 }
 
+/// A description without its closing parenthesis (its unit, or a remark), for a sentence
+/// that states the value with its unit.
+fn without_unit(description: &str) -> &str {
+    match description.rsplit_once(" (") {
+        Some((words, _)) if description.ends_with(')') => words,
+        _ => description,
+    }
+}
+
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |first| {
@@ -655,6 +664,7 @@ fn chart(found: &Found, path: &str) -> TargetChart {
     };
     let evaluations = found.evaluations_by_value();
     let param = param_title(path);
+    let description = found.quantity.description();
     TargetChart {
         heading: Heading {
             title: format!(
@@ -663,12 +673,9 @@ fn chart(found: &Found, path: &str) -> TargetChart {
                 found.strategy
             ),
             subtitle: format!(
-                "Goal: {} {}. Answer: {} (95% interval {} – {}).",
-                found.quantity.name(),
-                found.goal_words(),
-                show(path, answer),
-                show(path, interval_low),
-                show(path, interval_high)
+                "Goal: {} {}",
+                without_unit(&description),
+                found.goal_words()
             ),
             source: format!(
                 "Source: fundsim {} target · scenario “{scenario}” · {path} · seed {} · {} replications per value tried · {} values tried",
@@ -679,7 +686,7 @@ fn chart(found: &Found, path: &str) -> TargetChart {
             ),
         },
         param_title: param,
-        outcome_title: capitalised(&found.quantity.description()) + if share { " (%)" } else { "" },
+        outcome_title: capitalised(&description) + if share { " (%)" } else { "" },
         share,
         strategy: found.strategy.clone(),
         colour_index: found.colour,
@@ -698,6 +705,11 @@ fn chart(found: &Found, path: &str) -> TargetChart {
         goal_label: found.goal_words(),
         answer,
         answer_label: show(path, answer),
+        interval_label: format!(
+            "{} – {}",
+            show(path, interval_low),
+            show(path, interval_high)
+        ),
         interval: (interval_low, interval_high),
         note: format!(
             "Each point: the mean of {} replications at a value tried (the same seed at every value) and its 95% interval. The answer is where the mean crosses the goal (bisection to ±{}); its interval is where the ends of the points' 95% intervals cross it.{}",
@@ -727,6 +739,11 @@ mod tests {
         assert_eq!(show("model.attrition_hazard", 0.02), "0.02");
         assert_eq!(param_title("fund.budget_eur"), "Fund budget (EUR)");
         assert_eq!(param_title("strategies[2].power"), "Strategy 3: power");
+        assert_eq!(
+            without_unit("fund cost (paid + overhead) per abandonment averted (EUR)"),
+            "fund cost (paid + overhead) per abandonment averted"
+        );
+        assert_eq!(without_unit("share funded"), "share funded");
         assert_eq!(
             param_title("model.attrition_hazard"),
             "Model attrition hazard"

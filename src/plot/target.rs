@@ -34,6 +34,8 @@ pub struct TargetChart {
     pub goal_label: String,
     pub answer: f64,
     pub answer_label: String,
+    /// The answer's 95% interval in words (`EUR 6.4M – EUR 12.1M`).
+    pub interval_label: String,
     /// The answer's 95% interval (ends beyond the searched range are drawn at the range's
     /// end and said so in `note`).
     pub interval: (f64, f64),
@@ -65,7 +67,7 @@ impl AnalysisChart for TargetChart {
         let entries = [
             LegendEntry {
                 label: format!(
-                    "{}: estimate at a value tried\n(filled: goal reached; bar: 95% interval)",
+                    "“{}”, a value tried\nfilled: the goal is reached",
                     self.strategy
                 ),
                 colour,
@@ -82,7 +84,7 @@ impl AnalysisChart for TargetChart {
                 swatch: Swatch::Line,
             },
             LegendEntry {
-                label: "95% interval of the answer".into(),
+                label: format!("Its 95% interval\n{}", self.interval_label),
                 colour: MUTED,
                 swatch: Swatch::Band,
             },
@@ -231,6 +233,7 @@ mod tests {
             goal_label: "at least 85%".into(),
             answer: 11e6,
             answer_label: "EUR 11.0M".into(),
+            interval_label: "EUR 10.0M – EUR 12.0M".into(),
             interval: (10e6, 12e6),
             note: "A note.".into(),
         }
