@@ -66,10 +66,7 @@ impl AnalysisChart for TargetChart {
         let colour = strategy_colour(self.colour_index);
         let entries = [
             LegendEntry {
-                label: format!(
-                    "“{}”, a value tried\nfilled: the goal is reached",
-                    self.strategy
-                ),
+                label: format!("“{}”\na value tried (filled: reached)", self.strategy),
                 colour,
                 swatch: Swatch::Point,
             },
