@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 
-use super::analysis_setup::{Setup, setup, write_csv};
+use super::analysis_setup::{Setup, setup};
 use super::args::{OutputArgs, SimulationArgs};
 use super::error::CliError;
 use super::interrupt::Interrupt;
@@ -14,12 +14,10 @@ use super::staging::{self, Staged};
 use crate::analysis::ModelError;
 use crate::analysis::target::{self, Bound, Direction, TargetError, TargetProblem, TargetResult};
 use crate::output::Destination;
-use crate::output::manifest::{FolderManifest, TargetManifest};
-use crate::output::tables::number;
-use crate::plot::sensitivity::{Heading, Whisker, render};
 use crate::plot::sweep::compact;
-use crate::plot::target::TargetChart;
 use crate::stats::{Output, Quantity, Scale};
+
+mod folder;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -348,7 +346,7 @@ pub(super) fn finish(
 ) -> Result<(), CliError> {
     let json = answer_json(&found, path);
     let folder = match found.staged.take() {
-        Some(staged) => Some(write_folder(&found, staged, &json, path, output)?),
+        Some(staged) => Some(folder::write_folder(&found, staged, &json, path, output)?),
         None => None,
     };
     if output.quiet {
@@ -526,204 +524,6 @@ fn print_text(found: &Found, path: &str, folder: Option<&std::path::Path>) {
     );
 }
 
-/// Writes `target.json`, `target_trace.csv`, the chart (unless `--no-charts`) and the
-/// manifest, and moves the folder into place; returns its path.
-fn write_folder(
-    found: &Found,
-    staged: Staged,
-    json: &serde_json::Value,
-    path: &str,
-    output: &OutputArgs,
-) -> Result<std::path::PathBuf, CliError> {
-    let writing = found.interrupt.writing()?; // a stop signal now waits for the folder
-    let bytes = serde_json::to_vec_pretty(json).map_err(|e| CliError::Failure(e.to_string()))?;
-    staged.write("target.json", &bytes)?;
-    let header = [
-        "step",
-        "phase",
-        path,
-        "mean",
-        "ci_low",
-        "ci_high",
-        "mcse",
-        "judged_on",
-        "decision",
-    ];
-    let rows: Vec<Vec<String>> = found
-        .result
-        .trace
-        .iter()
-        .enumerate()
-        .map(|(i, step)| {
-            let e = step.estimate;
-            vec![
-                (i + 1).to_string(),
-                step.phase.name().to_string(),
-                number(found.round(step.value)),
-                number(e.mean),
-                number(e.low),
-                number(e.high),
-                number(e.mcse),
-                step.judged_on.to_string(),
-                if step.reached { "reached" } else { "missed" }.to_string(),
-            ]
-        })
-        .collect();
-    write_csv(&staged, "target_trace.csv", &header, &rows)?;
-    let mut files = vec!["target.json".to_string(), "target_trace.csv".to_string()];
-    if !output.no_charts {
-        match render(&chart(found, path)) {
-            Ok(rendered) => {
-                staged.write("charts/target.png", &rendered.png)?;
-                staged.write("charts/target.svg", rendered.svg.as_bytes())?;
-                files.extend(["charts/target.png".into(), "charts/target.svg".into()]);
-            }
-            Err(error) => eprintln!(
-                "warning: the target chart was not drawn ({error}); target.json and target_trace.csv are complete"
-            ),
-        }
-    }
-    let setup = &found.setup;
-    let manifest = TargetManifest {
-        fundsim_version: crate::VERSION.into(),
-        command: TargetManifest::COMMAND.into(),
-        scenario_origin: setup.loaded.origin.clone(),
-        scenario_hash: setup.loaded.scenario.hash(),
-        scenario_overrides: setup.overrides_given(),
-        seed: setup.model.seed,
-        replications_per_evaluation: setup.model.replications,
-        param: path.to_string(),
-        metric: found.quantity.name(),
-        strategy: found.strategy.clone(),
-        goal: found.goal,
-        files,
-    }
-    .to_bytes()
-    .map_err(|e| CliError::Failure(e.to_string()))?;
-    writing.check()?;
-    let folder = staged.finish(&manifest)?;
-    writing.finished(&folder)?;
-    Ok(folder)
-}
-
-/// A field's dotted path for people: `fund.budget_eur` → `Fund budget (EUR)`,
-/// `strategies[2].power` → `Strategy 3: power`.
-fn param_title(path: &str) -> String {
-    let (table, field) = path.rsplit_once('.').unwrap_or(("", path));
-    let (words, unit) = [("_eur", " (EUR)"), ("_months", " (months)")]
-        .iter()
-        .find_map(|(suffix, unit)| field.strip_suffix(suffix).map(|w| (w, *unit)))
-        .unwrap_or((field, ""));
-    let words = words.replace('_', " ");
-    let table = match table.split_once('[') {
-        Some((_, index)) => index
-            .trim_end_matches(']')
-            .parse::<usize>()
-            .map_or_else(|_| table.to_string(), |i| format!("Strategy {}:", i + 1)),
-        None => capitalised(table),
-    };
-    format!("{table} {words}{unit}").trim().to_string()
-}
-
-/// A description without its closing parenthesis (its unit, or a remark), for a sentence
-/// that states the value with its unit.
-fn without_unit(description: &str) -> &str {
-    match description.rsplit_once(" (") {
-        Some((words, _)) if description.ends_with(')') => words,
-        _ => description,
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().collect::<String>() + chars.as_str()
-    })
-}
-
-/// The chart of the search: every value tried with its estimate, the goal and the answer.
-fn chart(found: &Found, path: &str) -> TargetChart {
-    let model = &found.setup.model;
-    let scenario = &found.setup.loaded.scenario.name;
-    let result = &found.result;
-    let (interval_low, interval_high) = answer_interval(found);
-    let answer = found.round(result.value);
-    let open = matches!(result.interval.0, Bound::Beyond(_))
-        || matches!(result.interval.1, Bound::Beyond(_));
-    let which = match result.direction {
-        Direction::ReachedAbove => "Smallest",
-        Direction::ReachedBelow => "Largest",
-    };
-    let share = found.quantity.scale() == Scale::Share;
-    let reached = |e: &crate::stats::Estimate| {
-        if found.quantity.higher_is_better() {
-            e.mean >= found.goal
-        } else {
-            e.mean <= found.goal
-        }
-    };
-    let evaluations = found.evaluations_by_value();
-    let param = param_title(path);
-    let description = found.quantity.description();
-    TargetChart {
-        heading: Heading {
-            title: format!(
-                "{which} {} for “{}” to reach the goal",
-                param.to_lowercase().replace(" (eur)", ""),
-                found.strategy
-            ),
-            subtitle: format!(
-                "Goal: {} {}",
-                without_unit(&description),
-                found.goal_words()
-            ),
-            source: format!(
-                "Source: fundsim {} target · scenario “{scenario}” · {path} · seed {} · {} replications per value tried · {} values tried",
-                crate::VERSION,
-                model.seed,
-                model.replications,
-                evaluations.len()
-            ),
-        },
-        param_title: param,
-        outcome_title: capitalised(&description) + if share { " (%)" } else { "" },
-        share,
-        strategy: found.strategy.clone(),
-        colour_index: found.colour,
-        points: evaluations
-            .iter()
-            .map(|(x, e)| {
-                let whisker = Whisker {
-                    value: e.mean,
-                    low: e.low,
-                    high: e.high,
-                };
-                (found.round(*x), whisker, reached(e))
-            })
-            .collect(),
-        goal: found.goal,
-        goal_label: found.goal_words(),
-        answer,
-        answer_label: show(path, answer),
-        interval_label: format!(
-            "{} – {}",
-            show(path, interval_low),
-            show(path, interval_high)
-        ),
-        interval: (interval_low, interval_high),
-        note: format!(
-            "Each point: the mean of {} replications at a value tried (the same seed at every value) and its 95% interval. The answer is where the mean crosses the goal (bisection to ±{}); its interval is where the ends of the points' 95% intervals cross it.{}",
-            model.replications,
-            show(path, found.tolerance),
-            if open {
-                " The interval reaches the end of the range searched and may extend beyond it."
-            } else {
-                ""
-            }
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -737,16 +537,5 @@ mod tests {
         assert_eq!(current_value(text, "model.nope"), None);
         assert_eq!(show("fund.budget_eur", 31_234_000.0), "EUR 31.2M");
         assert_eq!(show("model.attrition_hazard", 0.02), "0.02");
-        assert_eq!(param_title("fund.budget_eur"), "Fund budget (EUR)");
-        assert_eq!(param_title("strategies[2].power"), "Strategy 3: power");
-        assert_eq!(
-            without_unit("fund cost (paid + overhead) per abandonment averted (EUR)"),
-            "fund cost (paid + overhead) per abandonment averted"
-        );
-        assert_eq!(without_unit("share funded"), "share funded");
-        assert_eq!(
-            param_title("model.attrition_hazard"),
-            "Model attrition hazard"
-        );
     }
 }

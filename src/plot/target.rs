@@ -190,6 +190,41 @@ impl AnalysisChart for TargetChart {
     }
 }
 
+/// A field's dotted path for people: `fund.budget_eur` → `Fund budget (EUR)`,
+/// `strategies[2].power` → `Strategy 3: power`.
+pub fn param_title(path: &str) -> String {
+    let (table, field) = path.rsplit_once('.').unwrap_or(("", path));
+    let (words, unit) = [("_eur", " (EUR)"), ("_months", " (months)")]
+        .iter()
+        .find_map(|(suffix, unit)| field.strip_suffix(suffix).map(|w| (w, *unit)))
+        .unwrap_or((field, ""));
+    let words = words.replace('_', " ");
+    let table = match table.split_once('[') {
+        Some((_, index)) => index
+            .trim_end_matches(']')
+            .parse::<usize>()
+            .map_or_else(|_| table.to_string(), |i| format!("Strategy {}:", i + 1)),
+        None => capitalised(table),
+    };
+    format!("{table} {words}{unit}").trim().to_string()
+}
+
+/// A description without its closing parenthesis (its unit, or a remark), for a sentence
+/// that states the value with its unit.
+pub fn without_unit(description: &str) -> &str {
+    match description.rsplit_once(" (") {
+        Some((words, _)) if description.ends_with(')') => words,
+        _ => description,
+    }
+}
+
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().collect::<String>() + chars.as_str()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +269,21 @@ mod tests {
             interval: (10e6, 12e6),
             note: "A note.".into(),
         }
+    }
+
+    #[test]
+    fn paths_and_descriptions_read_as_words() {
+        assert_eq!(param_title("fund.budget_eur"), "Fund budget (EUR)");
+        assert_eq!(
+            param_title("model.attrition_hazard"),
+            "Model attrition hazard"
+        );
+        assert_eq!(param_title("strategies[2].power"), "Strategy 3: power");
+        assert_eq!(
+            without_unit("fund cost (paid + overhead) per abandonment averted (EUR)"),
+            "fund cost (paid + overhead) per abandonment averted"
+        );
+        assert_eq!(without_unit("share funded"), "share funded");
     }
 
     #[test]
