@@ -10,14 +10,16 @@ use super::analysis_setup::{Setup, setup};
 use super::args::{OutputArgs, SimulationArgs};
 use super::error::CliError;
 use super::interrupt::Interrupt;
-use super::staging::{self, Staged};
+use super::staging;
 use crate::analysis::ModelError;
-use crate::analysis::target::{self, Bound, Direction, TargetError, TargetProblem, TargetResult};
+use crate::analysis::target::{self, Bound, Direction, TargetError, TargetProblem};
 use crate::output::Destination;
 use crate::plot::sweep::compact;
 use crate::stats::{Output, Quantity, Scale};
 
-mod folder;
+mod found;
+
+use found::{Found, answer_interval, show};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -78,38 +80,6 @@ fn current_value(text: &str, path: &str) -> Option<f64> {
     value
         .as_float()
         .or_else(|| value.as_integer().map(|v| v as f64))
-}
-
-/// A value for people: EUR amounts in millions, others with four significant digits.
-fn show(path: &str, value: f64) -> String {
-    if path.ends_with("_eur") {
-        if value.abs() >= 1e6 {
-            format!("EUR {:.1}M", value / 1e6)
-        } else {
-            format!("EUR {}", crate::plot::style::thousands(value))
-        }
-    } else {
-        compact(value)
-    }
-}
-
-/// A search done: what [`finish`] prints and writes.
-pub(super) struct Found {
-    setup: Setup,
-    strategy: String,
-    /// The strategy's index in the scenario as written (its colour).
-    colour: usize,
-    quantity: Quantity,
-    goal: f64,
-    integer: bool,
-    tolerance: f64,
-    /// The bracket the search started from (`--range`, or the default).
-    initial: (f64, f64),
-    result: TargetResult,
-    started: Instant,
-    interrupt: Interrupt,
-    /// The `--out` folder, staged before the search.
-    staged: Option<Staged>,
 }
 
 pub fn execute(args: TargetArgs) -> Result<(), CliError> {
@@ -346,7 +316,7 @@ pub(super) fn finish(
 ) -> Result<(), CliError> {
     let json = answer_json(&found, path);
     let folder = match found.staged.take() {
-        Some(staged) => Some(folder::write_folder(&found, staged, &json, path, output)?),
+        Some(staged) => Some(found::write_folder(&found, staged, &json, path, output)?),
         None => None,
     };
     if output.quiet {
@@ -360,47 +330,6 @@ pub(super) fn finish(
         Format::Text => print_text(&found, path, folder.as_deref()),
     }
     Ok(())
-}
-
-/// The answer's interval, rounded like the answer, lowest end first.
-fn answer_interval(found: &Found) -> (f64, f64) {
-    let (near, far) = found.result.interval;
-    let (a, b) = (found.round(near.value()), found.round(far.value()));
-    (a.min(b), a.max(b))
-}
-
-impl Found {
-    /// A parameter value as simulated: whole-number fields are rounded.
-    fn round(&self, value: f64) -> f64 {
-        if self.integer { value.round() } else { value }
-    }
-
-    /// The evaluations, by value.
-    fn evaluations_by_value(&self) -> Vec<(f64, crate::stats::Estimate)> {
-        let mut evaluations = self.result.evaluations.clone();
-        evaluations.sort_by(|a, b| a.0.total_cmp(&b.0));
-        evaluations
-    }
-
-    /// The goal in words: `at least 85%`, `at most EUR 250,000`, `at least 12`.
-    fn goal_words(&self) -> String {
-        let bound = if self.quantity.higher_is_better() {
-            "at least"
-        } else {
-            "at most"
-        };
-        format!("{bound} {}", self.outcome_value(self.goal))
-    }
-
-    /// A value of the outcome for people: shares in percent, EUR amounts as money.
-    fn outcome_value(&self, value: f64) -> String {
-        let name = self.quantity.name();
-        if self.quantity.scale() == Scale::Share {
-            compact(100.0 * value) + "%"
-        } else {
-            show(&name, value)
-        }
-    }
 }
 
 /// Everything about the search, as printed by `--format json` and written to

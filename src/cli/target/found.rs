@@ -1,20 +1,99 @@
-//! `fundsim target --out DIR`: the folder of a search — `target.json` (what `--format
-//! json` prints), `target_trace.csv` (every decision of the search), the chart and the
-//! manifest — staged before the search and moved into place when complete.
+//! A target search done ([`Found`]) and its folder (`fundsim target --out DIR`):
+//! `target.json` (what `--format json` prints), `target_trace.csv` (every decision of the
+//! search), the chart and the manifest — staged before the search and moved into place
+//! when complete.
 
 use std::path::PathBuf;
 
+use super::super::analysis_setup::Setup;
 use super::super::analysis_setup::write_csv;
 use super::super::args::OutputArgs;
 use super::super::error::CliError;
+use super::super::interrupt::Interrupt;
 use super::super::staging::Staged;
-use super::{Found, answer_interval, show};
+use crate::analysis::target::TargetResult;
 use crate::analysis::target::{Bound, Direction};
 use crate::output::manifest::{FolderManifest, TargetManifest};
 use crate::output::tables::number;
 use crate::plot::sensitivity::{Heading, Whisker, render};
+use crate::plot::sweep::compact;
 use crate::plot::target::{TargetChart, capitalised, param_title, without_unit};
+use crate::stats::Quantity;
 use crate::stats::{Estimate, Scale};
+use std::time::Instant;
+
+/// A search done: what [`finish`] prints and writes.
+pub(in crate::cli) struct Found {
+    pub(super) setup: Setup,
+    pub(super) strategy: String,
+    /// The strategy's index in the scenario as written (its colour).
+    pub(super) colour: usize,
+    pub(super) quantity: Quantity,
+    pub(super) goal: f64,
+    pub(super) integer: bool,
+    pub(super) tolerance: f64,
+    /// The bracket the search started from (`--range`, or the default).
+    pub(super) initial: (f64, f64),
+    pub(super) result: TargetResult,
+    pub(super) started: Instant,
+    pub(super) interrupt: Interrupt,
+    /// The `--out` folder, staged before the search.
+    pub(super) staged: Option<Staged>,
+}
+
+/// A value for people: EUR amounts in millions, others with four significant digits.
+pub(super) fn show(path: &str, value: f64) -> String {
+    if path.ends_with("_eur") {
+        if value.abs() >= 1e6 {
+            format!("EUR {:.1}M", value / 1e6)
+        } else {
+            format!("EUR {}", crate::plot::style::thousands(value))
+        }
+    } else {
+        compact(value)
+    }
+}
+
+/// The answer's interval, rounded like the answer, lowest end first.
+pub(super) fn answer_interval(found: &Found) -> (f64, f64) {
+    let (near, far) = found.result.interval;
+    let (a, b) = (found.round(near.value()), found.round(far.value()));
+    (a.min(b), a.max(b))
+}
+
+impl Found {
+    /// A parameter value as simulated: whole-number fields are rounded.
+    pub(super) fn round(&self, value: f64) -> f64 {
+        if self.integer { value.round() } else { value }
+    }
+
+    /// The evaluations, by value.
+    pub(super) fn evaluations_by_value(&self) -> Vec<(f64, crate::stats::Estimate)> {
+        let mut evaluations = self.result.evaluations.clone();
+        evaluations.sort_by(|a, b| a.0.total_cmp(&b.0));
+        evaluations
+    }
+
+    /// The goal in words: `at least 85%`, `at most EUR 250,000`, `at least 12`.
+    pub(super) fn goal_words(&self) -> String {
+        let bound = if self.quantity.higher_is_better() {
+            "at least"
+        } else {
+            "at most"
+        };
+        format!("{bound} {}", self.outcome_value(self.goal))
+    }
+
+    /// A value of the outcome for people: shares in percent, EUR amounts as money.
+    fn outcome_value(&self, value: f64) -> String {
+        let name = self.quantity.name();
+        if self.quantity.scale() == Scale::Share {
+            compact(100.0 * value) + "%"
+        } else {
+            show(&name, value)
+        }
+    }
+}
 
 /// Writes `target.json`, `target_trace.csv`, the chart (unless `--no-charts`) and the
 /// manifest, and moves the folder into place; returns its path.
