@@ -4,25 +4,22 @@
 //! when complete.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
-use super::super::analysis_setup::Setup;
-use super::super::analysis_setup::write_csv;
+use super::super::analysis_setup::{Setup, write_csv};
 use super::super::args::OutputArgs;
 use super::super::error::CliError;
 use super::super::interrupt::Interrupt;
 use super::super::staging::Staged;
-use crate::analysis::target::TargetResult;
-use crate::analysis::target::{Bound, Direction};
+use crate::analysis::target::{Bound, Direction, TargetResult};
 use crate::output::manifest::{FolderManifest, TargetManifest};
 use crate::output::tables::number;
 use crate::plot::sensitivity::{Heading, Whisker, render};
 use crate::plot::sweep::compact;
 use crate::plot::target::{TargetChart, capitalised, param_title, without_unit};
-use crate::stats::Quantity;
-use crate::stats::{Estimate, Scale};
-use std::time::Instant;
+use crate::stats::{Estimate, Quantity, Scale};
 
-/// A search done: what [`finish`] prints and writes.
+/// A search done: what `target::finish` prints and writes.
 pub(in crate::cli) struct Found {
     pub(super) setup: Setup,
     pub(super) strategy: String,
