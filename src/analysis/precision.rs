@@ -48,6 +48,9 @@ pub struct PrecisionOutcome {
     pub achieved: f64,
     pub replications: u64,
     pub reached: bool,
+    /// Watched intervals undefined at the end (left out of `achieved`; all of them when
+    /// `achieved` is NaN).
+    pub undefined: usize,
     /// (replications, widest half-width) after each step.
     pub steps: Vec<(u64, f64)>,
 }
@@ -102,23 +105,43 @@ impl PrecisionRule {
         })
     }
 
-    /// The widest watched half-width in `acc`; NaN intervals (an undefined metric) are
-    /// skipped, and 0 when nothing is defined.
+    /// The widest watched half-width in `acc`. Undefined intervals (a metric undefined
+    /// for a strategy, such as a cost-effectiveness ratio for the baseline or for a
+    /// strategy without effect) are skipped; NaN when every watched interval is
+    /// undefined, so that such a run is never said to be precise.
     pub fn widest(&self, acc: &RunAccumulator) -> f64 {
+        let halves = self.watched(acc).into_iter().filter_map(|mcse| {
+            let half = Z95 * mcse?;
+            half.is_finite().then_some(half)
+        });
+        halves.fold(f64::NAN, f64::max)
+    }
+
+    /// How many of the watched intervals are undefined in `acc`.
+    pub fn undefined(&self, acc: &RunAccumulator) -> usize {
+        self.watched(acc)
+            .into_iter()
+            .filter(|mcse| !mcse.is_some_and(f64::is_finite))
+            .count()
+    }
+
+    /// The standard error of every watched interval (`None` where there is no best
+    /// strategy to compare with).
+    fn watched(&self, acc: &RunAccumulator) -> Vec<Option<f64>> {
         let count = acc.strategies.len();
-        let half = |mcse: f64| if mcse.is_finite() { Z95 * mcse } else { 0.0 };
         match self.target {
             Target::EveryStrategy => (0..count)
-                .map(|i| half(self.quantity.estimate(acc, i).mcse))
-                .fold(0.0, f64::max),
+                .filter(|&i| !(i == 0 && self.quantity.undefined_for_baseline()))
+                .map(|i| Some(self.quantity.estimate(acc, i).mcse))
+                .collect(),
             Target::DifferencesToBest => {
                 let Some(best) = best_strategy(acc, self.quantity) else {
-                    return 0.0;
+                    return vec![None];
                 };
                 (0..count)
-                    .filter(|&i| i != best)
-                    .map(|i| half(self.quantity.difference(acc, i, best).mcse))
-                    .fold(0.0, f64::max)
+                    .filter(|&i| i != best && !(i == 0 && self.quantity.undefined_for_baseline()))
+                    .map(|i| Some(self.quantity.difference(acc, i, best).mcse))
+                    .collect()
             }
         }
     }
@@ -180,8 +203,11 @@ pub fn run_to_precision(
     loop {
         let done = result.accumulator.replications();
         let widest = rule.widest(&result.accumulator);
+        let undefined = rule.undefined(&result.accumulator);
         steps.push((done, widest));
-        if widest <= rule.half_width || done >= rule.cap() {
+        // Nothing defined to watch (e.g. a ratio where no strategy has an effect): more
+        // replications would only be spent in vain; the outcome says so.
+        if widest <= rule.half_width || done >= rule.cap() || widest.is_nan() {
             return Ok((
                 result,
                 PrecisionOutcome {
@@ -189,6 +215,7 @@ pub fn run_to_precision(
                     achieved: widest,
                     replications: done,
                     reached: widest <= rule.half_width,
+                    undefined,
                     steps,
                 },
             ));
@@ -233,5 +260,44 @@ mod tests {
         assert!(
             PrecisionRule::parse("survival_at_horizon=0.1", 120, Target::EveryStrategy, 8).is_err()
         );
+    }
+
+    #[test]
+    fn a_ratio_is_watched_where_it_is_defined_and_never_called_precise_when_it_is_not() {
+        for target in [Target::EveryStrategy, Target::DifferencesToBest] {
+            let rule =
+                PrecisionRule::parse("cost_per_project_year_gained_eur=1000", 120, target, 1000)
+                    .unwrap();
+            let mut acc = RunAccumulator::new(3, 12, 3, 1, 12);
+            // The baseline (no effect over itself) and a strategy without effect: both
+            // undefined, so nothing is watched yet.
+            for strategy in &mut acc.strategies[..2] {
+                for slot in &mut strategy.cost_effect {
+                    slot.add(1.0e6, 0.0);
+                    slot.add(1.0e6, 0.0);
+                }
+            }
+            assert!(rule.widest(&acc).is_nan(), "{target:?}");
+            assert!(rule.undefined(&acc) >= 1);
+            for slot in &mut acc.strategies[2].cost_effect {
+                slot.add(1.0e6, 2.0);
+                slot.add(1.1e6, 4.0);
+                slot.add(0.9e6, 3.0);
+            }
+            let ratio = rule.quantity.estimate(&acc, 2);
+            assert!(ratio.mcse > 0.0);
+            match target {
+                Target::EveryStrategy => {
+                    assert_eq!(rule.widest(&acc), Z95 * ratio.mcse);
+                    // Only the strategy without effect: the baseline is not watched.
+                    assert_eq!(rule.undefined(&acc), 1);
+                }
+                Target::DifferencesToBest => {
+                    assert_eq!(best_strategy(&acc, rule.quantity), Some(2));
+                    assert!(rule.widest(&acc).is_nan());
+                    assert_eq!(rule.undefined(&acc), 1);
+                }
+            }
+        }
     }
 }

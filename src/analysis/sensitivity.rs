@@ -37,18 +37,25 @@ pub struct MonteCarloNoise {
     /// indices of weak parameters are not to be trusted, and more inner replications
     /// (`--replications`) are needed.
     pub share: f64,
+    /// Design points where the output is undefined (e.g. a cost-effectiveness ratio
+    /// where the strategy has no effect over the baseline); the figures above are over
+    /// the others, and the indices of the inputs whose steps touch such a point are
+    /// undefined (NaN), never guessed.
+    pub undefined_points: usize,
 }
 
 impl MonteCarloNoise {
     pub fn of(estimates: &[Estimate]) -> Self {
         let defined: Vec<&Estimate> = estimates.iter().filter(|e| e.mean.is_finite()).collect();
         let n = defined.len() as f64;
+        let undefined_points = estimates.len() - defined.len();
         if defined.is_empty() {
             return Self {
                 mean: f64::NAN,
                 variance: f64::NAN,
                 mean_squared_mcse: f64::NAN,
                 share: f64::NAN,
+                undefined_points,
             };
         }
         let mean = defined.iter().map(|e| e.mean).sum::<f64>() / n;
@@ -78,6 +85,7 @@ impl MonteCarloNoise {
             variance,
             mean_squared_mcse,
             share,
+            undefined_points,
         }
     }
 }
@@ -202,4 +210,26 @@ pub fn morris_reports(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undefined_design_points_are_counted_and_left_out_of_the_noise() {
+        let estimates = [
+            Estimate::normal(1.0, 0.1),
+            Estimate::undefined(),
+            Estimate::normal(3.0, 0.1),
+        ];
+        let noise = MonteCarloNoise::of(&estimates);
+        assert_eq!(noise.undefined_points, 1);
+        assert_eq!(noise.mean, 2.0);
+        assert_eq!(noise.variance, 2.0);
+        assert!((noise.share - 0.005).abs() < 1e-12);
+        let none = MonteCarloNoise::of(&[Estimate::undefined(); 2]);
+        assert_eq!(none.undefined_points, 2);
+        assert!(none.mean.is_nan() && none.share.is_nan());
+    }
 }

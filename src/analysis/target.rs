@@ -67,8 +67,52 @@ pub struct TargetResult {
     pub interval: (Bound, Bound),
     /// Every evaluation, in the order made: (parameter, outcome).
     pub evaluations: Vec<(f64, Estimate)>,
+    /// Every decision of the search, in the order made (a value reused from an earlier
+    /// evaluation appears again when it decides again).
+    pub trace: Vec<TraceStep>,
+    /// The bracket searched after widening (low, high).
+    pub searched: (f64, f64),
     /// The final bracket (missed end, reached end).
     pub bracket: (f64, f64),
+}
+
+/// What a step of the search decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// An end of the bracket, evaluated (or widened) until the goal lies between them.
+    Bracket,
+    /// Bisection on the mean: the answer.
+    Answer,
+    /// Bisection on the optimistic end of the outcome's interval: the interval end
+    /// towards where the goal is missed.
+    NearBound,
+    /// Bisection on the pessimistic end: the interval end towards where it is reached.
+    FarBound,
+}
+
+impl Phase {
+    /// The name in `target_trace.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Bracket => "bracket",
+            Self::Answer => "answer",
+            Self::NearBound => "interval_near_end",
+            Self::FarBound => "interval_far_end",
+        }
+    }
+}
+
+/// One decision of the search: the value tried, its outcome, and whether the goal
+/// counts as reached there by the part of the interval this phase judges on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TraceStep {
+    pub phase: Phase,
+    pub value: f64,
+    pub estimate: Estimate,
+    /// Which of the estimate's numbers was compared with the goal: `mean`, `ci_low` or
+    /// `ci_high`.
+    pub judged_on: &'static str,
+    pub reached: bool,
 }
 
 /// Why the search failed.
@@ -127,17 +171,34 @@ where
         evaluations.push((x, estimate));
         Ok(estimate)
     };
+    let judged_on = |side: Side| match (side, problem.higher_is_better) {
+        (Side::Mean, _) => "mean",
+        (Side::Optimistic, true) | (Side::Pessimistic, false) => "ci_high",
+        (Side::Optimistic, false) | (Side::Pessimistic, true) => "ci_low",
+    };
     let reached = |e: &Estimate, side: Side| {
-        let value = match (side, problem.higher_is_better) {
-            (Side::Mean, _) => e.mean,
-            (Side::Optimistic, true) | (Side::Pessimistic, false) => e.high,
-            (Side::Optimistic, false) | (Side::Pessimistic, true) => e.low,
+        let value = match judged_on(side) {
+            "mean" => e.mean,
+            "ci_high" => e.high,
+            _ => e.low,
         };
         if problem.higher_is_better {
             value >= problem.goal
         } else {
             value <= problem.goal
         }
+    };
+    let mut trace: Vec<TraceStep> = Vec::new();
+    let mut record = |phase: Phase, value: f64, estimate: Estimate, side: Side| {
+        let step = TraceStep {
+            phase,
+            value,
+            estimate,
+            judged_on: judged_on(side),
+            reached: reached(&estimate, side),
+        };
+        trace.push(step);
+        step.reached
     };
     // Signed progress towards the goal, to see which way the outcome moves.
     let progress = |e: &Estimate| {
@@ -149,7 +210,9 @@ where
     };
     let (mut low, mut high) = (problem.low, problem.high);
     let mut at_low = eval(low, &mut evaluations)?;
+    record(Phase::Bracket, low, at_low, Side::Mean);
     let mut at_high = eval(high, &mut evaluations)?;
+    record(Phase::Bracket, high, at_high, Side::Mean);
     let mut expansions = 0;
     while reached(&at_low, Side::Mean) == reached(&at_high, Side::Mean) {
         let improving_upwards = progress(&at_high) > progress(&at_low);
@@ -169,11 +232,14 @@ where
         if widen_up {
             high += width;
             at_high = eval(high, &mut evaluations)?;
+            record(Phase::Bracket, high, at_high, Side::Mean);
         } else {
             low = (low - width).max(problem.floor);
             at_low = eval(low, &mut evaluations)?;
+            record(Phase::Bracket, low, at_low, Side::Mean);
         }
     }
+    let searched = (low, high);
     let direction = if reached(&at_high, Side::Mean) {
         Direction::ReachedAbove
     } else {
@@ -185,13 +251,13 @@ where
     };
     let mut bisect = |mut missed: f64,
                       mut hit: f64,
-                      side: Side,
+                      (phase, side): (Phase, Side),
                       evaluations: &mut Vec<(f64, Estimate)>|
      -> Result<(f64, f64), TargetError<E>> {
         while (hit - missed).abs() > problem.tolerance {
             let middle = 0.5 * (missed + hit);
             let estimate = eval(middle, evaluations)?;
-            if reached(&estimate, side) {
+            if record(phase, middle, estimate, side) {
                 hit = middle;
             } else {
                 missed = middle;
@@ -199,18 +265,33 @@ where
         }
         Ok((missed, hit))
     };
-    let (missed, hit) = bisect(missed_end, reached_end, Side::Mean, &mut evaluations)?;
+    let (missed, hit) = bisect(
+        missed_end,
+        reached_end,
+        (Phase::Answer, Side::Mean),
+        &mut evaluations,
+    )?;
     // The optimistic bound reaches the goal first (towards the missed end).
     let near = if reached(&at_end(&evaluations, missed_end), Side::Optimistic) {
         Bound::Beyond(missed_end)
     } else {
-        let (_, hit) = bisect(missed_end, hit, Side::Optimistic, &mut evaluations)?;
+        let (_, hit) = bisect(
+            missed_end,
+            hit,
+            (Phase::NearBound, Side::Optimistic),
+            &mut evaluations,
+        )?;
         Bound::At(hit)
     };
     let far = if !reached(&at_end(&evaluations, reached_end), Side::Pessimistic) {
         Bound::Beyond(reached_end)
     } else {
-        let (_, hit) = bisect(missed, reached_end, Side::Pessimistic, &mut evaluations)?;
+        let (_, hit) = bisect(
+            missed,
+            reached_end,
+            (Phase::FarBound, Side::Pessimistic),
+            &mut evaluations,
+        )?;
         Bound::At(hit)
     };
     Ok(TargetResult {
@@ -218,6 +299,8 @@ where
         direction,
         interval: (near, far),
         evaluations,
+        trace,
+        searched,
         bracket: (missed, hit),
     })
 }
@@ -264,6 +347,32 @@ mod tests {
         let z = crate::stats::Z95 * 0.01;
         assert!((near.value() - (2.0 - z).sqrt()).abs() < 2e-6, "{near:?}");
         assert!((far.value() - (2.0 + z).sqrt()).abs() < 2e-6, "{far:?}");
+        // The trace: the bracket widened from [0.1, 0.5] upward, then the three
+        // bisections in order, each decision true to the number it was judged on.
+        let phases: Vec<Phase> = result.trace.iter().map(|s| s.phase).collect();
+        assert_eq!(&phases[..2], &[Phase::Bracket, Phase::Bracket]);
+        let first = |phase| phases.iter().position(|&p| p == phase).unwrap();
+        assert!(first(Phase::Bracket) < first(Phase::Answer));
+        assert!(first(Phase::Answer) < first(Phase::NearBound));
+        assert!(first(Phase::NearBound) < first(Phase::FarBound));
+        // Widened twice, doubling the width each time: 0.5 → 0.9 → 1.7 (1.7² ≥ 2).
+        assert_eq!(result.searched.0, 0.1);
+        assert!(
+            (result.searched.1 - 1.7).abs() < 1e-12,
+            "{:?}",
+            result.searched
+        );
+        for step in &result.trace {
+            let judged = match step.judged_on {
+                "mean" => step.estimate.mean,
+                "ci_high" => step.estimate.high,
+                "ci_low" => step.estimate.low,
+                other => panic!("{other}"),
+            };
+            assert_eq!(step.reached, judged >= 2.0, "{step:?}");
+            assert_eq!(step.estimate.mean, step.value * step.value);
+        }
+        assert_eq!(result.trace.last().unwrap().phase, Phase::FarBound);
     }
 
     #[test]

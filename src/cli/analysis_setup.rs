@@ -229,8 +229,19 @@ pub(super) fn resolve_outputs(
         .collect::<Result<_, _>>()?;
     let mut outputs = Vec::new();
     let mut labels = Vec::new();
+    // The baseline is simulated first; a ratio to the effect over it is undefined for it.
+    let baseline = 0;
+    let mut left_out = Vec::new();
     for &quantity in &quantities {
         let mut push = |strategy: usize, against: Option<usize>| {
+            if quantity.undefined_for_baseline()
+                && (strategy == baseline || against == Some(baseline))
+            {
+                if !left_out.contains(&quantity) {
+                    left_out.push(quantity);
+                }
+                return;
+            }
             let name = &simulated.strategies[strategy].name;
             outputs.push(Output {
                 quantity,
@@ -254,12 +265,35 @@ pub(super) fn resolve_outputs(
             }
         }
     }
+    let baseline_name = simulated
+        .strategies
+        .get(baseline)
+        .map_or("the baseline", |s| s.name.as_str());
+    let notes: Vec<String> = left_out
+        .iter()
+        .map(|quantity| {
+            format!(
+                "{} is left out for the baseline {baseline_name:?}: it is a cost per unit of effect over the baseline, undefined for the baseline itself",
+                quantity.name()
+            )
+        })
+        .collect();
     if outputs.is_empty() {
+        let why = if notes.is_empty() {
+            format!(
+                "no outcome within the horizon of {} months",
+                simulated.fund.horizon_months
+            )
+        } else {
+            format!("{}; choose a funded strategy", notes.join("; "))
+        };
         return Err(CliError::Usage(format!(
-            "--metric {}: no outcome within the horizon of {} months",
-            metrics.join(", "),
-            simulated.fund.horizon_months
+            "--metric {}: {why}",
+            metrics.join(", ")
         )));
+    }
+    for note in notes {
+        eprintln!("note: {note}");
     }
     Ok((outputs, labels))
 }

@@ -7,13 +7,19 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 
 use super::analysis_setup::{Setup, setup};
-use super::args::SimulationArgs;
+use super::args::{OutputArgs, SimulationArgs};
 use super::error::CliError;
 use super::interrupt::Interrupt;
+use super::staging;
 use crate::analysis::ModelError;
-use crate::analysis::target::{self, Bound, Direction, TargetProblem, TargetResult};
+use crate::analysis::target::{self, Bound, Direction, TargetError, TargetProblem};
+use crate::output::Destination;
 use crate::plot::sweep::compact;
-use crate::stats::{Metric, Output, Quantity};
+use crate::stats::{Output, Quantity, Scale};
+
+mod found;
+
+use found::{Found, answer_interval, show};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -22,6 +28,12 @@ pub enum Format {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("out", |arg| arg.help("Also write a folder: target.json (the answer), target_trace.csv (every step of the search) and the chart [default: print only, write nothing]")),
+    mut_arg("force", |arg| arg.help("Replace the --out folder if it exists")),
+    mut_arg("quiet", |arg| arg.help("Print nothing on stdout (with --out: write the folder only)")),
+    mut_arg("no_charts", |arg| arg.help("With --out: write the tables only, no chart")),
+)]
 pub struct TargetArgs {
     #[command(flatten)]
     pub simulation: SimulationArgs,
@@ -49,6 +61,8 @@ pub struct TargetArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The number at `path` in the scenario text, when the file sets it.
@@ -68,44 +82,25 @@ fn current_value(text: &str, path: &str) -> Option<f64> {
         .or_else(|| value.as_integer().map(|v| v as f64))
 }
 
-/// A value for people: EUR amounts in millions, others with four significant digits.
-fn show(path: &str, value: f64) -> String {
-    if path.ends_with("_eur") {
-        if value.abs() >= 1e6 {
-            format!("EUR {:.1}M", value / 1e6)
-        } else {
-            format!("EUR {}", crate::plot::style::thousands(value))
-        }
-    } else {
-        compact(value)
-    }
-}
-
-/// A search done: what [`finish`] prints.
-pub(super) struct Found {
-    setup: Setup,
-    strategy: String,
-    quantity: Quantity,
-    goal: f64,
-    integer: bool,
-    tolerance: f64,
-    result: TargetResult,
-    started: Instant,
-}
-
 pub fn execute(args: TargetArgs) -> Result<(), CliError> {
     let found = compute(&args)?;
-    finish(&found, &args.param, args.format)
+    finish(found, &args.param, args.format, &args.output)
 }
 
 /// Checks the question and searches for the value, stopped by Ctrl-C.
 ///
 /// # Errors
 /// [`CliError::Usage`] for bad input (a goal outside the outcome's range, a bad range or
-/// tolerance, a search above the size limits), [`CliError::Failure`] when the goal
-/// cannot be bracketed, [`CliError::Interrupted`] when stopped.
+/// tolerance, a search above the size limits, an existing `--out` without `--force`),
+/// [`CliError::Failure`] when the goal cannot be bracketed or the outcome is undefined
+/// at a value tried, [`CliError::Interrupted`] when stopped.
 pub(super) fn compute(args: &TargetArgs) -> Result<Found, CliError> {
     let started = Instant::now();
+    if args.output.out.is_none() && (args.output.force || args.output.no_charts) {
+        return Err(CliError::Usage(
+            "--force and --no-charts only apply with --out (target writes a folder only when asked)".into(),
+        ));
+    }
     let replications = |scenario: &crate::scenario::Scenario| scenario.run.replications;
     let mut setup = setup(
         &args.simulation,
@@ -136,6 +131,12 @@ pub(super) fn compute(args: &TargetArgs) -> Result<Found, CliError> {
         }
     };
     check_goal(quantity, args.goal)?;
+    if quantity.undefined_for_baseline() && index == simulated.baseline_index() {
+        return Err(CliError::Usage(format!(
+            "--metric {}: undefined for the baseline {strategy:?} (a cost per unit of effect over the baseline); choose a funded strategy with --strategy",
+            quantity.name()
+        )));
+    }
     let integer = model.is_integer_field(&args.param);
     let (low, high) = bracket(args, &model.text)?;
     for end in [low, high] {
@@ -171,6 +172,17 @@ pub(super) fn compute(args: &TargetArgs) -> Result<Found, CliError> {
         versus: None,
     };
     let interrupt = Interrupt::install()?;
+    let staged = match &args.output.out {
+        Some(path) => Some(staging::stage(
+            &interrupt,
+            Destination::Explicit {
+                path: path.clone(),
+                force: args.output.force,
+            },
+            args.output.quiet,
+        )?),
+        None => None,
+    };
     let cancel = interrupt.cancel_flag();
     let path = args.param.as_str();
     let result = setup
@@ -182,16 +194,37 @@ pub(super) fn compute(args: &TargetArgs) -> Result<Found, CliError> {
                 Ok::<_, ModelError>(output.estimate(&acc))
             })
         })
-        .map_err(|error| interrupt.failed(error))?;
+        .map_err(|error| match error {
+            TargetError::Undefined { at } => CliError::Failure(format!(
+                "{} of {strategy:?} is undefined at {path} = {}{}; give a --range where it is defined",
+                quantity.name(),
+                show(path, if integer { at.round() } else { at }),
+                quantity
+                    .why_undefined()
+                    .map_or_else(String::new, |why| format!(" ({why})"))
+            )),
+            other => interrupt.failed(other),
+        })?;
+    let colour = setup
+        .loaded
+        .scenario
+        .strategies
+        .iter()
+        .position(|s| s.name == strategy)
+        .unwrap_or(index);
     Ok(Found {
         setup,
         strategy,
+        colour,
         quantity,
         goal: args.goal,
         integer,
         tolerance,
+        initial: (low, high),
         result,
         started,
+        interrupt,
+        staged,
     })
 }
 
@@ -244,42 +277,6 @@ fn evaluations(low: f64, high: f64, tolerance: f64) -> u64 {
     2 + 3 * halvings
 }
 
-/// What values an outcome can take, and in what unit, for checking a goal.
-enum Range {
-    /// A share of projects (or of usage, or of money): 0 to 1.
-    Share,
-    /// A count, an amount or a duration: 0 or more.
-    NotNegative,
-    /// A difference to the baseline: any sign.
-    Any,
-}
-
-fn range_of(quantity: Quantity) -> Range {
-    match quantity {
-        Quantity::Survival { .. } | Quantity::WeightedSurvival { .. } => Range::Share,
-        Quantity::Paired(_) => Range::Any,
-        Quantity::Metric(metric) => match metric {
-            Metric::SurvivalAtHorizon
-            | Metric::AliveAtHorizon
-            | Metric::WeightedSurvivalAtHorizon
-            | Metric::ShareFixedWithin3Months
-            | Metric::GiniAllocation
-            | Metric::ShareFunded
-            | Metric::Survival12mAfterProgramme
-            | Metric::Survival36mAfterProgramme
-            | Metric::Survival72mAfterProgramme => Range::Share,
-            Metric::Abandonments
-            | Metric::ProjectYearsSurvived
-            | Metric::MaintainersAtHorizon
-            | Metric::BacklogAtHorizon
-            | Metric::OpenVulnerabilitiesAtHorizon
-            | Metric::MedianTimeToFixMonths
-            | Metric::TotalPaidEur
-            | Metric::OverheadEur => Range::NotNegative,
-        },
-    }
-}
-
 /// Refuses a goal the outcome can never reach (e.g. `--goal 85` for a share), which would
 /// otherwise widen the bracket in vain.
 fn check_goal(quantity: Quantity, goal: f64) -> Result<(), CliError> {
@@ -287,8 +284,8 @@ fn check_goal(quantity: Quantity, goal: f64) -> Result<(), CliError> {
         return Err(CliError::Usage("--goal must be a finite number".into()));
     }
     let name = quantity.name();
-    match range_of(quantity) {
-        Range::Share if !(0.0..=1.0).contains(&goal) => {
+    match quantity.scale() {
+        Scale::Share if !(0.0..=1.0).contains(&goal) => {
             let hint = if (1.0..=100.0).contains(&goal) {
                 format!(" (for {goal}%, give --goal {})", goal / 100.0)
             } else {
@@ -298,124 +295,162 @@ fn check_goal(quantity: Quantity, goal: f64) -> Result<(), CliError> {
                 "--goal {goal}: {name} is a share, from 0 to 1{hint}"
             )))
         }
-        Range::NotNegative if goal < 0.0 => Err(CliError::Usage(format!(
+        Scale::NotNegative if goal < 0.0 => Err(CliError::Usage(format!(
             "--goal {goal}: {name} is never negative; give a goal of 0 or more"
         ))),
         _ => Ok(()),
     }
 }
 
-/// Prints the value found and its interval (text), or everything as JSON.
+/// Prints the value found and its interval (text), or everything as JSON, unless
+/// quiet; with `--out`, writes the folder first.
 ///
 /// # Errors
-/// [`CliError::Failure`] when the JSON cannot be written.
-pub(super) fn finish(found: &Found, path: &str, format: Format) -> Result<(), CliError> {
+/// [`CliError::Failure`] when the JSON or the folder cannot be written,
+/// [`CliError::Interrupted`] when a stop signal came first.
+pub(super) fn finish(
+    mut found: Found,
+    path: &str,
+    format: Format,
+    output: &OutputArgs,
+) -> Result<(), CliError> {
+    let json = answer_json(&found, path);
+    let folder = match found.staged.take() {
+        Some(staged) => Some(found::write_folder(&found, staged, &json, path, output)?),
+        None => None,
+    };
+    if output.quiet {
+        return Ok(());
+    }
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json).map_err(|e| CliError::Failure(e.to_string()))?
+        ),
+        Format::Text => print_text(&found, path, folder.as_deref()),
+    }
+    Ok(())
+}
+
+/// Everything about the search, as printed by `--format json` and written to
+/// `target.json`.
+fn answer_json(found: &Found, path: &str) -> serde_json::Value {
     let Found {
         setup,
         strategy,
         quantity,
         goal,
-        integer,
+        tolerance,
+        initial,
+        result,
+        ..
+    } = found;
+    let model = &setup.model;
+    let (interval_low, interval_high) = answer_interval(found);
+    let open = |bound: Bound| matches!(bound, Bound::Beyond(_));
+    let (near, far) = result.interval;
+    let round = |v: f64| found.round(v);
+    serde_json::json!({
+        "param": path,
+        "metric": quantity.name(),
+        "metric_description": quantity.description(),
+        "strategy": strategy,
+        "goal": goal,
+        "higher_is_better": quantity.higher_is_better(),
+        "value": round(result.value),
+        "ci_low": interval_low,
+        "ci_high": interval_high,
+        "interval_open_towards_missed": open(near),
+        "interval_open_towards_reached": open(far),
+        "direction": match result.direction {
+            Direction::ReachedAbove => "smallest value reaching the goal",
+            Direction::ReachedBelow => "largest value reaching the goal",
+        },
+        "range_given": [initial.0, initial.1],
+        "range_searched": [result.searched.0, result.searched.1],
+        "final_bracket": [round(result.bracket.0), round(result.bracket.1)],
+        "tolerance": tolerance,
+        "replications_per_evaluation": model.replications,
+        "seed": model.seed,
+        "scenario_origin": setup.loaded.origin,
+        "scenario_hash": setup.loaded.scenario.hash(),
+        "scenario_overrides": setup.overrides_given(),
+        "evaluations": found.evaluations_by_value().iter().map(|(x, e)| serde_json::json!({
+            "value": round(*x), "mean": e.mean, "ci_low": e.low, "ci_high": e.high, "mcse": e.mcse,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The answer, its interval, how it was found and every evaluation, for people.
+fn print_text(found: &Found, path: &str, folder: Option<&std::path::Path>) {
+    let Found {
+        setup,
+        strategy,
+        quantity,
+        goal,
         tolerance,
         result,
         started,
+        ..
     } = found;
     let model = &setup.model;
-    let round = |v: f64| if *integer { v.round() } else { v };
-    let answer = round(result.value);
-    let (near, far) = result.interval;
-    let (interval_low, interval_high) = {
-        let (a, b) = (round(near.value()), round(far.value()));
-        (a.min(b), a.max(b))
+    let comparison = if quantity.higher_is_better() {
+        "≥"
+    } else {
+        "≤"
     };
+    let which = match result.direction {
+        Direction::ReachedAbove => "smallest",
+        Direction::ReachedBelow => "largest",
+    };
+    println!(
+        "{which} {path} at which {} of {strategy} is {comparison} {goal}:",
+        quantity.name(),
+    );
     let open = |bound: Bound| matches!(bound, Bound::Beyond(_));
-    let mut evaluations = result.evaluations.clone();
-    evaluations.sort_by(|a, b| a.0.total_cmp(&b.0));
-    match format {
-        Format::Json => {
-            let json = serde_json::json!({
-                "param": path,
-                "metric": quantity.name(),
-                "strategy": strategy,
-                "goal": goal,
-                "higher_is_better": quantity.higher_is_better(),
-                "value": answer,
-                "ci_low": interval_low,
-                "ci_high": interval_high,
-                "interval_open_towards_missed": open(near),
-                "interval_open_towards_reached": open(far),
-                "direction": match result.direction {
-                    Direction::ReachedAbove => "smallest value reaching the goal",
-                    Direction::ReachedBelow => "largest value reaching the goal",
-                },
-                "replications_per_evaluation": model.replications,
-                "seed": model.seed,
-                "evaluations": evaluations.iter().map(|(x, e)| serde_json::json!({
-                    "value": round(*x), "mean": e.mean, "ci_low": e.low, "ci_high": e.high, "mcse": e.mcse,
-                })).collect::<Vec<_>>(),
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json)
-                    .map_err(|e| CliError::Failure(e.to_string()))?
-            );
+    let mark = |bound: Bound, text: String| {
+        if open(bound) {
+            format!("beyond {text} (the searched range's end)")
+        } else {
+            text
         }
-        Format::Text => {
-            let comparison = if quantity.higher_is_better() {
-                "≥"
-            } else {
-                "≤"
-            };
-            let which = match result.direction {
-                Direction::ReachedAbove => "smallest",
-                Direction::ReachedBelow => "largest",
-            };
-            println!(
-                "{which} {path} at which {} of {strategy} is {comparison} {goal}:",
-                quantity.name(),
-            );
-            let mark = |bound: Bound, text: String| {
-                if open(bound) {
-                    format!("beyond {text} (the searched range's end)")
-                } else {
-                    text
-                }
-            };
-            let (low_bound, high_bound) = if near.value() <= far.value() {
-                (near, far)
-            } else {
-                (far, near)
-            };
-            println!(
-                "  {}, 95% interval {} to {}",
-                show(path, answer),
-                mark(low_bound, show(path, interval_low)),
-                mark(high_bound, show(path, interval_high))
-            );
-            println!(
-                "  (bisection to ±{} with {} replications per evaluation, seed {} at every value; the interval is where the outcome's 95% interval crosses the goal)",
-                show(path, *tolerance),
-                model.replications,
-                model.seed
-            );
-            println!("\n{:>18} {:>12} {:>26}", path, "mean", "95% interval");
-            for (x, e) in &evaluations {
-                println!(
-                    "{:>18} {:>12.5} {:>26}",
-                    compact(round(*x)),
-                    e.mean,
-                    format!("{:.5} – {:.5}", e.low, e.high)
-                );
-            }
-            println!(
-                "\n{} evaluations in {:.1} s on {} threads",
-                evaluations.len(),
-                started.elapsed().as_secs_f64(),
-                setup.pool.current_num_threads()
-            );
-        }
+    };
+    let (near, far) = result.interval;
+    let (low_bound, high_bound) = if near.value() <= far.value() {
+        (near, far)
+    } else {
+        (far, near)
+    };
+    let (interval_low, interval_high) = answer_interval(found);
+    println!(
+        "  {}, 95% interval {} to {}",
+        show(path, found.round(result.value)),
+        mark(low_bound, show(path, interval_low)),
+        mark(high_bound, show(path, interval_high))
+    );
+    println!(
+        "  (bisection to ±{} with {} replications per evaluation, seed {} at every value; the interval is where the outcome's 95% interval crosses the goal)",
+        show(path, *tolerance),
+        model.replications,
+        model.seed
+    );
+    println!("\n{:>18} {:>12} {:>26}", path, "mean", "95% interval");
+    let evaluations = found.evaluations_by_value();
+    for (x, e) in &evaluations {
+        println!(
+            "{:>18} {:>12.5} {:>26}",
+            compact(found.round(*x)),
+            e.mean,
+            format!("{:.5} – {:.5}", e.low, e.high)
+        );
     }
-    Ok(())
+    let place = folder.map_or_else(String::new, |f| format!("; results in {}", f.display()));
+    println!(
+        "\n{} evaluations in {:.1} s on {} threads{place}",
+        evaluations.len(),
+        started.elapsed().as_secs_f64(),
+        setup.pool.current_num_threads()
+    );
 }
 
 #[cfg(test)]

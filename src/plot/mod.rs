@@ -28,6 +28,7 @@ pub mod sensitivity;
 pub mod style;
 pub mod survival;
 pub mod sweep;
+pub mod target;
 pub mod weighted_survival;
 
 use plotters::coord::Shift;

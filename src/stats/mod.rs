@@ -15,7 +15,7 @@ pub use gini::gini;
 pub use online::{MeanVar, Z95};
 pub use paired::{CoMoments, Estimate};
 pub use quantile::{Interpolation, percentile};
-pub use quantity::{Output, Quantity};
+pub use quantity::{Output, Quantity, Scale};
 pub use run::{
     Metric, Paired, RATIOS, RunAccumulator, SERIES, SetQuantity, StrategyAccumulator,
     SurvivalSeries, replication_quantities,

@@ -1,4 +1,4 @@
-//! The typed manifests of the analysis folders: `sweep`, `sensitivity`, `survival`,
+//! The typed manifests of the analysis folders: `sweep`, `target`, `sensitivity`, `survival`,
 //! `calibrate` and `calibrate --facts` (the run manifest is [`super::Manifest`], the shard manifest
 //! [`super::shard::ShardManifest`]).
 //!
@@ -16,6 +16,7 @@ mod folder;
 pub mod sensitivity;
 pub mod survival;
 pub mod sweep;
+pub mod target;
 
 pub use calibrate::{CalibrateManifest, CalibratedParam};
 pub use facts_fit::{FactsFitManifest, FactsFitParam};
@@ -23,6 +24,7 @@ pub use folder::{FILE, FolderManifest};
 pub use sensitivity::{MethodName, SensitivityManifest};
 pub use survival::{QuantileEstimate, RmstEstimate, SurvivalGroup, SurvivalManifest};
 pub use sweep::{SweepAxis, SweepManifest};
+pub use target::TargetManifest;
 
 #[cfg(test)]
 mod tests {
