@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::stats::{Estimate, Metric, Paired, Quantity, RATIOS, RunAccumulator};
+use crate::stats::{Estimate, Metric, Paired, Quantity, RunAccumulator};
 
 /// What can be said of one strategy against the best in one quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -420,66 +420,41 @@ impl Judgement {
     }
 }
 
-/// What a ranking reads from a run's accumulator: a [`Quantity`], or a cost ratio of
-/// `summary.csv` that `Quantity` does not name.
+/// What a ranking reads from a run's accumulator: one [`Quantity`] (a metric of
+/// `summary.csv`, a paired outcome, a cost ratio or survival at a year), judged with the
+/// pairing the run keeps for it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Measure {
-    Quantity(Quantity),
-    /// An index into [`RATIOS`].
-    Ratio(usize),
-}
+pub struct Measure(pub Quantity);
 
 impl Measure {
-    /// The measure `name` stands for: a single [`Quantity`] first, so that quantities
-    /// `Quantity` learns to name are read through it.
+    /// The measure `name` stands for.
     ///
     /// # Errors
     /// A sentence naming the valid choices (a family such as `survival_by_year` names
     /// several quantities: one at a time is ranked).
     pub fn parse(name: &str, horizon_months: u32) -> Result<Self, String> {
-        match Quantity::parse_list(name, horizon_months) {
-            Ok(list) => match list.as_slice() {
-                [one] => Ok(Self::Quantity(*one)),
-                _ => Err(format!(
-                    "names {} quantities, one per year; rank one at a time (e.g. survival_year_{})",
-                    list.len(),
-                    list.len()
-                )),
-            },
-            Err(error) => RATIOS
-                .iter()
-                .position(|(ratio, _)| *ratio == name)
-                .map(Self::Ratio)
-                .ok_or_else(|| {
-                    let ratios: Vec<&str> = RATIOS.iter().map(|(n, _)| *n).collect();
-                    format!("{error}, {}", ratios.join(", "))
-                }),
+        let list = Quantity::parse_list(name, horizon_months)?;
+        match list.as_slice() {
+            [one] => Ok(Self(*one)),
+            _ => Err(format!(
+                "names {} quantities, one per year; rank one at a time (e.g. survival_year_{})",
+                list.len(),
+                list.len()
+            )),
         }
     }
 
     pub fn name(&self) -> String {
-        match self {
-            Self::Quantity(q) => q.name(),
-            Self::Ratio(index) => RATIOS[*index].0.to_string(),
-        }
+        self.0.name()
     }
 
     pub fn higher_is_better(&self) -> bool {
-        match self {
-            Self::Quantity(q) => q.higher_is_better(),
-            // Cost per unit of effect: less is better.
-            Self::Ratio(_) => false,
-        }
+        self.0.higher_is_better()
     }
 
     /// The mean and 95% interval of `strategy`.
     pub fn estimate(&self, acc: &RunAccumulator, strategy: usize) -> Estimate {
-        match self {
-            Self::Quantity(q) => q.estimate(acc, strategy),
-            Self::Ratio(index) => acc.strategies[strategy].cost_effect[*index]
-                .ratio()
-                .unwrap_or_else(Estimate::undefined),
-        }
+        self.0.estimate(acc, strategy)
     }
 
     /// Strategy `i` minus strategy `j`, and whether it is paired within replications.
@@ -498,9 +473,9 @@ impl Measure {
 
     fn difference_of(&self, acc: &RunAccumulator, i: usize, j: usize) -> (Estimate, bool) {
         let paired = |metric: Metric| Estimate::of(acc.difference(metric, i, j));
-        match self {
-            Self::Quantity(Quantity::Metric(metric)) => (paired(*metric), true),
-            Self::Quantity(Quantity::Paired(Paired::AbandonmentsAverted)) => {
+        match self.0 {
+            Quantity::Metric(metric) => (paired(metric), true),
+            Quantity::Paired(Paired::AbandonmentsAverted) => {
                 let d = paired(Metric::Abandonments);
                 (
                     Estimate {
@@ -512,17 +487,12 @@ impl Measure {
                     true,
                 )
             }
-            Self::Quantity(Quantity::Paired(Paired::ProjectYearsGained)) => {
+            Quantity::Paired(Paired::ProjectYearsGained) => {
                 (paired(Metric::ProjectYearsSurvived), true)
             }
-            Self::Quantity(q) => (q.difference(acc, i, j), false),
-            Self::Ratio(_) => {
-                let (a, b) = (self.estimate(acc, i), self.estimate(acc, j));
-                (
-                    Estimate::normal(a.mean - b.mean, a.mcse.hypot(b.mcse)),
-                    false,
-                )
-            }
+            // Survival at a year, the usage-weighted gain and the cost ratios keep no
+            // paired variance: the unpaired interval, an upper bound.
+            q => (q.difference(acc, i, j), false),
         }
     }
 
@@ -565,16 +535,6 @@ impl Measure {
     }
 }
 
-/// Every row name of `summary.csv` (metrics, paired outcomes, cost ratios), in its order.
-pub fn summary_names() -> Vec<&'static str> {
-    Metric::ALL
-        .iter()
-        .map(|m| m.name())
-        .chain(Paired::ALL.iter().map(|p| p.name()))
-        .chain(RATIOS.iter().map(|(name, _)| *name))
-        .collect()
-}
-
 /// Every summary metric of a run judged, in `summary.csv` order (metrics undefined for
 /// every strategy left out): what `ranking.csv` holds.
 pub fn judge_summary(
@@ -584,7 +544,7 @@ pub fn judge_summary(
     overrides: &BTreeMap<String, f64>,
 ) -> Vec<Judgement> {
     let projects = acc.strategies.first().map_or(0, |s| s.abandoned.len());
-    summary_names()
+    Quantity::summary_names()
         .into_iter()
         .filter_map(|name| Measure::parse(name, horizon_months).ok())
         .filter_map(|measure| measure.judge(acc, strategies, projects, overrides))

@@ -301,8 +301,8 @@ fn rank(
     let acc = &result.accumulator;
     let baseline = scenario.baseline_index();
     let set_quantity = match measure {
-        Measure::Quantity(Quantity::Metric(metric)) => Some(SetQuantity::Metric(metric)),
-        Measure::Quantity(Quantity::Paired(paired)) => Some(SetQuantity::Paired(paired)),
+        Measure(Quantity::Metric(metric)) => Some(SetQuantity::Metric(metric)),
+        Measure(Quantity::Paired(paired)) => Some(SetQuantity::Paired(paired)),
         _ => None,
     };
     let robust = parameters.zip(set_quantity).and_then(|(worlds, quantity)| {
@@ -353,10 +353,7 @@ fn rank(
         (sets, q.switch.as_ref().map(|switch| switch.sentence(top)))
     });
     Ok(Ranking {
-        description: match measure {
-            Measure::Quantity(Quantity::Metric(metric)) => metric.description().to_string(),
-            _ => String::new(),
-        },
+        description: measure.0.description(),
         judgement,
         rows,
         baseline: scenario.strategies[baseline].name.clone(),

@@ -569,7 +569,7 @@ fn print_verdicts(scenario: &Scenario, result: &RunResult) {
             "Usage-weighted survival".to_string(),
         ),
     ] {
-        let measure = Measure::Quantity(Quantity::Metric(metric));
+        let measure = Measure(Quantity::Metric(metric));
         if let Some(judgement) = measure.judge(acc, &names, projects, &overrides) {
             println!("{label}: {}", judgement.sentence());
         }

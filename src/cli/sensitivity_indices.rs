@@ -441,5 +441,15 @@ fn summary_line(
     } else {
         "— (constant)".into()
     };
-    format!("{output}: noise share {share}; top: {}", top.join("; "))
+    let undefined = match noise.undefined_points {
+        0 => String::new(),
+        n => format!(
+            " (undefined at {n} design point{}: the measures that step through them are undefined)",
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    format!(
+        "{output}: noise share {share}{undefined}; top: {}",
+        top.join("; ")
+    )
 }

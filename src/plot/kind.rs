@@ -86,35 +86,4 @@ impl ChartKind {
             Self::ProbabilityBest => super::probability_best::TITLE,
         }
     }
-
-    /// What the chart shows, in a sentence, for any run (docs, and the brief without a
-    /// run at hand); the chart's own footer is [`ChartKind::caption_for`] its run.
-    pub fn caption(self) -> &'static str {
-        match self {
-            Self::Survival => {
-                "Share of projects never abandoned, month by month (Kaplan–Meier style), with the mean number of projects at risk and the cumulative abandonments per portfolio by year."
-            }
-            Self::WeightedSurvival => {
-                "Share of usage (dependents) in projects never abandoned: losing a widely used project weighs more."
-            }
-            Self::Maintainers => {
-                "Average active maintainers per project: median and 5th–95th percentile band over replications (the spread between runs, not an interval of the mean; percentiles estimated within 1%), with the no-funding median for reference."
-            }
-            Self::Maintenance => {
-                "Mean backlog (person-months of outstanding work) and mean open vulnerabilities per project, over replications (lines only, no bands)."
-            }
-            Self::CostEffectiveness => {
-                "The fund's cost (money paid plus overhead) per abandonment averted against the survival gained at the horizon (left), and per usage-weighted project-year gained against those project-years (right, a project of average usage counting as one), all paired against the no-funding baseline, with 95% intervals of the mean."
-            }
-            Self::Allocation => {
-                "Expected money received per project, sorted, and the Lorenz curve of the allocation with its Gini coefficient and the line of perfect equality (means, no intervals)."
-            }
-            Self::Cliff => {
-                "Survival at the end of the programme and 12, 36 and 72 months later, and how much of it is lost after the money stops."
-            }
-            Self::ProbabilityBest => {
-                "For a run with uncertainty: the share of parameter sets in which each strategy keeps the most projects from being abandoned over the horizon. One long bar is a ranking that holds whatever the uncertain parameters turn out to be; several middling bars, an answer that depends on them."
-            }
-        }
-    }
 }

@@ -83,7 +83,7 @@ impl ChartKind {
             Self::CostEffectiveness => cost_effectiveness::caption(data),
             Self::Allocation => allocation::caption(data),
             Self::Cliff => cliff::caption(data),
-            Self::ProbabilityBest => self.caption().to_string(),
+            Self::ProbabilityBest => probability_best::CAPTION.to_string(),
         }
     }
 

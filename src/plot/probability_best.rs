@@ -21,6 +21,9 @@ use crate::output::read::RunData;
 /// The chart's title.
 pub const TITLE: &str = "Probability of being best across parameter sets";
 
+/// What the chart shows, for its caption in the brief.
+pub const CAPTION: &str = "For a run with uncertainty: the share of parameter sets in which each strategy keeps the most projects from being abandoned over the horizon. One long bar is a ranking that holds whatever the uncertain parameters turn out to be; several middling bars, an answer that depends on them.";
+
 /// Width of the column of strategy names.
 const LABEL_WIDTH: u32 = 330;
 

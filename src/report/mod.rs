@@ -108,7 +108,7 @@ pub fn render_with_charts(data: &RunData, charts: &[(ChartKind, String)]) -> Str
             svg = inline_svg(svg, kind.title()),
             number = number + 1,
             title = escape(kind.title()),
-            caption = escape(kind.caption()),
+            caption = escape(&kind.caption_for(data)),
             png = kind.png_path(),
             svg_path = kind.svg_path(),
         );

@@ -172,23 +172,10 @@ pub fn strategy_table(data: &RunData, caveats: &[Caveat]) -> String {
 }
 
 /// What a metric of `summary.csv` means.
-pub(super) fn metric_description(name: &str) -> &'static str {
-    if let Some(metric) = crate::stats::Metric::from_name(name) {
-        return metric.description();
-    }
-    match name {
-        "abandonments_averted" => "abandonments averted against the baseline (paired, count)",
-        "project_years_gained" => "project-years of survival gained against the baseline (paired)",
-        "weighted_project_years_gained" => {
-            "usage-weighted project-years gained against the baseline (paired)"
-        }
-        "cost_per_abandonment_averted_eur" => {
-            "fund cost (paid + overhead) per abandonment averted (EUR)"
-        }
-        "cost_per_project_year_gained_eur" => {
-            "fund cost (paid + overhead) per project-year gained (EUR)"
-        }
-        _ => "",
+pub(super) fn metric_description(name: &str) -> String {
+    match crate::stats::Quantity::parse_list(name, u32::MAX).as_deref() {
+        Ok([quantity]) => quantity.description(),
+        _ => String::new(),
     }
 }
 
@@ -210,7 +197,7 @@ pub fn metrics_table(data: &RunData) -> String {
             if description.is_empty() {
                 String::new()
             } else {
-                format!(r#"<br><span class="note">{}</span>"#, escape(description))
+                format!(r#"<br><span class="note">{}</span>"#, escape(&description))
             }
         );
         for name in &data.strategies {

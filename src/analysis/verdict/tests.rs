@@ -263,12 +263,12 @@ fn labels_round_trip() {
 fn measures_parse_quantities_and_ratios_and_refuse_families() {
     assert_eq!(
         Measure::parse("survival_at_horizon", 120).unwrap(),
-        Measure::Quantity(Quantity::Metric(Metric::SurvivalAtHorizon))
+        Measure(Quantity::Metric(Metric::SurvivalAtHorizon))
     );
-    assert!(matches!(
+    assert_eq!(
         Measure::parse("cost_per_abandonment_averted_eur", 120).unwrap(),
-        Measure::Quantity(_) | Measure::Ratio(0)
-    ));
+        Measure(Quantity::Ratio(Paired::AbandonmentsAverted))
+    );
     assert!(
         !Measure::parse("cost_per_project_year_gained_eur", 120)
             .unwrap()
@@ -281,7 +281,7 @@ fn measures_parse_quantities_and_ratios_and_refuse_families() {
         unknown.contains("cost_per_abandonment_averted_eur"),
         "{unknown}"
     );
-    for name in summary_names() {
+    for name in Quantity::summary_names() {
         assert_eq!(Measure::parse(name, 120).unwrap().name(), name);
     }
 }

@@ -1,7 +1,7 @@
 //! The words and numbers of the sensitivity report: measures and shares as text, lists
 //! and quotes, what a metric means, and the names of the methods.
 
-use super::groups::{Group, year_of};
+use super::groups::Group;
 use crate::output::read::sensitivity::{Interval, MethodName, SensitivityData};
 use crate::plot::style::{css_colour, thousands};
 use crate::report::html::{escape, signed};
@@ -98,19 +98,11 @@ pub(super) fn list(items: &[String]) -> String {
 
 /// What a metric means, in words.
 pub(super) fn describe_metric(metric: &str) -> String {
-    if let Some((prefix, year)) = year_of(metric) {
-        let what = if prefix.starts_with("weighted") {
-            "usage-weighted share of projects"
-        } else {
-            "share of projects"
-        };
-        return format!("{what} never abandoned by the end of year {year}");
-    }
     let description = metric_description(metric);
     if description.is_empty() {
         metric.to_string()
     } else {
-        description.to_string()
+        description
     }
 }
 
