@@ -354,6 +354,19 @@ impl Judgement {
         self.rows.iter().filter(|r| r.verdict == verdict).collect()
     }
 
+    /// [`Judgement::sentence`] as it reads after a label and a colon ("Survival at 120 mo:
+    /// every strategy gives …"): its first letter in lower case.
+    pub fn clause(&self) -> String {
+        let sentence = self.sentence();
+        let mut chars = sentence.chars();
+        match chars.next() {
+            Some(first) if first.is_ascii_uppercase() => {
+                first.to_ascii_lowercase().to_string() + chars.as_str()
+            }
+            _ => sentence,
+        }
+    }
+
     /// The summary sentence every reader prints (plain text, names in curly quotes):
     /// "“x” is best; clearly ahead of every other strategy." only when every other is
     /// clearly behind; otherwise who cannot be told apart from it, who is behind by less

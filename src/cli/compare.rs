@@ -13,7 +13,7 @@ use super::run::{self, RunArgs};
 use super::shard::{Merged, ShardArg};
 use crate::analysis::precision::PrecisionOutcome;
 use crate::analysis::robustness::Robustness;
-use crate::analysis::verdict::{Judgement, Measure};
+use crate::analysis::verdict::{Judgement, Measure, Verdict};
 use crate::engine::{BlockTree, ParameterWorlds, RunConfig, RunResult};
 use crate::scenario::Scenario;
 use crate::stats::{Quantity, SetQuantity};
@@ -419,9 +419,13 @@ fn print_table(
         if uncertain { "   P(best)" } else { "" }
     );
     for row in rows {
-        let p_best = row
-            .p_best
-            .map_or_else(String::new, |p| format!("{:>9.0}%", 100.0 * p));
+        // A strategy identical to the best shares each set's credit with it: neither is
+        // better, so no share is shown.
+        let p_best = match row.p_best {
+            None => String::new(),
+            Some(_) if row.verdict == Verdict::Identical.label() => format!("{:>10}", "—"),
+            Some(p) => format!("{:>9.0}%", 100.0 * p),
+        };
         println!(
             "{:<5}{:<22}{:>34}{:>36}{:>36}{p_best}  {}",
             row.rank,

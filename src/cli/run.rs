@@ -19,7 +19,7 @@ use super::shard::{self, Merged, ShardArg, ShardSpec};
 use super::staging::{self, Staged};
 use crate::analysis::precision::PrecisionRule;
 use crate::analysis::robustness::Robustness;
-use crate::analysis::verdict::Measure;
+use crate::analysis::verdict::{Judgement, Measure};
 use crate::engine::{self, BLOCK_SIZE, BlockTree, ParameterWorlds, RunConfig, RunResult};
 use crate::output::per_replication::{PER_REPLICATION_TABLES, PerReplicationFiles};
 use crate::output::shard::Job;
@@ -551,15 +551,14 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// The verdict on survival and on usage-weighted survival, one line each, in the words
+/// The verdicts on survival and on usage-weighted survival, in the words
 /// of `compare`, `ranking.csv` and the brief ([`crate::analysis::verdict`]).
-fn print_verdicts(scenario: &Scenario, result: &RunResult) {
+fn verdicts(scenario: &Scenario, result: &RunResult) -> Vec<(String, Judgement)> {
     let acc = &result.accumulator;
     let names: Vec<String> = scenario.strategies.iter().map(|s| s.name.clone()).collect();
     let projects = acc.strategies.first().map_or(0, |s| s.abandoned.len());
     let overrides = scenario.practical_differences();
-    println!();
-    for (metric, label) in [
+    [
         (
             Metric::SurvivalAtHorizon,
             format!("Survival at {} mo", scenario.fund.horizon_months),
@@ -568,12 +567,13 @@ fn print_verdicts(scenario: &Scenario, result: &RunResult) {
             Metric::WeightedSurvivalAtHorizon,
             "Usage-weighted survival".to_string(),
         ),
-    ] {
+    ]
+    .into_iter()
+    .filter_map(|(metric, label)| {
         let measure = Measure(Quantity::Metric(metric));
-        if let Some(judgement) = measure.judge(acc, &names, projects, &overrides) {
-            println!("{label}: {}", judgement.sentence());
-        }
-    }
+        Some((label, measure.judge(acc, &names, projects, &overrides)?))
+    })
+    .collect()
 }
 
 /// The short results table on stdout. A run with uncertainty adds, in square brackets,
@@ -599,6 +599,8 @@ fn print_results(scenario: &Scenario, result: &RunResult, robustness: Option<&Ro
         }
     );
     let survival = SetQuantity::Metric(Metric::SurvivalAtHorizon);
+    let verdicts = verdicts(scenario, result);
+    let identical = verdicts.first().is_some_and(|(_, j)| j.all_identical());
     for (index, (strategy, acc)) in scenario
         .strategies
         .iter()
@@ -638,11 +640,16 @@ fn print_results(scenario: &Scenario, result: &RunResult, robustness: Option<&Ro
             acc.metric(Metric::TotalPaidEur).mean / 1e6
         );
         match robustness.and_then(|r| r.of_quantity(survival)) {
+            // Strategies that cannot differ share the sets' credit equally; no one is best.
+            Some(_) if identical => println!("   {:>6}", "—"),
             Some(q) => println!("   {:>5.0}%", 100.0 * q.decisions[index].p_best),
             None => println!(),
         }
     }
-    print_verdicts(scenario, result);
+    println!();
+    for (label, judgement) in &verdicts {
+        println!("{label}: {}", judgement.clause());
+    }
     if let Some(robustness) = robustness {
         println!(
             "\n(…) 95% Monte Carlo interval of the mean; […] 5–95% range of the means across {} parameter sets\n(corrected for Monte Carlo noise); P(best): share of parameter sets in which the strategy has the highest survival at {n} mo.",

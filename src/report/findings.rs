@@ -136,7 +136,7 @@ pub fn findings(data: &RunData) -> Vec<String> {
     if let Some(judgement) = verdict.as_ref().filter(|_| identical) {
         sentences.push(format!(
             "By survival over {years}: {}",
-            escape(&judgement.sentence())
+            escape(&judgement.clause())
         ));
     } else if let Some((index, value)) = best {
         let name = &data.strategies[index];
@@ -163,7 +163,7 @@ pub fn findings(data: &RunData) -> Vec<String> {
         if let Some(judgement) = &verdict {
             sentence.push_str(&format!(
                 " By survival over {years}: {}",
-                escape(&judgement.sentence())
+                escape(&judgement.clause())
             ));
         }
         sentences.push(sentence);
@@ -338,7 +338,7 @@ fn weighted_finding(
     if judgement.all_identical() {
         return Some(format!(
             "Weighted by usage (dependents): {}",
-            escape(&judgement.sentence())
+            escape(&judgement.clause())
         ));
     }
     let best = judgement.best().and_then(|r| index_of(&r.strategy))?;
