@@ -94,7 +94,7 @@ pub fn survival_csv(scenario: &Scenario, result: &RunResult) -> Vec<u8> {
 }
 
 /// `timeseries.csv`: per strategy, month and series, the mean and the 5th, 50th and 95th
-/// percentiles over replications. The percentiles are approximate (within 1% of the
+/// percentiles over replications. The percentiles are approximate (within 2% of the
 /// exact order statistic, exact for a value every replication shares) and never put the
 /// mean outside the 5th–95th band by their own error ([`crate::stats::QuantileSketch::band`]).
 pub fn timeseries_csv(scenario: &Scenario, result: &RunResult) -> Vec<u8> {

@@ -43,7 +43,7 @@ pub fn size(data: &RunData) -> (u32, u32) {
 /// error.
 pub fn caption(data: &RunData) -> String {
     let mut text = format!(
-        "Lines: median over {} replications of the portfolio's average maintainers per project; bands: its 5th–95th percentiles over replications, the spread one run can show, not an interval of the mean (percentiles estimated within 1%)",
+        "Lines: median over {} replications of the portfolio's average maintainers per project; bands: its 5th–95th percentiles over replications, the spread one run can show, not an interval of the mean (percentiles estimated within 2%)",
         style::thousands(data.info.replications as f64)
     );
     if data.strategies.len() > 1 {

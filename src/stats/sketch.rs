@@ -13,9 +13,11 @@
 use serde::{Deserialize, Serialize};
 
 /// Relative accuracy of the bins: any two values in one bin differ by at most
-/// `γ − 1 ≈ 2α = 1%` of the smaller, so an estimate interpolated inside the bin of the
-/// requested rank is within 1% of the exact order statistic.
-const RELATIVE_ACCURACY: f64 = 0.005;
+/// `γ − 1 ≈ 2α = 2%` of the smaller, so an estimate interpolated inside the bin of the
+/// requested rank is within 2% of the exact order statistic. Bins half as wide (1%)
+/// doubled the sketches' memory and cost 7% more run time for the default run (measured
+/// side by side), with the 1,000,000-replication run's peak near its 100 MB target.
+const RELATIVE_ACCURACY: f64 = 0.01;
 /// Values below this are counted as zero (all sketched quantities are counts, EUR or
 /// person-months, where this is far below meaning).
 const ZERO_THRESHOLD: f64 = 1e-9;
