@@ -5,7 +5,7 @@
 //! EUR million). The run charts have their own titles; these are for charts whose
 //! outcome is chosen on the command line.
 
-use crate::stats::{Metric, Paired, RATIOS};
+use crate::stats::{Metric, Paired, Quantity, RATIOS};
 
 /// How the values of an outcome (or a parameter) are written on a chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,12 +149,10 @@ fn describe(metric: &str, horizon_months: u32) -> (String, bool, String) {
         return (phrase, false, unit.into());
     }
     if let Some((_, p)) = RATIOS.iter().find(|(name, _)| *name == metric) {
-        let (effect, _) = paired(*p, &horizon);
-        return (
-            format!("fund cost per unit of {effect}"),
-            false,
-            "EUR".into(),
-        );
+        // "fund cost (paid + overhead) per abandonment averted (EUR)": the effect is the
+        // paired one over the horizon.
+        let (phrase, unit) = split_unit(&Quantity::Ratio(*p).description());
+        return (format!("{phrase}, {horizon}"), false, unit);
     }
     let unit = if metric.ends_with("_eur") { "EUR" } else { "" };
     (metric.replace('_', " "), false, unit.into())

@@ -139,16 +139,7 @@ pub fn frame<DB: DrawingBackend>(
     subtitle: &str,
     data: &RunData,
 ) -> Result<DrawingArea<DB, Shift>, PlotError> {
-    root.fill(&WHITE)?;
-    let (_, height) = root.dim_in_pixel();
-    root.draw(&Text::new(title, (40, 26), bold(TITLE_SIZE)))?;
-    root.draw(&Text::new(subtitle, (40, 84), muted(SUBTITLE_SIZE)))?;
-    root.draw(&Text::new(
-        source_line(data),
-        (40, height as i32 - 42),
-        muted(SOURCE_SIZE),
-    ))?;
-    Ok(root.margin(130, 64, 24, 24))
+    frame_with_caption(root, title, subtitle, "", data)
 }
 
 /// Characters per caption line at [`SOURCE_SIZE`] across the canvas.
