@@ -19,9 +19,9 @@ use crate::analysis::sweep::{self, Axis, SweepResult};
 use crate::output::manifest::{FolderManifest, SweepAxis, SweepManifest};
 use crate::output::shard::Job;
 use crate::output::tables::number;
-use crate::plot::labels::{self, Outcome, ParameterAxis};
+use crate::plot::labels::{self, Outcome, ParameterAxis, compact};
 use crate::plot::sensitivity::{Heading, Whisker, render};
-use crate::plot::sweep::{SweepChart, SweepSeries, compact};
+use crate::plot::sweep::{SweepChart, SweepSeries};
 use crate::stats::{Estimate, Output};
 
 #[derive(Debug, Args)]

@@ -14,7 +14,7 @@ use super::staging;
 use crate::analysis::ModelError;
 use crate::analysis::target::{self, Bound, Direction, TargetError, TargetProblem};
 use crate::output::Destination;
-use crate::plot::sweep::compact;
+use crate::plot::labels::compact;
 use crate::stats::{Output, Quantity, Scale};
 
 mod found;

@@ -9,7 +9,6 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::error::PlotError;
 use super::labels::ValueFormat;
-pub use super::labels::compact;
 use super::sensitivity::{AnalysisChart, Heading, Whisker, frame, strategy_entry};
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, MUTED, SOURCE_SIZE, Swatch, TICK_SIZE,

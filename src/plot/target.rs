@@ -6,12 +6,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::error::PlotError;
+use super::labels::{capitalise, compact};
 use super::sensitivity::{AnalysisChart, Heading, Whisker, frame};
 use super::style::{
     self, AXIS_TITLE_SIZE, GRID, LINE_WIDTH, LegendEntry, MUTED, Swatch, TEXT, TICK_SIZE, font,
     strategy_colour,
 };
-use super::sweep::compact;
 
 /// A target search, ready to draw.
 #[derive(Debug, Clone)]
@@ -204,7 +204,7 @@ pub fn param_title(path: &str) -> String {
             .trim_end_matches(']')
             .parse::<usize>()
             .map_or_else(|_| table.to_string(), |i| format!("Strategy {}:", i + 1)),
-        None => capitalised(table),
+        None => capitalise(table),
     };
     format!("{table} {words}{unit}").trim().to_string()
 }
@@ -216,13 +216,6 @@ pub fn without_unit(description: &str) -> &str {
         Some((words, _)) if description.ends_with(')') => words,
         _ => description,
     }
-}
-
-pub fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().collect::<String>() + chars.as_str()
-    })
 }
 
 #[cfg(test)]

@@ -14,9 +14,9 @@ use super::super::staging::Staged;
 use crate::analysis::target::{Bound, Direction, TargetResult};
 use crate::output::manifest::{FolderManifest, TargetManifest};
 use crate::output::tables::number;
+use crate::plot::labels::{capitalise, compact};
 use crate::plot::sensitivity::{Heading, Whisker, render};
-use crate::plot::sweep::compact;
-use crate::plot::target::{TargetChart, capitalised, param_title, without_unit};
+use crate::plot::target::{TargetChart, param_title, without_unit};
 use crate::stats::{Estimate, Quantity, Scale};
 
 /// A search done: what `target::finish` prints and writes.
@@ -217,7 +217,7 @@ fn chart(found: &Found, path: &str) -> TargetChart {
             ),
         },
         param_title: param,
-        outcome_title: capitalised(&description) + if share { " (%)" } else { "" },
+        outcome_title: capitalise(&description) + if share { " (%)" } else { "" },
         share,
         strategy: found.strategy.clone(),
         colour_index: found.colour,
