@@ -79,8 +79,57 @@ pub struct Grant {
     /// Money granted to the project (EUR), overhead not included.
     pub amount_eur: f64,
     /// Number of equal tranches it is paid in (1: all at once). Later tranches are paid
-    /// only to a project that is active when they fall due.
+    /// only to a project that is active when they fall due. Only maintenance grants are
+    /// paid in tranches; every other purchase is paid at the call.
     pub tranches: u32,
+    /// What the money buys.
+    pub buys: Purchase,
+}
+
+/// What a grant's money buys, and so how the model turns it into an effect
+/// (docs/model.md). Programmes (`strategy::audit`, `strategy::fellowship`, …) decide
+/// *who* gets *which* purchase; the model knows only these effects, so a new programme
+/// made of them is one rule file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Purchase {
+    /// Money the project holds and spends on its maintainers' time (paid effort at the
+    /// fund's cost of a person-month) over the fund's grant duration: the original
+    /// instrument.
+    Maintenance,
+    /// A one-off security audit paid to outside auditors (the project holds no money):
+    /// each latent vulnerability of the project is found with probability
+    /// `discovery_share`, and a share `fix_share` of those found is fixed with the
+    /// auditors' help at once; the rest join the project's open (discovered) ones.
+    Audit {
+        discovery_share: f64,
+        fix_share: f64,
+    },
+    /// A bug bounty run by the fund for `months` months: each latent vulnerability is
+    /// found with the extra monthly hazard `hazard · (1 + t)^(−decay)` (t months since
+    /// launch), and each finding pays `payout_eur` out of the grant's amount, which the
+    /// fund holds; what is not paid out when the programme ends returns to the fund.
+    BugBounty {
+        months: u32,
+        hazard: f64,
+        decay: f64,
+        payout_eur: f64,
+    },
+    /// Employment of `fellows` of the project's active maintainers for `months` months at
+    /// `hours_share` of full time; the amount pays their salaries, in equal monthly parts.
+    Fellowship {
+        fellows: u32,
+        months: u32,
+        hours_share: f64,
+    },
+    /// Mentored newcomers: `mentees` join the project for `months` months, each staying on
+    /// as a maintainer afterwards with probability `retention`; their mentoring costs the
+    /// project's maintainers `mentoring_pm` person-months a month while it lasts.
+    Onboarding {
+        mentees: u32,
+        months: u32,
+        retention: f64,
+        mentoring_pm: f64,
+    },
 }
 
 impl Grant {
@@ -90,6 +139,15 @@ impl Grant {
             project,
             amount_eur,
             tranches: 1,
+            buys: Purchase::Maintenance,
+        }
+    }
+
+    /// A grant of `amount_eur` that buys `purchase`, paid at the call.
+    pub fn buying(project: usize, amount_eur: f64, purchase: Purchase) -> Self {
+        Self {
+            buys: purchase,
+            ..Self::upfront(project, amount_eur)
         }
     }
 

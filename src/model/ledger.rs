@@ -5,7 +5,7 @@
 
 use super::Trajectory;
 use super::project::ProjectState;
-use crate::fund::{Call, Grant, Status};
+use crate::fund::{Call, Grant, Purchase, Status};
 use crate::params::{FundParams, Timing};
 
 /// A tranche of a grant not yet paid.
@@ -123,10 +123,22 @@ pub(super) fn award_grants(
         ledger.pool_eur -= cost;
         out.overhead_eur += cost - amount;
         out.allocations[call.index * projects + grant.project] += amount;
+        let state = &mut states[grant.project];
+        match grant.buys {
+            Purchase::Maintenance => {}
+            security @ (Purchase::Audit { .. } | Purchase::BugBounty { .. }) => {
+                state.buy_security(security, amount, call.month, out);
+                continue;
+            }
+            people @ (Purchase::Fellowship { .. } | Purchase::Onboarding { .. }) => {
+                state.buy_people(people, amount, call.month, out);
+                continue;
+            }
+        }
         let tranches = grant.tranches.clamp(1, duration);
         let interval = duration / tranches;
         let share = amount / f64::from(tranches);
-        states[grant.project].receive_grant(share, interval);
+        state.receive_grant(share, interval);
         out.paid_eur += share;
         for k in 1..tranches {
             let spend_months = if k + 1 == tranches {

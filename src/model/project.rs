@@ -7,6 +7,8 @@
 //! this file keeps the state and the order of its step.
 
 mod departures;
+mod people;
+mod security;
 
 use rand::RngExt;
 

@@ -40,7 +40,9 @@ pub use sizing::split_by_weights;
 
 use serde::{Deserialize, Deserializer, Serialize, de};
 
-pub use crate::fund::{AllocationRule, Call, Decision, Grant, ProjectView, Review, Status};
+pub use crate::fund::{
+    AllocationRule, Call, Decision, Grant, ProjectView, Purchase, Review, Status,
+};
 use crate::params::{Checker, Timing};
 use registry::RuleKind;
 
