@@ -35,6 +35,14 @@ pub enum Purpose {
     /// Drawing the uncertain parameters of one parameter set (the `[uncertainty]` table
     /// of a scenario); the "replication" of its stream is the set's index.
     Parameters = 8,
+    /// The latent vulnerabilities a project starts with (never depend on the strategy).
+    Latent = 9,
+    /// Latent vulnerabilities being found (maintainers, outsiders, audits, bounties).
+    Discovery = 10,
+    /// The month a project's other funder leaves (never depends on the strategy).
+    Funders = 11,
+    /// Mentees staying on after an onboarding programme.
+    Mentees = 12,
 }
 
 /// SplitMix64's finaliser: a bijective mix with full avalanche.
