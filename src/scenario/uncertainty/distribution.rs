@@ -290,6 +290,10 @@ pub fn standard_normal_mass(from: f64, to: f64) -> f64 {
 pub struct ParameterEntry {
     /// Dotted path of a numeric scenario field (`model.hire_rate`, `strategies[2].power`).
     pub path: Option<String>,
+    /// Further fields that take the same drawn value in every set (the same quantity
+    /// written in several places, such as an instrument's effect in a single strategy and
+    /// in a mix).
+    pub also: Option<Vec<String>>,
     /// One of [`DISTRIBUTION_NAMES`].
     pub distribution: Option<String>,
     pub low: Option<f64>,

@@ -137,13 +137,18 @@ pub fn check_field(
     check: &mut Checker,
     probe: &Probe,
     field: &str,
+    path_key: &str,
     path: &str,
     distribution: &ParameterDistribution,
 ) {
     let kind = match field_kind(probe, path) {
         Ok(kind) => kind,
         Err(problem) => {
-            check.fail(&format!("{field}.path"), Some(format!("{path:?}")), problem);
+            check.fail(
+                &format!("{field}.{path_key}"),
+                Some(format!("{path:?}")),
+                problem,
+            );
             return;
         }
     };

@@ -99,6 +99,9 @@ pub enum PortfolioDraw {
 pub struct UncertainField {
     /// Dotted path of the field (`model.hire_rate`).
     pub path: String,
+    /// Further fields that take the same value in every set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
     #[serde(flatten)]
     pub distribution: ParameterDistribution,
     /// Where the range comes from (free text; empty when not given).
@@ -228,11 +231,17 @@ pub(crate) fn validate(
             all_valid = false;
             continue;
         };
+        let also = also_of(check, &field, entry, &file.parameters);
         if let Some(probe) = probe {
-            fields::check_field(check, probe, &field, path, &distribution);
+            fields::check_field(check, probe, &field, "path", path, &distribution);
+            for (position, other) in also.iter().enumerate() {
+                let key = format!("also[{position}]");
+                fields::check_field(check, probe, &field, &key, other, &distribution);
+            }
         }
         parameters.push(UncertainField {
             path: path.to_string(),
+            also,
             distribution,
             source: entry.source.clone().unwrap_or_default().trim().to_string(),
             assumption: entry.assumption.unwrap_or(false),
@@ -268,6 +277,43 @@ pub(crate) fn validate(
         );
     }
     spec
+}
+
+/// The `also` paths of one entry, checked: each non-empty, and neither the path of an
+/// entry nor another entry's `also` (a field takes one value per set).
+fn also_of(
+    check: &mut Checker,
+    field: &str,
+    entry: &ParameterEntry,
+    entries: &[ParameterEntry],
+) -> Vec<String> {
+    let mut kept = Vec::new();
+    for (position, other) in entry.also.iter().flatten().enumerate() {
+        let key = format!("{field}.also[{position}]");
+        let elsewhere = entries.iter().any(|e| e.path.as_deref() == Some(other))
+            || entries
+                .iter()
+                .filter(|e| !std::ptr::eq(*e, entry))
+                .flat_map(|e| e.also.iter().flatten())
+                .any(|p| p == other)
+            || kept.contains(other);
+        if other.trim().is_empty() {
+            check.fail(
+                &key,
+                Some("\"\"".into()),
+                "must be the dotted path of a numeric field that takes the same value",
+            );
+        } else if elsewhere {
+            check.fail(
+                &key,
+                Some(format!("{other:?}")),
+                "is already drawn by another entry (or listed twice): a field takes one value per set",
+            );
+        } else {
+            kept.push(other.clone());
+        }
+    }
+    kept
 }
 
 /// The `portfolio` setting, checked.

@@ -115,6 +115,18 @@ pub fn parameter_sets(
                 .collect()
         })
         .collect();
+    // Fields that take the value of a table entry (its `also`), with their own kind.
+    let also: Vec<(usize, &str, FieldKind)> = spec
+        .parameters
+        .iter()
+        .enumerate()
+        .flat_map(|(index, p)| p.also.iter().map(move |path| (index, path.as_str())))
+        .map(|(index, path)| {
+            field_kind(&probe as &Probe, path)
+                .map(|kind| (index, path, kind))
+                .map_err(|problem| fail(path, None, problem))
+        })
+        .collect::<Result<_, _>>()?;
     let built: Vec<Result<Scenario, ScenarioError>> = values
         .par_iter()
         .enumerate()
@@ -123,6 +135,10 @@ pub fn parameter_sets(
                 .iter()
                 .map(String::as_str)
                 .zip(values.iter().copied())
+                .chain(
+                    also.iter()
+                        .map(|&(index, path, kind)| (path, kind.fit(values[index]))),
+                )
                 .collect();
             parse_with_overrides(text, origin, &overrides)
                 .map_err(|error| refused(origin, spec, set, &overrides, &error))

@@ -433,3 +433,68 @@ fn bad_joint_csvs_name_the_file_line_and_column() {
     assert_eq!(error.issues[1].line, Some(3));
     assert_eq!(error.issues[1].value.as_deref(), Some("\"y\""));
 }
+
+/// `also` writes an entry's drawn value into further fields: in every set they hold the
+/// same value (whole-number fields rounded), and the value drawn is the entry's.
+#[test]
+fn also_gives_further_fields_the_same_draw() {
+    let text = stf_with(
+        r#"[uncertainty]
+parameter_sets = 12
+portfolio = "fixed"
+
+[[uncertainty.parameters]]
+path = "strategies[3].power"
+also = ["strategies[4].power"]
+distribution = "uniform"
+low = 0.2
+high = 1.8
+"#,
+    );
+    let scenario = parse_str(&text, "test.toml").unwrap();
+    let spec = scenario.uncertainty.as_ref().unwrap();
+    assert_eq!(spec.parameters[0].also, ["strategies[4].power"]);
+    let sets = sets::parameter_sets(&text, "test.toml", spec, None, 7).unwrap();
+    assert_eq!(sets.paths, ["strategies[3].power"], "no column of its own");
+    let mut distinct = Vec::new();
+    for (values, drawn) in sets.values.iter().zip(&sets.scenarios) {
+        let power = |index: usize| {
+            drawn.strategies[index]
+                .rule
+                .params::<crate::strategy::ProportionalParams>()
+                .map(|p| p.power)
+        };
+        assert_eq!(power(3), Some(values[0]));
+        assert_eq!(power(4), Some(values[0]));
+        distinct.push(values[0]);
+    }
+    distinct.dedup();
+    assert!(distinct.len() > 6, "the sets differ: {distinct:?}");
+}
+
+#[test]
+fn also_paths_are_checked_like_paths() {
+    let message = problems(&stf_with(
+        r#"[uncertainty]
+[[uncertainty.parameters]]
+path = "strategies[3].power"
+also = ["strategies[4].powr", "model.hire_rate", ""]
+distribution = "uniform"
+low = 0.2
+high = 1.8
+
+[[uncertainty.parameters]]
+path = "model.hire_rate"
+distribution = "uniform"
+low = 0.1
+high = 0.5
+"#,
+    ));
+    for part in [
+        "field `uncertainty.parameters[0].also[0]`: is not a numeric field of the scenario format",
+        "field `uncertainty.parameters[0].also[1]`: is already drawn by another entry",
+        "field `uncertainty.parameters[0].also[2]`",
+    ] {
+        assert!(message.contains(part), "{message}\n--- lacks: {part}");
+    }
+}
