@@ -158,21 +158,43 @@ pub fn load_portfolio(loaded: &LoadedScenario, seed: u64) -> Result<Portfolio, I
     match &scenario.portfolio {
         PortfolioSpec::Synthetic(spec) => Ok(Portfolio::synthetic(spec, &scenario.model, seed, 0)),
         PortfolioSpec::Csv { path } => {
-            let full = loaded.base_dir.join(path);
-            let bytes = std::fs::read(&full).map_err(|e| InputError::PortfolioFile {
-                path: full.display().to_string(),
-                written: path.clone(),
-                scenario: loaded.origin.clone(),
-                reason: e.to_string(),
-            })?;
+            let (bytes, origin) = portfolio_csv(loaded, path)?;
             // The portfolio parser checks the encoding itself, so errors name the line.
             Ok(Portfolio::from_csv(
                 bytes.as_slice(),
-                &full.display().to_string(),
+                &origin,
                 &scenario.model,
             )?)
         }
     }
+}
+
+/// The bytes of the portfolio CSV a scenario names (`portfolio.csv = path`), and the name
+/// to give them in messages: read from the scenario file's folder or, for a built-in
+/// scenario, from the files compiled in with it (a built-in scenario has no folder).
+///
+/// # Errors
+/// [`InputError::PortfolioFile`] when the file cannot be read.
+pub fn portfolio_csv(loaded: &LoadedScenario, path: &str) -> Result<(Vec<u8>, String), InputError> {
+    let file_error = |full: String, reason: String| InputError::PortfolioFile {
+        path: full,
+        written: path.to_string(),
+        scenario: loaded.origin.clone(),
+        reason,
+    };
+    if loaded.origin.starts_with("built-in:") {
+        let text = scenario::builtin_file(path).ok_or_else(|| {
+            file_error(
+                path.to_string(),
+                "a built-in scenario reads only the files compiled in with it, and none is called that".into(),
+            )
+        })?;
+        return Ok((text.as_bytes().to_vec(), format!("built-in:{path}")));
+    }
+    let full = loaded.base_dir.join(path);
+    let bytes =
+        std::fs::read(&full).map_err(|e| file_error(full.display().to_string(), e.to_string()))?;
+    Ok((bytes, full.display().to_string()))
 }
 
 /// The joint draws the scenario's `[uncertainty]` table names (`joint = "..."`), read from

@@ -36,6 +36,10 @@ pub struct Project {
     pub backlog: f64,
     /// EUR per month the project already gets (donations, employers).
     pub baseline_funding: f64,
+    /// The month its other funding ends for certain (a donor grant with an end date), if
+    /// it does; it may end earlier, when its funder leaves (`model.funder_hazard`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_funding_until_month: Option<u32>,
 }
 
 /// The projects of one replication, in a fixed order.
@@ -60,7 +64,7 @@ pub const MAX_NAME_CHARS: usize = 200;
 /// Most maintainers a project of a portfolio CSV may have.
 pub const MAX_MAINTAINERS: u32 = 100_000;
 /// Columns a portfolio CSV may have.
-pub const OPTIONAL_COLUMNS: [&str; 7] = [
+pub const OPTIONAL_COLUMNS: [&str; 8] = [
     "criticality",
     "volunteer_hours",
     "work_rate",
@@ -68,6 +72,7 @@ pub const OPTIONAL_COLUMNS: [&str; 7] = [
     "absorption",
     "backlog",
     "baseline_funding",
+    "baseline_funding_until_month",
 ];
 
 impl Portfolio {
@@ -124,6 +129,7 @@ impl Portfolio {
                 // Exponential with mean `backlog_months` months of arriving work.
                 backlog: -spec.backlog_months * work_rate * (1.0 - backlog_draw).ln(),
                 baseline_funding: spec.baseline_funding_eur,
+                baseline_funding_until_month: None,
             });
         }
         let mut portfolio = Self { projects };
@@ -265,6 +271,24 @@ impl Portfolio {
                     )),
                 }
             };
+            let whole = |name: &str, low: u32, high: u32| -> Result<Option<u32>, PortfolioError> {
+                let text = cell(name);
+                match text.parse::<f64>() {
+                    _ if text.is_empty() => Ok(None),
+                    Ok(value)
+                        if value.fract() == 0.0
+                            && (f64::from(low)..=f64::from(high)).contains(&value) =>
+                    {
+                        Ok(Some(value as u32))
+                    }
+                    _ => Err(fail(
+                        line,
+                        format!(
+                            "column `{name}`: got {text:?}, expected a whole number from {low} to {high}"
+                        ),
+                    )),
+                }
+            };
             let name = cell("name").to_string();
             if name.is_empty()
                 || name.chars().count() > MAX_NAME_CHARS
@@ -323,6 +347,7 @@ impl Portfolio {
                 absorption: number("absorption", 0.0, 1e4)?.unwrap_or(0.5 + f64::from(maintainers)),
                 backlog: number("backlog", 0.0, 1e6)?.unwrap_or(3.0 * work_rate),
                 baseline_funding: number("baseline_funding", 0.0, 1e9)?.unwrap_or(0.0),
+                baseline_funding_until_month: whole("baseline_funding_until_month", 1, 12_000)?,
             });
         }
         if projects.is_empty() {
@@ -437,6 +462,31 @@ mod tests {
         let duplicate = "name,dependents,maintainers\na,1,1\na,2,2\n";
         let error = Portfolio::from_csv(duplicate.as_bytes(), "p.csv", &model).unwrap_err();
         assert!(error.problem.contains("duplicate"), "{error}");
+
+        let dated = "name,dependents,maintainers,baseline_funding,baseline_funding_until_month\n\
+                     id,9000,6,60000,36\npay,8000,5,40000,\n";
+        let portfolio = Portfolio::from_csv(dated.as_bytes(), "p.csv", &model).unwrap();
+        let until: Vec<Option<u32>> = portfolio
+            .projects
+            .iter()
+            .map(|p| p.baseline_funding_until_month)
+            .collect();
+        assert_eq!(until, [Some(36), None]);
+        for cell in ["0", "2.5", "x", "12001"] {
+            let bad =
+                format!("name,dependents,maintainers,baseline_funding_until_month\na,1,1,{cell}\n");
+            let error = Portfolio::from_csv(bad.as_bytes(), "p.csv", &model).unwrap_err();
+            assert_eq!(error.line, Some(2));
+            assert!(
+                error
+                    .problem
+                    .contains("column `baseline_funding_until_month`: got")
+                    && error
+                        .problem
+                        .contains("expected a whole number from 1 to 12000"),
+                "{error}"
+            );
+        }
 
         let missing = "name,maintainers\na,1\n";
         assert!(Portfolio::from_csv(missing.as_bytes(), "p.csv", &model).is_err());

@@ -53,17 +53,8 @@ pub(super) fn setup(
     let portfolio = match &loaded.scenario.portfolio {
         PortfolioSpec::Synthetic(_) => PortfolioSource::Synthetic,
         PortfolioSpec::Csv { path } => {
-            let full = loaded.base_dir.join(path);
-            let bytes = std::fs::read(&full).map_err(|e| {
-                CliError::Usage(format!(
-                    "cannot read the portfolio CSV {}: {e}",
-                    full.display()
-                ))
-            })?;
-            PortfolioSource::Csv {
-                bytes,
-                origin: full.display().to_string(),
-            }
+            let (bytes, origin) = crate::input::portfolio_csv(&loaded, path)?;
+            PortfolioSource::Csv { bytes, origin }
         }
     };
     let replications = simulation

@@ -235,10 +235,10 @@ pub(super) fn compute(args: &CalibrateArgs) -> Result<Calibrated, CliError> {
 pub(super) fn portfolio_csv(loaded: &LoadedScenario) -> Result<Option<(String, String)>, CliError> {
     Ok(match &loaded.scenario.portfolio {
         PortfolioSpec::Csv { path } => {
-            let full = loaded.base_dir.join(path);
-            let text = std::fs::read_to_string(&full)
-                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", full.display())))?;
-            Some((text, full.display().to_string()))
+            let (bytes, origin) = crate::input::portfolio_csv(loaded, path)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| CliError::Usage(format!("{origin} is not UTF-8 text")))?;
+            Some((text, origin))
         }
         PortfolioSpec::Synthetic(_) => None,
     })
