@@ -386,7 +386,13 @@ mod tests {
                 Grant::upfront(3, 150.0),
             ]
         );
-        let both = split_within(&fund, 1_000.0, &[6.0, 2.0, 1.0, 1.0], Some(160.0), Some(0.4));
+        let both = split_within(
+            &fund,
+            1_000.0,
+            &[6.0, 2.0, 1.0, 1.0],
+            Some(160.0),
+            Some(0.4),
+        );
         assert_eq!(
             both,
             vec![
@@ -452,7 +458,10 @@ mod tests {
                 max_eur: 200.0
             }
         );
-        assert_eq!(GrantLimits::at_call(&call, None, None), GrantLimits::of_fund(&fund));
+        assert_eq!(
+            GrantLimits::at_call(&call, None, None),
+            GrantLimits::of_fund(&fund)
+        );
         let weights = [7.0, 3.0, 2.0, 0.5];
         assert_eq!(
             split_within(&fund, 1_000.0, &weights, None, None),
@@ -484,16 +493,28 @@ mod tests {
             let budget = 50_000.0 + f64::from(case) * 1_000.0;
             let grants = split_within(&fund, budget, &weights, Some(min_amount), Some(max_share));
             let spent = cost(&fund, &grants);
-            assert!(spent <= budget * (1.0 + 1e-12), "case {case}: {spent} > {budget}");
+            assert!(
+                spent <= budget * (1.0 + 1e-12),
+                "case {case}: {spent} > {budget}"
+            );
             let cap = max_share * budget;
             let floor = min_amount.max(fund.min_grant_eur);
             for grant in &grants {
-                assert!(grant.amount_eur <= cap * (1.0 + 1e-12), "case {case}: {grant:?}");
-                assert!(grant.amount_eur >= floor * (1.0 - 1e-12), "case {case}: {grant:?}");
+                assert!(
+                    grant.amount_eur <= cap * (1.0 + 1e-12),
+                    "case {case}: {grant:?}"
+                );
+                assert!(
+                    grant.amount_eur >= floor * (1.0 - 1e-12),
+                    "case {case}: {grant:?}"
+                );
             }
             let below_cap = grants.iter().any(|g| g.amount_eur < cap * (1.0 - 1e-9));
             if below_cap {
-                assert!((spent - budget).abs() < 1e-6 * budget, "case {case}: {spent}");
+                assert!(
+                    (spent - budget).abs() < 1e-6 * budget,
+                    "case {case}: {spent}"
+                );
             }
         }
     }
