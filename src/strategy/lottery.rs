@@ -500,8 +500,8 @@ mod tests {
         let won = wins(&rule, 200.0, &merit, draws);
         assert_eq!(won[0], draws as u32, "the best grade is funded outright");
         assert_eq!(won[4] + won[5], 0, "below the funding line");
-        for project in 1..4 {
-            assert_chance(won[project], draws, 1.0 / 3.0, &format!("project {project}"));
+        for (project, &won) in won.iter().enumerate().take(4).skip(1) {
+            assert_chance(won, draws, 1.0 / 3.0, &format!("project {project}"));
         }
     }
 
@@ -520,8 +520,8 @@ mod tests {
         assert_eq!(won[8], draws as u32);
         assert_eq!(won[9], draws as u32);
         assert_eq!(won[..5].iter().sum::<u32>(), 0, "not qualified");
-        for project in 5..8 {
-            assert_chance(won[project], draws, 2.0 / 3.0, &format!("project {project}"));
+        for (project, &won) in won.iter().enumerate().take(8).skip(5) {
+            assert_chance(won, draws, 2.0 / 3.0, &format!("project {project}"));
         }
         // A budget for one grant goes to the best project, with no draw.
         assert_eq!(wins(&rule, 100.0, &merit, 20)[9], 20);

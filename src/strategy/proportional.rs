@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::sizing::{
-    GrantLimits, MAX_SHARE_PARAMETER, MIN_AMOUNT_PARAMETER, check_limits, split_by_weights_within,
+    GrantLimits, MAX_SHARE_PARAMETER, MIN_AMOUNT_PARAMETER, check_limits, describe_limits,
+    split_by_weights_within,
 };
 use super::{AllocationRule, Call, Decision, ParamCheck, Parameter, ProjectView, Review, Rule};
 use crate::rng::SimRng;
@@ -117,7 +118,12 @@ impl Rule for ProportionalSplit {
     }
 
     fn describe(p: &ProportionalParams) -> String {
-        format!("proportional to {} ^ {}", p.score.name(), p.power)
+        format!(
+            "proportional to {} ^ {}{}",
+            p.score.name(),
+            p.power,
+            describe_limits(p.min_amount_eur, p.max_share)
+        )
     }
 
     fn brief(p: &ProportionalParams) -> String {

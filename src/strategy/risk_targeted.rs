@@ -17,7 +17,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::sizing::{GrantLimits, MAX_SHARE_PARAMETER, MIN_AMOUNT_PARAMETER, check_limits};
+use super::sizing::{
+    GrantLimits, MAX_SHARE_PARAMETER, MIN_AMOUNT_PARAMETER, check_limits, describe_limits,
+};
 use super::{AllocationRule, Call, Decision, Grant, ParamCheck, Parameter, ProjectView, Review, Rule};
 use crate::rng::SimRng;
 
@@ -82,7 +84,11 @@ impl Rule for RiskTargeted {
     }
 
     fn describe(p: &RiskTargetedParams) -> String {
-        format!("risk-targeted, greedy in steps of EUR {}", p.step_eur)
+        format!(
+            "risk-targeted, greedy in steps of EUR {}{}",
+            p.step_eur,
+            describe_limits(p.min_amount_eur, p.max_share)
+        )
     }
 
     fn brief(_: &RiskTargetedParams) -> String {

@@ -23,6 +23,19 @@ pub const MAX_SHARE_PARAMETER: Parameter = Parameter {
               goes to the others (Optimism Retro Funding: 0.05); not set: no such cap",
 };
 
+/// The limits in words for `validate` (", at most 5% of a call each, at least EUR 20000
+/// each"); empty when neither is set, so a rule's line reads as before they existed.
+pub fn describe_limits(min_amount_eur: Option<f64>, max_share: Option<f64>) -> String {
+    let mut words = String::new();
+    if let Some(share) = max_share {
+        words.push_str(&format!(", at most {}% of a call each", 100.0 * share));
+    }
+    if let Some(min) = min_amount_eur {
+        words.push_str(&format!(", at least EUR {min} each"));
+    }
+    words
+}
+
 /// Range checks of a rule's `min_amount_eur` and `max_share`.
 pub fn check_limits(check: &mut ParamCheck, min_amount_eur: Option<f64>, max_share: Option<f64>) {
     if let Some(min) = min_amount_eur {
