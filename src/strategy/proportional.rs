@@ -1,13 +1,16 @@
 //! `proportional`: shares proportional to an observable score raised to a power γ
 //! (γ = 1 proportional, γ → 0 equal, γ > 1 concentrated), like ecosyste.ms Funds'
-//! usage-proportional payouts.
+//! usage-proportional payouts. A minimum amount per project and a maximum share of the
+//! call's budget per project (ecosyste.ms Funds' minimum, Optimism Retro Funding's 5%
+//! cap) are optional: what they take from one project goes to the others.
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    AllocationRule, Call, Decision, ParamCheck, Parameter, ProjectView, Review, Rule,
-    split_by_weights,
+use super::sizing::{
+    GrantLimits, MAX_SHARE_PARAMETER, MIN_AMOUNT_PARAMETER, check_limits, describe_limits,
+    split_by_weights_within,
 };
+use super::{AllocationRule, Call, Decision, ParamCheck, Parameter, ProjectView, Review, Rule};
 use crate::rng::SimRng;
 
 /// The observable a proportional split is based on.
@@ -34,6 +37,17 @@ pub struct ProportionalParams {
     /// thin); all of them when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_projects: Option<u32>,
+    /// No project is funded with less at a call (EUR): while the smallest share is below
+    /// it, that project gets nothing and its share goes to the others, as ecosyste.ms
+    /// Funds pays out only above a minimum and redistributes the rest. Not set: only the
+    /// fund's minimum grant applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_amount_eur: Option<f64>,
+    /// The largest share of a call's budget one project may get (0 < share ≤ 1); what the
+    /// cap frees goes to the others in proportion to their weights (Optimism Retro
+    /// Funding's `max_share_per_project` is 0.05). Not set: only the fund's maximum grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_share: Option<f64>,
 }
 
 fn default_score() -> Score {
@@ -90,6 +104,8 @@ impl Rule for ProportionalSplit {
             meaning: "fund only the N highest-scoring eligible projects (deep rather than \
                       thin); all of them when not set",
         },
+        MIN_AMOUNT_PARAMETER,
+        MAX_SHARE_PARAMETER,
     ];
     type Params = ProportionalParams;
 
@@ -98,10 +114,16 @@ impl Rule for ProportionalSplit {
         if let Some(count) = params.max_projects {
             check.count("max_projects", count.into(), 1, u32::MAX.into());
         }
+        check_limits(check, params.min_amount_eur, params.max_share);
     }
 
     fn describe(p: &ProportionalParams) -> String {
-        format!("proportional to {} ^ {}", p.score.name(), p.power)
+        format!(
+            "proportional to {} ^ {}{}",
+            p.score.name(),
+            p.power,
+            describe_limits(p.min_amount_eur, p.max_share)
+        )
     }
 
     fn brief(p: &ProportionalParams) -> String {
@@ -136,6 +158,8 @@ impl AllocationRule for ProportionalSplit {
             score,
             power,
             max_projects,
+            min_amount_eur,
+            max_share,
         } = self.0;
         let mut eligible: Vec<&ProjectView> = projects.iter().filter(|p| p.eligible()).collect();
         if let Some(count) = max_projects {
@@ -152,7 +176,8 @@ impl AllocationRule for ProportionalSplit {
         let weights = eligible
             .into_iter()
             .map(|p| (p, score.of(p).max(0.0).powf(power)));
-        split_by_weights(call, weights, &mut decision.grants);
+        let limits = GrantLimits::at_call(call, min_amount_eur, max_share);
+        split_by_weights_within(call, limits, weights, &mut decision.grants);
     }
 }
 
@@ -181,6 +206,8 @@ mod tests {
             score: Score::Dependents,
             power: 0.5,
             max_projects: None,
+            min_amount_eur: None,
+            max_share: None,
         });
         let grants = decide(&rule, &call, &projects);
         // sqrt weights 10 : 20.
@@ -190,9 +217,47 @@ mod tests {
             score: Score::Dependents,
             power: 0.0,
             max_projects: Some(1),
+            min_amount_eur: None,
+            max_share: None,
         });
         let grants = decide(&deep, &call, &projects);
         assert_eq!(grants.len(), 1);
         assert_eq!(grants[0].project, 1, "only the most used project");
+    }
+
+    /// Worked by hand: EUR 1,000 over dependents 600, 250, 100, 50 with a 40% cap and a
+    /// minimum of EUR 100. Shares 600, 250, 100, 50: the first is capped at 400 and the
+    /// 600 left go 250 : 100 : 50 (375, 150, 75); 75 is below the minimum, so the last
+    /// project gets nothing and the 600 go 250 : 100 (about 428.57, above the cap, so
+    /// capped at 400, and the last 200 to the third).
+    #[test]
+    fn the_minimum_and_the_cap_redistribute_the_shares() {
+        let fund = FundParams {
+            overhead_fixed_eur: 0.0,
+            overhead_share: 0.0,
+            min_grant_eur: 0.0,
+            ..FundParams::default()
+        };
+        let call = Call {
+            index: 0,
+            month: 0,
+            budget_eur: 1_000.0,
+            fund: &fund,
+        };
+        let projects = vec![view(0, 600.0), view(1, 250.0), view(2, 100.0), view(3, 50.0)];
+        let rule = ProportionalSplit(ProportionalParams {
+            score: Score::Dependents,
+            power: 1.0,
+            max_projects: None,
+            min_amount_eur: Some(100.0),
+            max_share: Some(0.4),
+        });
+        let grants = decide(&rule, &call, &projects);
+        let amounts: Vec<(usize, f64)> = grants.iter().map(|g| (g.project, g.amount_eur)).collect();
+        assert_eq!(amounts.len(), 3, "{amounts:?}");
+        for ((project, amount), expected) in amounts.iter().zip([(0, 400.0), (1, 400.0), (2, 200.0)]) {
+            assert_eq!(*project, expected.0);
+            assert!((amount - expected.1).abs() < 1e-9, "{amounts:?}");
+        }
     }
 }

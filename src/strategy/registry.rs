@@ -326,6 +326,8 @@ mod tests {
             score: Score::Dependents,
             power,
             max_projects,
+            min_amount_eur: None,
+            max_share: None,
         })
     }
 
@@ -397,7 +399,13 @@ mod tests {
     fn field_names_are_the_keys_serde_reads() {
         assert_eq!(
             field_names::<ProportionalParams>(),
-            ["score", "power", "max_projects"]
+            [
+                "score",
+                "power",
+                "max_projects",
+                "min_amount_eur",
+                "max_share"
+            ]
         );
         assert!(field_names::<crate::strategy::none::NoParams>().is_empty());
     }

@@ -10,9 +10,16 @@
 //! where `v` is the volunteer effort the fund assumes per maintainer. Each extra person
 //! halves the chance of losing everyone; workload raises it. Money becomes effort over
 //! the grant's duration (`e = amount / (person_month_eur · grant_duration_months)`).
+//!
+//! A minimum amount per project and a maximum share of the call's budget per project are
+//! optional: a project's first step is at least the minimum, and no step takes it above
+//! the cap; the money goes on to the next best project instead.
 
 use serde::{Deserialize, Serialize};
 
+use super::sizing::{
+    GrantLimits, MAX_SHARE_PARAMETER, MIN_AMOUNT_PARAMETER, check_limits, describe_limits,
+};
 use super::{AllocationRule, Call, Decision, Grant, ParamCheck, Parameter, ProjectView, Review, Rule};
 use crate::rng::SimRng;
 
@@ -27,6 +34,17 @@ pub struct RiskTargetedParams {
     /// Volunteer effort per maintainer the fund assumes (PM/month).
     #[serde(default = "default_volunteer_pm")]
     pub assumed_volunteer_pm: f64,
+    /// No project is funded with less at a call (EUR): a project's first step is at least
+    /// this, so the greedy never leaves a project below it (the money goes to the next
+    /// best use instead), in the spirit of ecosyste.ms Funds' minimum payout. Not set:
+    /// only the fund's minimum grant applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_amount_eur: Option<f64>,
+    /// The largest share of a call's budget one project may get (0 < share ≤ 1); once a
+    /// project reaches it the next steps go elsewhere (Optimism Retro Funding's
+    /// `max_share_per_project` is 0.05). Not set: only the fund's maximum grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_share: Option<f64>,
 }
 
 fn default_step() -> f64 {
@@ -54,16 +72,23 @@ impl Rule for RiskTargeted {
             allowed: "> 0, ≤ 10",
             meaning: "volunteer effort per maintainer the fund assumes (PM/month; 0.125 is 20 h)",
         },
+        MIN_AMOUNT_PARAMETER,
+        MAX_SHARE_PARAMETER,
     ];
     type Params = RiskTargetedParams;
 
     fn check(params: &RiskTargetedParams, check: &mut ParamCheck) {
         check.positive("step_eur", params.step_eur, 1e9);
         check.positive("assumed_volunteer_pm", params.assumed_volunteer_pm, 10.0);
+        check_limits(check, params.min_amount_eur, params.max_share);
     }
 
     fn describe(p: &RiskTargetedParams) -> String {
-        format!("risk-targeted, greedy in steps of EUR {}", p.step_eur)
+        format!(
+            "risk-targeted, greedy in steps of EUR {}{}",
+            p.step_eur,
+            describe_limits(p.min_amount_eur, p.max_share)
+        )
     }
 
     fn brief(_: &RiskTargetedParams) -> String {
@@ -98,6 +123,10 @@ impl AllocationRule for RiskTargeted {
         decision: &mut Decision,
     ) {
         let fund = call.fund;
+        let limits = GrantLimits::at_call(call, self.0.min_amount_eur, self.0.max_share);
+        if !limits.any_grant_fits() {
+            return;
+        }
         let pm_per_eur =
             1.0 / (fund.person_month_eur * f64::from(fund.grant_duration_months.max(1)));
         let candidates: Vec<&ProjectView> = projects.iter().filter(|p| p.eligible()).collect();
@@ -108,11 +137,11 @@ impl AllocationRule for RiskTargeted {
             let mut best: Option<(usize, f64, f64)> = None;
             for (i, project) in candidates.iter().enumerate() {
                 let step = if amounts[i] == 0.0 {
-                    self.0.step_eur.max(fund.min_grant_eur)
+                    self.0.step_eur.max(limits.min_eur)
                 } else {
                     self.0.step_eur
                 };
-                let step = step.min(fund.max_grant_eur - amounts[i]);
+                let step = step.min(limits.max_eur - amounts[i]);
                 if step <= 0.0 {
                     continue;
                 }
@@ -179,6 +208,8 @@ mod tests {
             &RiskTargeted(RiskTargetedParams {
                 step_eur: 10_000.0,
                 assumed_volunteer_pm: 0.125,
+                min_amount_eur: None,
+                max_share: None,
             }),
             &call,
             &[safe, risky, unused],
@@ -197,5 +228,47 @@ mod tests {
                 .iter()
                 .all(|g| g.amount_eur >= fund.min_grant_eur && g.amount_eur <= fund.max_grant_eur)
         );
+    }
+
+    /// Three equally risky projects, EUR 100,000, steps of 10,000 (no overhead). A cap of
+    /// 30% (30,000) stops each at three steps: 90,000 granted, 10,000 unspent. A minimum
+    /// of 40,000 makes every first step 40,000: two projects get it, the third cannot start
+    /// with the 20,000 left, which go in steps to the first two; nobody is funded below
+    /// the minimum. Both together (minimum above the cap) allow no grant.
+    #[test]
+    fn the_cap_and_the_minimum_bound_every_grant() {
+        let fund = FundParams {
+            min_grant_eur: 0.0,
+            max_grant_eur: 1e9,
+            overhead_fixed_eur: 0.0,
+            overhead_share: 0.0,
+            ..FundParams::default()
+        };
+        let call = Call {
+            index: 0,
+            month: 0,
+            budget_eur: 100_000.0,
+            fund: &fund,
+        };
+        let projects: Vec<_> = (0..3).map(|i| view(i, 10_000.0)).collect();
+        let rule = |min_amount_eur, max_share| {
+            RiskTargeted(RiskTargetedParams {
+                step_eur: 10_000.0,
+                assumed_volunteer_pm: 0.125,
+                min_amount_eur,
+                max_share,
+            })
+        };
+        let capped = decide(&rule(None, Some(0.3)), &call, &projects);
+        assert_eq!(
+            capped,
+            (0..3).map(|i| Grant::upfront(i, 30_000.0)).collect::<Vec<_>>()
+        );
+        let floored = decide(&rule(Some(40_000.0), None), &call, &projects);
+        let amounts: Vec<f64> = floored.iter().map(|g| g.amount_eur).collect();
+        assert_eq!(amounts.len(), 2, "{floored:?}");
+        assert!(amounts.iter().all(|&a| a >= 40_000.0), "{floored:?}");
+        assert_eq!(amounts.iter().sum::<f64>(), 100_000.0);
+        assert!(decide(&rule(Some(40_000.0), Some(0.3)), &call, &projects).is_empty());
     }
 }
