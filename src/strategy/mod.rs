@@ -25,6 +25,11 @@ registry::register! {
     milestone::Milestones,
     fixed::FixedGrants,
     matching::Matching,
+    audit::Audits,
+    bug_bounty::BugBounties,
+    fellowship::Fellowships,
+    onboarding::Onboarding,
+    mix::Mix,
 }
 
 pub use competitive::CompetitiveParams;
