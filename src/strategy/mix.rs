@@ -128,7 +128,7 @@ impl Rule for Mix {
             check.fail(
                 "parts",
                 Some(shares.join(" + ")),
-                format!("the parts' shares must sum to 1 (±{SHARE_SUM_TOLERANCE}); they sum to {total}"),
+                format!("the parts' shares must sum to 1 (±{SHARE_SUM_TOLERANCE:e}); they sum to {total}"),
             );
         }
     }
