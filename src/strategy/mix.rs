@@ -20,7 +20,6 @@ use serde_json::Value;
 
 use super::{
     AllocationRule, Call, Decision, ParamCheck, Parameter, ProjectView, Review, Rule, RuleSpec,
-    lookup, rule_names,
 };
 use crate::rng::SimRng;
 
@@ -176,30 +175,9 @@ impl Rule for Mix {
 
 /// Checks one part's rule with that rule's own parsing, under the part's key.
 fn check_part(at: &str, rule: &PartRule, check: &mut ParamCheck) {
-    let choices = || {
-        rule_names()
-            .into_iter()
-            .filter(|&name| name != Mix::NAME)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut written = rule.written.clone();
-    let name = match written.remove("rule") {
-        Some(Value::String(name)) => name,
-        Some(other) => {
-            check.fail(
-                &format!("{at}.rule"),
-                Some(other.to_string()),
-                format!("must be a rule's name, one of {}", choices()),
-            );
-            return;
-        }
-        None => {
-            check.fail(at, None, format!("needs `rule`, one of {}", choices()));
-            return;
-        }
-    };
-    if name == Mix::NAME {
+    if let Some(Value::String(name)) = rule.written.get("rule")
+        && name == Mix::NAME
+    {
         check.fail(
             &format!("{at}.rule"),
             Some(format!("{name:?}")),
@@ -207,19 +185,8 @@ fn check_part(at: &str, rule: &PartRule, check: &mut ParamCheck) {
         );
         return;
     }
-    let Some(kind) = lookup(&name) else {
-        check.fail(
-            &format!("{at}.rule"),
-            Some(format!("{name:?}")),
-            format!("must be one of {}", choices()),
-        );
-        return;
-    };
-    match serde_json::from_value::<toml::Table>(Value::Object(written)) {
-        Ok(table) => {
-            let plain = check.plain();
-            let _ = kind.parse(&table, &mut check.nested(at, kind.name()), plain);
-        }
+    match serde_json::from_value::<toml::Table>(Value::Object(rule.written.clone())) {
+        Ok(table) => check.rule_within(at, &table),
         Err(error) => check.fail(at, None, error.to_string()),
     }
 }

@@ -70,7 +70,15 @@ pub struct ParamCheck<'c, 'a> {
     within: String,
     /// Rewords serde's messages for a scenario's author (see `parse_entry`).
     plain: fn(&str) -> String,
+    /// Checks a rule written inside this one's parameters (see [`NestedRuleCheck`]).
+    nested_rule: NestedRuleCheck,
 }
+
+/// Checks a rule written inside another rule's parameters (a `mix`'s part, at `part`,
+/// e.g. `parts[1]`, as a table with `rule` and its parameters), reporting every problem
+/// under its full key. Given by whoever holds the list of rules (`strategy/mod.rs`), so
+/// that a rule made of rules needs no import of that list.
+pub type NestedRuleCheck = fn(part: &str, table: &toml::Table, check: &mut ParamCheck);
 
 impl<'c, 'a> ParamCheck<'c, 'a> {
     pub(crate) fn new(
@@ -78,6 +86,7 @@ impl<'c, 'a> ParamCheck<'c, 'a> {
         index: usize,
         strategy: &'c str,
         rule: &'static str,
+        nested_rule: NestedRuleCheck,
     ) -> Self {
         Self {
             check,
@@ -86,7 +95,14 @@ impl<'c, 'a> ParamCheck<'c, 'a> {
             rule,
             within: String::new(),
             plain: str::to_string,
+            nested_rule,
         }
+    }
+
+    /// Checks the rule written at `part` of this rule's parameters (`parts[1]`): its
+    /// `rule` must name a registered rule, whose own parsing then checks the rest.
+    pub fn rule_within(&mut self, part: &str, table: &toml::Table) {
+        (self.nested_rule)(part, table, self);
     }
 
     /// The check of rule `rule`'s parameters nested at `part` (`parts[1]`) of this
@@ -103,6 +119,7 @@ impl<'c, 'a> ParamCheck<'c, 'a> {
                 format!("{}.{part}", self.within)
             },
             plain: self.plain,
+            nested_rule: self.nested_rule,
         }
     }
 
