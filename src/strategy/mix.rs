@@ -153,7 +153,7 @@ impl Rule for Mix {
                 None => format!("{} an invalid part", percent(part.share)),
             })
             .collect();
-        format!("a programme mix: {}", parts.join(", "))
+        format!("a programme mix: {}", parts.join("; "))
     }
 
     fn build(params: &MixParams) -> Box<dyn AllocationRule> {
@@ -313,10 +313,10 @@ mod tests {
         let rule = parse(STA).unwrap();
         let brief = rule.brief();
         assert!(
-            brief.starts_with("a programme mix: 60% equal grants to every eligible project, 25% security audits"),
+            brief.starts_with("a programme mix: 60% equal grants to every eligible project; 25% security audits"),
             "{brief}"
         );
-        assert!(brief.contains(", 15% 24-month fellowships"), "{brief}");
+        assert!(brief.contains("; 15% 24-month fellowships"), "{brief}");
         assert!(rule.describe().starts_with("mix: 60% equal split"));
         assert_eq!(percent(0.125), "12.5%");
     }
