@@ -155,6 +155,13 @@ pub fn line_of_offset(text: &str, offset: usize) -> usize {
 /// `portfolio`) by scanning the TOML text: the parser keeps no spans once values are
 /// deserialized, and a scan is enough for the plain layout scenario files use.
 pub fn locate_field(text: &str, path: &str) -> Option<usize> {
+    // Inside a value of an array table's key (`strategies[1].parts[1].cost_eur`, an
+    // inline table in an array): the line of that key, `strategies[1].parts`.
+    if let Some(at) = path.find("].")
+        && let Some(end) = path[at + 2..].find(['.', '['])
+    {
+        return locate_field(text, &path[..at + 2 + end]);
+    }
     let (table, key) = match path.rsplit_once('.') {
         Some((table, key)) => (table, Some(key)),
         None => (path, None),
@@ -291,6 +298,9 @@ mod tests {
         assert_eq!(locate_field(TEXT, "name"), Some(1));
         // A missing key points at its table.
         assert_eq!(locate_field(TEXT, "fund.horizon_months"), Some(2));
+        // Inside an inline table of a key's array: the key's line.
+        assert_eq!(locate_field(TEXT, "strategies[1].power[0].share"), Some(9));
+        assert_eq!(locate_field(TEXT, "strategies[1].power[2]"), Some(9));
     }
 
     #[test]

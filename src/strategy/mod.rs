@@ -25,6 +25,11 @@ registry::register! {
     milestone::Milestones,
     fixed::FixedGrants,
     matching::Matching,
+    audit::Audits,
+    bug_bounty::BugBounties,
+    fellowship::Fellowships,
+    onboarding::Onboarding,
+    mix::Mix,
 }
 
 pub use competitive::CompetitiveParams;
@@ -161,9 +166,37 @@ pub(crate) fn parse_entry(
         );
         return None;
     };
-    let mut params = ParamCheck::new(check, index, &name, kind.name());
+    let mut params = ParamCheck::new(check, index, &name, kind.name(), check_nested_rule);
     let rule = kind.parse(&entry.params, &mut params, plain)?;
     Some(StrategySpec { name, timing, rule })
+}
+
+/// Checks a rule written at `part` (`parts[1]`) of another rule's parameters: the rule
+/// it names and, by that rule's own parsing, its parameters, under their full keys.
+fn check_nested_rule(part: &str, table: &toml::Table, check: &mut ParamCheck) {
+    let mut params = table.clone();
+    let names = || rule_names().join(", ");
+    let kind = match params.remove("rule") {
+        Some(toml::Value::String(name)) => match lookup(&name) {
+            Some(kind) => kind,
+            None => {
+                let problem = format!("must be one of {}", names());
+                check.fail(&format!("{part}.rule"), Some(format!("{name:?}")), problem);
+                return;
+            }
+        },
+        Some(other) => {
+            let problem = format!("must be a rule's name, one of {}", names());
+            check.fail(&format!("{part}.rule"), Some(other.to_string()), problem);
+            return;
+        }
+        None => {
+            check.fail(part, None, format!("needs `rule`, one of {}", names()));
+            return;
+        }
+    };
+    let plain = check.plain();
+    let _ = kind.parse(&params, &mut check.nested(part, kind.name()), plain);
 }
 
 #[cfg(test)]

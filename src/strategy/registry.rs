@@ -88,6 +88,7 @@ impl<R: Rule> RuleKind for Kind<R> {
         check: &mut ParamCheck,
         plain: fn(&str) -> String,
     ) -> Option<RuleSpec> {
+        check.reword_with(plain);
         let fields = self.fields();
         let mut known = params.clone();
         known.retain(|key, _| fields.contains(&key));

@@ -65,7 +65,20 @@ pub struct ParamCheck<'c, 'a> {
     index: usize,
     strategy: &'c str,
     rule: &'static str,
+    /// Where the parameters sit inside the strategy's entry: empty for its own, and
+    /// `parts[1]` for a rule nested in a `mix`, so every key is the full dotted one.
+    within: String,
+    /// Rewords serde's messages for a scenario's author (see `parse_entry`).
+    plain: fn(&str) -> String,
+    /// Checks a rule written inside this one's parameters (see [`NestedRuleCheck`]).
+    nested_rule: NestedRuleCheck,
 }
+
+/// Checks a rule written inside another rule's parameters (a `mix`'s part, at `part`,
+/// e.g. `parts[1]`, as a table with `rule` and its parameters), reporting every problem
+/// under its full key. Given by whoever holds the list of rules (`strategy/mod.rs`), so
+/// that a rule made of rules needs no import of that list.
+pub type NestedRuleCheck = fn(part: &str, table: &toml::Table, check: &mut ParamCheck);
 
 impl<'c, 'a> ParamCheck<'c, 'a> {
     pub(crate) fn new(
@@ -73,18 +86,68 @@ impl<'c, 'a> ParamCheck<'c, 'a> {
         index: usize,
         strategy: &'c str,
         rule: &'static str,
+        nested_rule: NestedRuleCheck,
     ) -> Self {
         Self {
             check,
             index,
             strategy,
             rule,
+            within: String::new(),
+            plain: str::to_string,
+            nested_rule,
         }
+    }
+
+    /// Checks the rule written at `part` of this rule's parameters (`parts[1]`): its
+    /// `rule` must name a registered rule, whose own parsing then checks the rest.
+    pub fn rule_within(&mut self, part: &str, table: &toml::Table) {
+        (self.nested_rule)(part, table, self);
+    }
+
+    /// The check of rule `rule`'s parameters nested at `part` (`parts[1]`) of this
+    /// strategy's entry: its problems carry the full key (`strategies[3].parts[1].cost_eur`).
+    pub fn nested(&mut self, part: &str, rule: &'static str) -> ParamCheck<'_, 'a> {
+        ParamCheck {
+            check: &mut *self.check,
+            index: self.index,
+            strategy: self.strategy,
+            rule,
+            within: if self.within.is_empty() {
+                part.to_string()
+            } else {
+                format!("{}.{part}", self.within)
+            },
+            plain: self.plain,
+            nested_rule: self.nested_rule,
+        }
+    }
+
+    /// Rewords serde's messages with `plain` (the scenario's wording of types).
+    pub(crate) fn reword_with(&mut self, plain: fn(&str) -> String) {
+        self.plain = plain;
+    }
+
+    /// How serde's messages are reworded for a scenario's author.
+    pub fn plain(&self) -> fn(&str) -> String {
+        self.plain
+    }
+
+    /// `strategies[3]` followed by where the parameters sit and then `rest`, dotted.
+    fn entry_key(&self, rest: &str) -> String {
+        let mut key = format!("strategies[{}]", self.index);
+        for part in [self.within.as_str(), rest] {
+            if !part.is_empty() {
+                key.push('.');
+                key.push_str(part);
+            }
+        }
+        key
     }
 
     /// The full key of parameter `key` of this strategy.
     pub fn key(&self, key: &str) -> String {
-        format!("strategies[{}].{key}", self.index)
+        self.entry_key(key)
     }
 
     /// Records a problem with parameter `key`.
@@ -96,8 +159,8 @@ impl<'c, 'a> ParamCheck<'c, 'a> {
     /// Records a problem with the strategy's parameters as a whole.
     pub fn fail_entry(&mut self, problem: impl Into<String>) {
         let problem = self.about(&problem.into());
-        self.check
-            .fail(&format!("strategies[{}]", self.index), None, problem);
+        let entry = self.entry_key("");
+        self.check.fail(&entry, None, problem);
     }
 
     /// The problem, prefixed with whose parameter it is: the rule, and the strategy's
