@@ -175,15 +175,11 @@ impl ProjectState {
             vulnerabilities,
             held_eur: 0.0,
             spend_rate_eur: 0.0,
-            funder_pays: funder_leaves > 0,
+            funder_pays: true,
             funder_leaves,
             money_expires: u32::MAX,
             volunteer_kept: 1.0 - model.crowd_out,
-            next_change: if funder_leaves > 0 {
-                funder_leaves
-            } else {
-                u32::MAX
-            },
+            next_change: funder_leaves,
             fellowship: people::Fellowship::default(),
             onboarding: people::Onboarding::default(),
             mentoring_pm: 0.0,

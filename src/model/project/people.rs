@@ -71,10 +71,11 @@ pub(crate) struct Bought {
     pub(crate) returned_eur: f64,
 }
 
-/// The month-end at which a project's other funder leaves: a geometric number of months
-/// with monthly hazard `model.funder_hazard` (`P(L = l) = (1 − p)^l · p`), drawn from the
-/// project's `Funders` stream, which no strategy changes. `u32::MAX` (never) for a project
-/// without other funding.
+/// The month-end at which a project's other funder leaves: `L = 1 + Geometric(p)`, with
+/// `p = model.funder_hazard`, so `P(L = l) = (1 − p)^(l − 1) · p` for `l ≥ 1`: the funder
+/// observed at the start pays month 0 and leaves at each month-end with probability `p`.
+/// Drawn from the project's `Funders` stream, which no strategy changes. `u32::MAX`
+/// (never) for a project without other funding.
 pub(super) fn funder_leaves(
     project: &Project,
     model: &ModelParams,
@@ -88,7 +89,10 @@ pub(super) fn funder_leaves(
     match Geometric::new(model.funder_hazard) {
         Ok(months) => {
             let mut funders = stream(seed, replication, index, Purpose::Funders);
-            months.sample(&mut funders).min(u64::from(u32::MAX)) as u32
+            months
+                .sample(&mut funders)
+                .saturating_add(1)
+                .min(u64::from(u32::MAX)) as u32
         }
         // Checked parameters are probabilities; anything else keeps the funder.
         Err(_) => u32::MAX,
@@ -351,19 +355,20 @@ mod tests {
         assert_eq!(effort.total_pm, 4.0 * constants.volunteer_pm);
     }
 
-    /// The funder's month is a geometric draw with the funder hazard: its mean over many
-    /// replications is (1 − p)/p, within four standard errors.
+    /// The funder's month-end is one plus a geometric draw with the funder hazard: its
+    /// mean over many replications is 1/p, within four standard errors, and never 0.
     #[test]
     fn funders_leave_after_a_geometric_number_of_months() {
         let (model, fund) = (ModelParams::default(), FundParams::default());
         let project = project(2, 1.0, &fund);
         let p = model.funder_hazard;
         let n = 4000;
-        let sum: f64 = (0..n)
-            .map(|r| f64::from(funder_leaves(&project, &model, 7, r, 3)))
-            .sum();
-        let mean = sum / n as f64;
-        let expected = (1.0 - p) / p;
+        let months: Vec<u32> = (0..n)
+            .map(|r| funder_leaves(&project, &model, 7, r, 3))
+            .collect();
+        assert!(months.iter().all(|&m| m >= 1), "the funder pays month 0");
+        let mean = months.iter().map(|&m| f64::from(m)).sum::<f64>() / n as f64;
+        let expected = 1.0 / p;
         let standard_error = ((1.0 - p).sqrt() / p) / (n as f64).sqrt();
         assert!(
             (mean - expected).abs() < 4.0 * standard_error,
