@@ -63,28 +63,9 @@ pub(crate) struct ProjectState {
     pub held_eur: f64,
     /// Planned monthly spending of the held money (EUR/month).
     spend_rate_eur: f64,
-    // Issue 20's money and people mechanisms (docs/model.md, "Other funders" to
-    // "Fellowships and onboarding"); their changes are in `people`.
-    /// Whether the other funder (the baseline funding) still pays.
-    funder_pays: bool,
-    /// Month-end at which the other funder leaves (`u32::MAX`: never).
-    funder_leaves: u32,
-    /// Month-end at which the money still held goes back to the fund: the last grant's
-    /// end plus the extension (`u32::MAX`: no grant).
-    money_expires: u32,
-    /// `1 − model.crowd_out`: the share of volunteer time kept in a month the project
-    /// spends fund money.
-    volunteer_kept: f64,
-    /// The earliest month-end at which something scheduled happens (the funder leaves,
-    /// money expires, a fellowship or an onboarding ends): one comparison a month.
-    next_change: u32,
-    /// Fellows (among `paid`) and the fellowship's money.
-    fellowship: people::Fellowship,
-    /// Mentees of a running onboarding programme; `mentoring_pm` is read every month.
-    onboarding: people::Onboarding,
-    /// Effort the maintainers spend mentoring each month (PM).
-    mentoring_pm: f64,
-    mentees_key: u64,
+    /// Issue 20's scheduled changes and purchases of people (docs/model.md, "Other
+    /// funders" to "Fellowships and onboarding"), in `people`.
+    extra: people::Extra,
     pub status: Status,
     dormant_months: u32,
     /// Month (1-based, end of step) of the first abandonment.
@@ -121,15 +102,7 @@ impl ProjectState {
             vulnerabilities: Vec::new(),
             held_eur: 0.0,
             spend_rate_eur: 0.0,
-            funder_pays: false,
-            funder_leaves: u32::MAX,
-            money_expires: u32::MAX,
-            volunteer_kept: 1.0,
-            next_change: u32::MAX,
-            fellowship: people::Fellowship::default(),
-            onboarding: people::Onboarding::default(),
-            mentoring_pm: 0.0,
-            mentees_key: 0,
+            extra: people::Extra::default(),
             status: Status::Active,
             dormant_months: 0,
             first_abandoned: None,
@@ -163,7 +136,6 @@ impl ProjectState {
         on_break.clear();
         let mut vulnerabilities = std::mem::take(&mut self.vulnerabilities);
         vulnerabilities.clear();
-        let funder_leaves = people::funder_leaves(project, model, seed, replication, index);
         *self = Self {
             index: index as u32,
             volunteers: project.maintainers,
@@ -175,15 +147,7 @@ impl ProjectState {
             vulnerabilities,
             held_eur: 0.0,
             spend_rate_eur: 0.0,
-            funder_pays: true,
-            funder_leaves,
-            money_expires: u32::MAX,
-            volunteer_kept: 1.0 - model.crowd_out,
-            next_change: funder_leaves,
-            fellowship: people::Fellowship::default(),
-            onboarding: people::Onboarding::default(),
-            mentoring_pm: 0.0,
-            mentees_key: stream_seed(seed, replication, index, Purpose::Mentees),
+            extra: people::Extra::new(project, model, seed, replication, index),
             status: if project.maintainers > 0 {
                 Status::Active
             } else {
@@ -224,7 +188,7 @@ impl ProjectState {
             status: self.status,
             received_eur: self.received_eur,
             grants: self.grants,
-            other_funding_eur_per_month: if self.funder_pays {
+            other_funding_eur_per_month: if self.extra.funder_pays {
                 project.baseline_funding
             } else {
                 0.0
@@ -265,8 +229,8 @@ impl ProjectState {
         }
         if self.held_eur == 0.0
             && self.paid == 0
-            && self.mentoring_pm == 0.0
-            && (constants.baseline_pm == 0.0 || !self.funder_pays)
+            && self.extra.mentoring_pm == 0.0
+            && (constants.baseline_pm == 0.0 || !self.extra.funder_pays)
         {
             // No money, nobody paid, nobody mentored (every month under `none`, and most
             // months before a first grant): all effort is volunteered, none is crowded
@@ -289,9 +253,9 @@ impl ProjectState {
         fund: &FundParams,
         maintainers: u32,
     ) -> Effort {
-        let fellows = self.fellowship.fellows;
+        let fellows = self.extra.fellowship.fellows;
         let others = f64::from(maintainers - fellows);
-        let baseline_pm = if self.funder_pays {
+        let baseline_pm = if self.extra.funder_pays {
             constants.baseline_pm
         } else {
             0.0
@@ -318,11 +282,11 @@ impl ProjectState {
             volunteered_pm += unpaid_share * constants.volunteer_pm;
         }
         if spent_eur > 0.0 {
-            volunteered_pm *= self.volunteer_kept;
+            volunteered_pm *= self.extra.volunteer_kept;
         }
         let total_pm = volunteered_pm + funded_pm + fellows_pm;
         Effort {
-            total_pm: (total_pm - self.mentoring_pm).max(0.0),
+            total_pm: (total_pm - self.extra.mentoring_pm).max(0.0),
             spent_eur,
             uncovered_pm: funded_pm - covered_pm,
             maintainers,
@@ -502,7 +466,7 @@ impl ProjectState {
         month_end: u32,
     ) -> f64 {
         let mut returned = 0.0;
-        if month_end >= self.next_change {
+        if month_end >= self.extra.next_change {
             returned = self.scheduled_changes(month_end);
         }
         if self.maintainers() > 0 {

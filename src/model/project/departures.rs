@@ -45,10 +45,10 @@ impl ProjectState {
             volunteer_pm: constants.volunteer_pm,
         };
         // Paid maintainers, in full (fellows first) then the partly paid one.
-        let fellows = self.fellowship.fellows;
+        let fellows = self.extra.fellowship.fellows;
         let fellows_leaving =
             attrition.count(&mut departures, fellows, || model.paid_attrition_multiplier);
-        self.fellowship.fellows -= fellows_leaving;
+        self.extra.fellowship.fellows -= fellows_leaving;
         let paid_leavers = fellows_leaving
             + attrition.count(&mut departures, effort.paid_full - fellows, || {
                 model.paid_attrition_multiplier

@@ -12,7 +12,71 @@ use crate::model::Trajectory;
 use crate::params::{FundParams, ModelParams};
 use crate::portfolio::Project;
 use crate::rng::sampling::bernoulli_count;
-use crate::rng::{Purpose, month_stream, stream};
+use crate::rng::{Purpose, month_stream, stream, stream_seed};
+
+/// A project's state for issue 20's mechanisms: its other funder, when its grant money
+/// expires, crowding out, and what it bought of people. Kept in one field of
+/// `ProjectState`; the fields step 2 reads every month are near its start.
+#[derive(Debug, Clone)]
+pub(crate) struct Extra {
+    /// Whether the other funder (the baseline funding) still pays.
+    pub(super) funder_pays: bool,
+    /// Effort the maintainers spend mentoring each month (PM).
+    pub(super) mentoring_pm: f64,
+    /// `1 − model.crowd_out`: the share of volunteer time kept in a month the project
+    /// spends fund money.
+    pub(super) volunteer_kept: f64,
+    /// The earliest month-end at which something scheduled happens (the funder leaves,
+    /// money expires, a fellowship or an onboarding ends): one comparison a month.
+    pub(super) next_change: u32,
+    /// Month-end at which the other funder leaves (`u32::MAX`: never).
+    funder_leaves: u32,
+    /// Month-end at which the money still held goes back to the fund: the last grant's
+    /// end plus the extension (`u32::MAX`: no grant).
+    money_expires: u32,
+    /// Fellows (among `paid`) and the fellowship's money.
+    pub(super) fellowship: Fellowship,
+    onboarding: Onboarding,
+    /// Key of the month streams deciding which mentees stay.
+    mentees_key: u64,
+}
+
+impl Default for Extra {
+    fn default() -> Self {
+        Self {
+            funder_pays: true,
+            mentoring_pm: 0.0,
+            volunteer_kept: 1.0,
+            next_change: u32::MAX,
+            funder_leaves: u32::MAX,
+            money_expires: u32::MAX,
+            fellowship: Fellowship::default(),
+            onboarding: Onboarding::default(),
+            mentees_key: 0,
+        }
+    }
+}
+
+impl Extra {
+    /// Month 0 of replication `replication`: the other funder's leaving month drawn, no
+    /// grant, nothing bought.
+    pub(super) fn new(
+        project: &Project,
+        model: &ModelParams,
+        seed: u64,
+        replication: u64,
+        index: u64,
+    ) -> Self {
+        let funder_leaves = funder_leaves(project, model, seed, replication, index);
+        Self {
+            volunteer_kept: 1.0 - model.crowd_out,
+            next_change: funder_leaves,
+            funder_leaves,
+            mentees_key: stream_seed(seed, replication, index, Purpose::Mentees),
+            ..Self::default()
+        }
+    }
+}
 
 /// A running fellowship: `fellows` of the project's paid maintainers are its fellows.
 #[derive(Debug, Clone)]
@@ -105,19 +169,19 @@ impl ProjectState {
     /// `month + grant_duration_months + extension_months` goes back to the fund. A later
     /// grant re-plans all money held, so it moves the date.
     pub(crate) fn grant_ends(&mut self, month: u32, fund: &FundParams) {
-        self.money_expires = month
+        self.extra.money_expires = month
             .saturating_add(fund.grant_duration_months.max(1))
             .saturating_add(fund.extension_months);
-        self.schedule(self.money_expires);
+        self.schedule(self.extra.money_expires);
     }
 
     /// Fund money the project holds (EUR): grant money and fellows' salaries not yet paid.
     pub(crate) fn held_total_eur(&self) -> f64 {
-        self.held_eur + self.fellowship.held_eur
+        self.held_eur + self.extra.fellowship.held_eur
     }
 
     fn schedule(&mut self, month_end: u32) {
-        self.next_change = self.next_change.min(month_end);
+        self.extra.next_change = self.extra.next_change.min(month_end);
     }
 
     /// A fellowship or an onboarding programme of `amount_eur` bought at `month`.
@@ -171,7 +235,7 @@ impl ProjectState {
         month: u32,
     ) -> Bought {
         let maintainers = self.maintainers();
-        let hired = fellows.min(maintainers - self.fellowship.fellows);
+        let hired = fellows.min(maintainers - self.extra.fellowship.fellows);
         if hired == 0 || months == 0 {
             return Bought {
                 spent_eur: 0.0,
@@ -179,8 +243,8 @@ impl ProjectState {
             };
         }
         let used_eur = amount_eur * f64::from(hired) / f64::from(fellows);
-        let regular_paid = self.paid - self.fellowship.fellows;
-        let fellowship = &mut self.fellowship;
+        let regular_paid = self.paid - self.extra.fellowship.fellows;
+        let fellowship = &mut self.extra.fellowship;
         fellowship.fellows += hired;
         fellowship.held_eur += used_eur;
         fellowship.hours_share = hours_share.clamp(0.0, 1.0);
@@ -212,7 +276,7 @@ impl ProjectState {
         mentoring_pm: f64,
         month: u32,
     ) {
-        let onboarding = &mut self.onboarding;
+        let onboarding = &mut self.extra.onboarding;
         let all = onboarding.mentees + mentees;
         if all > 0 {
             onboarding.retention = (onboarding.retention * f64::from(onboarding.mentees)
@@ -227,7 +291,7 @@ impl ProjectState {
             onboarding.ends.max(end)
         };
         let ends = onboarding.ends;
-        self.mentoring_pm += mentoring_pm.max(0.0);
+        self.extra.mentoring_pm += mentoring_pm.max(0.0);
         self.schedule(ends);
     }
 
@@ -235,7 +299,7 @@ impl ProjectState {
     /// for (PM) and the unpaid share of their time (in maintainers).
     #[inline]
     pub(super) fn pay_fellows(&mut self) -> (f64, f64, f64) {
-        let fellowship = &mut self.fellowship;
+        let fellowship = &mut self.extra.fellowship;
         let fellows = f64::from(fellowship.fellows);
         let salaries_eur = (fellowship.salary_eur * fellows).min(fellowship.held_eur);
         fellowship.held_eur -= salaries_eur;
@@ -255,35 +319,37 @@ impl ProjectState {
     #[cold]
     pub(super) fn scheduled_changes(&mut self, month_end: u32) -> f64 {
         let mut returned = 0.0;
-        if month_end >= self.funder_leaves {
-            self.funder_pays = false;
-            self.funder_leaves = u32::MAX;
+        if month_end >= self.extra.funder_leaves {
+            self.extra.funder_pays = false;
+            self.extra.funder_leaves = u32::MAX;
         }
-        if month_end >= self.money_expires {
+        if month_end >= self.extra.money_expires {
             returned += std::mem::take(&mut self.held_eur);
             self.spend_rate_eur = 0.0;
-            self.money_expires = u32::MAX;
+            self.extra.money_expires = u32::MAX;
         }
-        if month_end >= self.fellowship.ends {
-            let fellows = std::mem::take(&mut self.fellowship.fellows);
-            returned += std::mem::take(&mut self.fellowship.held_eur);
-            self.fellowship.ends = u32::MAX;
+        if month_end >= self.extra.fellowship.ends {
+            let fellows = std::mem::take(&mut self.extra.fellowship.fellows);
+            returned += std::mem::take(&mut self.extra.fellowship.held_eur);
+            self.extra.fellowship.ends = u32::MAX;
             self.repay(self.paid - fellows);
         }
-        if month_end >= self.onboarding.ends {
-            let mentees = std::mem::take(&mut self.onboarding.mentees);
+        if month_end >= self.extra.onboarding.ends {
+            let mentees = std::mem::take(&mut self.extra.onboarding.mentees);
             if mentees > 0 && self.status != Status::Abandoned {
-                let mut stays = month_stream(self.mentees_key, month_end - 1);
-                self.volunteers += bernoulli_count(&mut stays, mentees, self.onboarding.retention);
+                let mut stays = month_stream(self.extra.mentees_key, month_end - 1);
+                self.volunteers +=
+                    bernoulli_count(&mut stays, mentees, self.extra.onboarding.retention);
             }
-            self.onboarding.ends = u32::MAX;
-            self.mentoring_pm = 0.0;
+            self.extra.onboarding.ends = u32::MAX;
+            self.extra.mentoring_pm = 0.0;
         }
-        self.next_change = self
+        let extra = &mut self.extra;
+        extra.next_change = extra
             .funder_leaves
-            .min(self.money_expires)
-            .min(self.fellowship.ends)
-            .min(self.onboarding.ends);
+            .min(extra.money_expires)
+            .min(extra.fellowship.ends)
+            .min(extra.onboarding.ends);
         returned
     }
 }
@@ -331,9 +397,9 @@ mod tests {
         let constants = ProjectConstants::new(&project, &model, &fund);
         let mut state = ProjectState::new(&project, &model, 1, 0, 0);
         // The draw at reset, replaced by a known month: the funder pays months 0–4.
-        state.funder_pays = true;
-        state.funder_leaves = 5;
-        state.next_change = 5;
+        state.extra.funder_pays = true;
+        state.extra.funder_leaves = 5;
+        state.extra.next_change = 5;
         for t in 0..5 {
             assert_eq!(
                 state.view(0, &project).other_funding_eur_per_month,
@@ -459,7 +525,7 @@ mod tests {
             Bought::default(),
             "nothing spent or returned at once"
         );
-        assert_eq!((state.paid, state.fellowship.fellows), (2, 2));
+        assert_eq!((state.paid, state.extra.fellowship.fellows), (2, 2));
         let kept = 1.0 - model.crowd_out;
         for t in 3..3 + months {
             let (effort, returned) = month(&mut state, &constants, &model, &fund, t);
@@ -473,7 +539,7 @@ mod tests {
                 assert!(returned.abs() < 1e-6, "the salaries are spent: {returned}");
             }
         }
-        assert_eq!((state.paid, state.fellowship.fellows), (0, 0));
+        assert_eq!((state.paid, state.extra.fellowship.fellows), (0, 0));
         assert_eq!(
             *state.cliff.last().unwrap(),
             2,
@@ -484,7 +550,7 @@ mod tests {
         let mut small = ProjectState::new(&self::project(1, 0.0, &fund), &model, 1, 0, 0);
         let bought = small.buy_people(fellowship, 60_000.0, 0, &mut out);
         assert_eq!(bought.returned_eur, 30_000.0);
-        assert_eq!(small.fellowship.fellows, 1);
+        assert_eq!(small.extra.fellowship.fellows, 1);
     }
 
     /// A fellow who leaves is no longer paid; the salary meant for them goes back to the
@@ -504,7 +570,7 @@ mod tests {
         state.buy_people(fellowship, 40_000.0, 0, &mut out);
         month(&mut state, &constants, &model, &fund, 0);
         // One fellow leaves (what departures do to a leaving fellow).
-        state.fellowship.fellows -= 1;
+        state.extra.fellowship.fellows -= 1;
         state.paid -= 1;
         let mut spent = 0.0;
         let mut returned = 0.0;
