@@ -7,6 +7,7 @@
 //! this file keeps the state and the order of its step.
 
 mod departures;
+mod extra;
 mod people;
 mod security;
 
@@ -65,7 +66,7 @@ pub(crate) struct ProjectState {
     spend_rate_eur: f64,
     /// Issue 20's scheduled changes and purchases of people (docs/model.md, "Other
     /// funders" to "Fellowships and onboarding"), in `people`.
-    extra: people::Extra,
+    extra: extra::Extra,
     pub status: Status,
     dormant_months: u32,
     /// Month (1-based, end of step) of the first abandonment.
@@ -102,7 +103,7 @@ impl ProjectState {
             vulnerabilities: Vec::new(),
             held_eur: 0.0,
             spend_rate_eur: 0.0,
-            extra: people::Extra::default(),
+            extra: extra::Extra::default(),
             status: Status::Active,
             dormant_months: 0,
             first_abandoned: None,
@@ -147,7 +148,7 @@ impl ProjectState {
             vulnerabilities,
             held_eur: 0.0,
             spend_rate_eur: 0.0,
-            extra: people::Extra::new(project, model, seed, replication, index),
+            extra: extra::Extra::new(project, model, seed, replication, index),
             status: if project.maintainers > 0 {
                 Status::Active
             } else {
