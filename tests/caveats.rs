@@ -16,6 +16,9 @@ fn scenario(budget_eur: f64) -> String {
         r#"name = "edge"
 [fund]
 budget_eur = {budget_eur:.1}
+# Unlimited no-cost extension: no grant money comes back to be granted again, so the
+# equal split commits exactly its calls' budgets.
+extension_months = 1200
 [[strategies]]
 name = "equal-even"
 rule = "equal"

@@ -28,6 +28,9 @@ pub(super) struct Ledger {
     /// Month of the last call (when the endowment's return was last added).
     last_call_month: u32,
     pub(super) pending: Vec<Tranche>,
+    /// Money projects spent at the call itself (onboarding stipends), EUR: counted with
+    /// the call month's spending.
+    pub(super) spent_at_call_eur: f64,
 }
 
 impl Ledger {
@@ -41,6 +44,7 @@ impl Ledger {
             principal_eur,
             last_call_month: 0,
             pending: Vec::new(),
+            spent_at_call_eur: 0.0,
         }
     }
 
@@ -53,8 +57,8 @@ impl Ledger {
         self.last_call_month = month;
     }
 
-    /// Money coming back (withheld tranches, clawbacks) can be granted again only while
-    /// calls remain.
+    /// Money coming back (withheld tranches, clawbacks, grant money past its extension,
+    /// unspent salaries) can be granted again only while calls remain.
     pub(super) fn recycle(&mut self, amount_eur: f64, calls_remain: bool) {
         if calls_remain {
             self.pool_eur += amount_eur;
@@ -131,10 +135,15 @@ pub(super) fn award_grants(
                 continue;
             }
             people @ (Purchase::Fellowship { .. } | Purchase::Onboarding { .. }) => {
-                state.buy_people(people, amount, call.month, out);
+                let bought = state.buy_people(people, amount, call.month, out);
+                ledger.spent_at_call_eur += bought.spent_eur;
+                // Salaries of fellows the project lacks go back before the next call.
+                out.returned_eur += bought.returned_eur;
+                ledger.recycle(bought.returned_eur, true);
                 continue;
             }
         }
+        state.grant_ends(call.month, fund);
         let tranches = grant.tranches.clamp(1, duration);
         let interval = duration / tranches;
         let share = amount / f64::from(tranches);

@@ -7,6 +7,7 @@
 //! this file keeps the state and the order of its step.
 
 mod departures;
+mod extra;
 mod people;
 mod security;
 
@@ -63,6 +64,9 @@ pub(crate) struct ProjectState {
     pub held_eur: f64,
     /// Planned monthly spending of the held money (EUR/month).
     spend_rate_eur: f64,
+    /// Issue 20's scheduled changes and purchases of people (docs/model.md, "Other
+    /// funders" to "Fellowships and onboarding"), in `people`.
+    extra: extra::Extra,
     pub status: Status,
     dormant_months: u32,
     /// Month (1-based, end of step) of the first abandonment.
@@ -99,6 +103,7 @@ impl ProjectState {
             vulnerabilities: Vec::new(),
             held_eur: 0.0,
             spend_rate_eur: 0.0,
+            extra: extra::Extra::default(),
             status: Status::Active,
             dormant_months: 0,
             first_abandoned: None,
@@ -143,6 +148,7 @@ impl ProjectState {
             vulnerabilities,
             held_eur: 0.0,
             spend_rate_eur: 0.0,
+            extra: extra::Extra::new(project, model, seed, replication, index),
             status: if project.maintainers > 0 {
                 Status::Active
             } else {
@@ -183,7 +189,11 @@ impl ProjectState {
             status: self.status,
             received_eur: self.received_eur,
             grants: self.grants,
-            other_funding_eur_per_month: project.baseline_funding,
+            other_funding_eur_per_month: if self.extra.funder_pays {
+                project.baseline_funding
+            } else {
+                0.0
+            },
         }
     }
 
@@ -208,8 +218,9 @@ impl ProjectState {
     }
 
     /// Step 2: effort. Volunteer effort plus funded effort (planned spending ÷ cost of a
-    /// person-month, capped by absorption). Funded effort pays current maintainers first
-    /// (those in the cliff before plain volunteers); money that cannot be used stays held.
+    /// person-month, capped by absorption) plus the fellows' effort, less mentoring.
+    /// Funded effort pays current maintainers first (those in the cliff before plain
+    /// volunteers); money that cannot be used stays held.
     #[inline(always)]
     pub(crate) fn effort(&mut self, constants: &ProjectConstants, fund: &FundParams) -> Effort {
         let maintainers = self.maintainers();
@@ -217,9 +228,14 @@ impl ProjectState {
             self.repay(0);
             return Effort::default();
         }
-        if self.held_eur == 0.0 && self.paid == 0 && constants.baseline_pm == 0.0 {
-            // No money and nobody paid (every month under `none`, and most months before
-            // a first grant): all effort is volunteered. What the general case gives then.
+        if self.held_eur == 0.0
+            && self.paid == 0
+            && self.extra.mentoring_pm == 0.0
+            && (constants.baseline_pm == 0.0 || !self.extra.funder_pays)
+        {
+            // No money, nobody paid, nobody mentored (every month under `none`, and most
+            // months before a first grant): all effort is volunteered, none is crowded
+            // out. What the general case gives then.
             return Effort {
                 total_pm: f64::from(maintainers) * constants.volunteer_pm,
                 maintainers,
@@ -229,7 +245,8 @@ impl ProjectState {
         self.funded_effort(constants, fund, maintainers)
     }
 
-    /// Step 2 for a project with maintainers, in general.
+    /// Step 2 for a project with maintainers, in general. Fellows are paid from their
+    /// fellowship; the others share the baseline and grant money as before.
     #[inline(always)]
     fn funded_effort(
         &mut self,
@@ -237,25 +254,44 @@ impl ProjectState {
         fund: &FundParams,
         maintainers: u32,
     ) -> Effort {
-        let capacity_pm = constants.absorption_per_maintainer * f64::from(maintainers);
+        let fellows = self.extra.fellowship.fellows;
+        let others = f64::from(maintainers - fellows);
+        let baseline_pm = if self.extra.funder_pays {
+            constants.baseline_pm
+        } else {
+            0.0
+        };
+        let capacity_pm = constants.absorption_per_maintainer * others;
         let planned_eur = self.held_eur.min(self.spend_rate_eur);
-        let wanted_pm = constants.baseline_pm + planned_eur / fund.person_month_eur;
+        let wanted_pm = baseline_pm + planned_eur / fund.person_month_eur;
         let funded_pm = wanted_pm.min(capacity_pm);
-        let fund_pm = (funded_pm - constants.baseline_pm).max(0.0);
-        let spent_eur = (fund_pm * fund.person_month_eur).min(self.held_eur);
+        let fund_pm = (funded_pm - baseline_pm).max(0.0);
+        let mut spent_eur = (fund_pm * fund.person_month_eur).min(self.held_eur);
         self.held_eur -= spent_eur;
-        let covered_pm = funded_pm.min(f64::from(maintainers));
+        let covered_pm = funded_pm.min(others);
         // ⌈covered − 10⁻⁹⌉ and ⌊covered⌋ (covered ≥ 0), by truncation: the x86-64
         // baseline has no rounding instruction, and `ceil`/`floor` are calls.
         let touched = ceil_nonnegative(covered_pm - 1e-9);
-        self.repay(touched);
+        self.repay(fellows + touched);
         let paid_full = covered_pm as u32;
+        let mut volunteered_pm = (others - covered_pm) * constants.volunteer_pm;
+        let mut fellows_pm = 0.0;
+        if fellows > 0 {
+            let (salaries_eur, paid_pm, unpaid_share) = self.pay_fellows();
+            spent_eur += salaries_eur;
+            fellows_pm = paid_pm;
+            volunteered_pm += unpaid_share * constants.volunteer_pm;
+        }
+        if spent_eur > 0.0 {
+            volunteered_pm *= self.extra.volunteer_kept;
+        }
+        let total_pm = volunteered_pm + funded_pm + fellows_pm;
         Effort {
-            total_pm: (f64::from(maintainers) - covered_pm) * constants.volunteer_pm + funded_pm,
+            total_pm: (total_pm - self.extra.mentoring_pm).max(0.0),
             spent_eur,
             uncovered_pm: funded_pm - covered_pm,
             maintainers,
-            paid_full,
+            paid_full: fellows + paid_full,
             paid_partial_share: if touched > paid_full {
                 covered_pm - f64::from(paid_full)
             } else {
@@ -418,10 +454,11 @@ impl ProjectState {
         }
     }
 
-    /// Step 6: status. Dormant after the last maintainer leaves, abandoned after the
-    /// threshold (first abandonment recorded), active again when someone is there.
-    /// On abandonment the people on a break are gone for good, and the held money is
-    /// returned if the fund claws it back; the returned amount is the result.
+    /// Step 6: status. First what is scheduled for this month-end (see
+    /// `scheduled_changes`); then dormant after the last maintainer leaves, abandoned
+    /// after the threshold (first abandonment recorded), active again when someone is
+    /// there. On abandonment the people on a break are gone for good, and the held money
+    /// is returned if the fund claws it back; the returned amount is the result.
     #[inline(always)]
     pub(crate) fn update_status(
         &mut self,
@@ -430,6 +467,9 @@ impl ProjectState {
         month_end: u32,
     ) -> f64 {
         let mut returned = 0.0;
+        if month_end >= self.extra.next_change {
+            returned = self.scheduled_changes(month_end);
+        }
         if self.maintainers() > 0 {
             self.status = Status::Active;
             self.dormant_months = 0;
@@ -441,7 +481,7 @@ impl ProjectState {
                 self.first_abandoned.get_or_insert(month_end);
                 self.on_break.clear();
                 if fund.clawback_on_abandonment {
-                    returned = std::mem::take(&mut self.held_eur);
+                    returned += std::mem::take(&mut self.held_eur);
                     self.spend_rate_eur = 0.0;
                 }
             }

@@ -220,6 +220,9 @@ fn run_simulation(
             out,
             log,
         );
+        if let Some(first) = totals.first_mut() {
+            first.spent_eur += std::mem::take(&mut ledger.spent_at_call_eur);
+        }
         for (stretch_month, total) in stretch.zip(totals.iter()) {
             out.spent_total_eur += total.spent_eur;
             out.record_month(total, projects);
@@ -245,15 +248,16 @@ fn run_simulation(
     out.maintainers_end.clear();
     out.maintainers_end
         .extend(states.iter().map(ProjectState::maintainers));
-    out.held_end_eur = states.iter().map(|s| s.held_eur).sum();
+    out.held_end_eur = states.iter().map(ProjectState::held_total_eur).sum();
     out.scratch = scratch;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::FundParams;
+    use crate::fund::{Grant, Purchase};
     use crate::params::SyntheticPortfolio;
+    use crate::params::{FundParams, ModelParams};
     use crate::portfolio::Portfolio;
     use crate::scenario::{BUILTIN_SCENARIOS, Scenario, parse_str};
 
@@ -331,6 +335,88 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A rule that buys fellowships, onboarding and maintenance in turn, for the money
+    /// tests: the model's side of the purchases of people, whatever rule emits them.
+    struct BuysPeople;
+
+    impl AllocationRule for BuysPeople {
+        fn allocate(
+            &self,
+            call: &Call,
+            projects: &[crate::fund::ProjectView],
+            _review: &Review,
+            _rng: &mut crate::rng::SimRng,
+            decision: &mut crate::fund::Decision,
+        ) {
+            let eligible = projects.iter().filter(|view| view.eligible());
+            for (k, view) in eligible.enumerate().take(12) {
+                let buys = match k % 3 {
+                    0 => Purchase::Fellowship {
+                        fellows: 2,
+                        months: 24,
+                        hours_share: 0.75,
+                    },
+                    1 => Purchase::Onboarding {
+                        mentees: 3,
+                        months: 6,
+                        retention: 0.16,
+                        mentoring_pm: 0.2,
+                    },
+                    _ => Purchase::Maintenance,
+                };
+                let amount = (call.budget_eur / 20.0).min(150_000.0);
+                decision
+                    .grants
+                    .push(Grant::buying(view.index, amount, buys));
+            }
+        }
+    }
+
+    /// Fellowships and onboarding keep the money identities: committed within what was
+    /// available plus what came back, paid = spent + held + returned; and money does come
+    /// back (salaries of fellows who left, grant money past its extension).
+    #[test]
+    fn money_invariants_hold_with_fellowships_and_onboarding() {
+        let model = ModelParams::default();
+        let portfolio = Portfolio::synthetic(&SyntheticPortfolio::default(), &model, 5, 0);
+        let mut returned = 0.0;
+        for fund in [
+            FundParams::default(),
+            FundParams {
+                extension_months: 0,
+                clawback_on_abandonment: true,
+                ..FundParams::default()
+            },
+        ] {
+            let world = World::new(portfolio.clone(), model.clone(), fund.clone());
+            let mut t = Trajectory::default();
+            for replication in 0..8 {
+                simulate(
+                    &world,
+                    "people",
+                    &BuysPeople,
+                    Timing::Even,
+                    4,
+                    replication,
+                    &mut t,
+                );
+                let limit = t.available_eur + t.returned_eur;
+                assert!(t.paid_eur + t.overhead_eur <= limit * (1.0 + 1e-12) + 1e-6);
+                let accounted = t.spent_total_eur + t.held_end_eur + t.returned_eur;
+                assert!(
+                    (t.paid_eur - accounted).abs() < 1e-6 * fund.budget_eur,
+                    "paid {} vs accounted {accounted}",
+                    t.paid_eur
+                );
+                let series: f64 = t.spent_eur.iter().sum();
+                assert!((series - t.spent_total_eur).abs() < 1e-6 * fund.budget_eur);
+                assert!(t.spent_eur.iter().all(|&s| s >= 0.0));
+                returned += t.returned_eur;
+            }
+        }
+        assert!(returned > 0.0, "some money comes back");
     }
 
     /// An endowment spends only its real return: never more than the principal earns,

@@ -24,6 +24,13 @@ pub struct FundParams {
     pub overhead_share: f64,
     /// Length of a grant (months): its money is planned to be spent over this time.
     pub grant_duration_months: u32,
+    /// Months after a grant's end (award month + grant duration; a later grant moves it)
+    /// during which the project may still spend the money it holds; what is left then goes
+    /// back to the fund: to the pool while calls remain, otherwise it is lost to the
+    /// project. Default 12, from practice (an assumption for this fund): US NSF grantees
+    /// may take one no-cost extension of up to 12 months on their own authority (NSF
+    /// Proposal & Award Policies and Procedures Guide, chapter VI.D.3.c). Range 0–24.
+    pub extension_months: u32,
     /// Smallest grant the fund makes (EUR); smaller shares are not paid.
     pub min_grant_eur: f64,
     /// Largest grant the fund makes in one call (EUR).
@@ -45,6 +52,7 @@ impl Default for FundParams {
             overhead_fixed_eur: 10_000.0,
             overhead_share: 0.05,
             grant_duration_months: 18,
+            extension_months: 12,
             min_grant_eur: 50_000.0,
             max_grant_eur: 1_000_000.0,
             clawback_on_abandonment: false,
@@ -88,6 +96,12 @@ impl FundParams {
             "fund.grant_duration_months",
             fund.grant_duration_months.into(),
             1,
+            1_200,
+        );
+        check.count(
+            "fund.extension_months",
+            fund.extension_months.into(),
+            0,
             1_200,
         );
         check.range("fund.min_grant_eur", fund.min_grant_eur, 0.0, 1e12);

@@ -43,6 +43,18 @@ pub struct ModelParams {
     pub cliff_multiplier: f64,
     /// How many months the cliff multiplier lasts after pay stops.
     pub cliff_months: u32,
+    /// Monthly hazard of a project's other funder (the portfolio's baseline funding, and
+    /// the maintainers it pays) stopping for good. Default 1 − 0.88^(1/12) ≈ 0.0106:
+    /// about 12 % of the companies contributing to the Linux kernel stop each year (Qin et
+    /// al., FSE 2025). Range 0.005–0.025: the upper end is OpenStack's 12 % per six-month
+    /// release, about 23 % a year (Zhang et al., TOSEM 2022).
+    pub funder_hazard: f64,
+    /// Share of the unpaid maintainers' volunteer time lost in a month in which the project
+    /// spends fund money (crowding out). Default 0.08, an assumption: half of the 16 % fall
+    /// in community work measured on receiving sponsorship (Conti et al., NBER WP 31668,
+    /// 2023), because coding did not fall there and reviews rose (Medappa et al., HEC Paris
+    /// WP 1485), and community work is about half of maintenance. Range 0–0.16.
+    pub crowd_out: f64,
     /// Scale h of the return probability: after s months away (s = 1, 2, …) a maintainer
     /// on a break comes back with probability h·e^(−s/decay) that month. Default 0.043:
     /// the posterior median of the fit to the stylised facts (90% interval 0.039–0.058).
@@ -89,6 +101,8 @@ impl Default for ModelParams {
             paid_attrition_multiplier: 0.5,
             cliff_multiplier: 1.5,
             cliff_months: 6,
+            funder_hazard: 1.0 - 0.88_f64.powf(1.0 / 12.0),
+            crowd_out: 0.08,
             break_return_hazard: 0.043,
             break_return_decay_months: 24.0,
             break_max_months: 24,
@@ -146,6 +160,8 @@ impl ModelParams {
         );
         check.range("model.cliff_multiplier", model.cliff_multiplier, 1.0, 20.0);
         check.count("model.cliff_months", model.cliff_months.into(), 0, 120);
+        check.probability("model.funder_hazard", model.funder_hazard);
+        check.probability("model.crowd_out", model.crowd_out);
         check.probability("model.break_return_hazard", model.break_return_hazard);
         check.positive(
             "model.break_return_decay_months",

@@ -44,10 +44,15 @@ impl ProjectState {
             maintainers,
             volunteer_pm: constants.volunteer_pm,
         };
-        // Paid maintainers, in full then the partly paid one.
-        let paid_leavers = attrition.count(&mut departures, effort.paid_full, || {
-            model.paid_attrition_multiplier
-        });
+        // Paid maintainers, in full (fellows first) then the partly paid one.
+        let fellows = self.extra.fellowship.fellows;
+        let fellows_leaving =
+            attrition.count(&mut departures, fellows, || model.paid_attrition_multiplier);
+        self.extra.fellowship.fellows -= fellows_leaving;
+        let paid_leavers = fellows_leaving
+            + attrition.count(&mut departures, effort.paid_full - fellows, || {
+                model.paid_attrition_multiplier
+            });
         let partial = self.paid - effort.paid_full;
         let partial_leavers = attrition.count(&mut departures, partial, || {
             model
