@@ -21,7 +21,13 @@ mod common;
 use common::{process_in, stf_text, temp_dir, tree};
 
 /// Parameters a rule cannot do without, to give it in the base scenario.
-const REQUIRED_PARAMS: [(&str, &str); 1] = [("fixed", "amounts_eur = [120000.0, 80000.0]")];
+const REQUIRED_PARAMS: [(&str, &str); 2] = [
+    ("fixed", "amounts_eur = [120000.0, 80000.0]"),
+    (
+        "mix",
+        "parts = [{ share = 0.5, rule = \"equal\" }, { share = 0.5, rule = \"audit\" }]",
+    ),
+];
 
 /// The four ways every numeric field is broken: (kind, replacement for the value). A
 /// large negative number rather than -1, since some fields accept small negatives.
