@@ -44,7 +44,7 @@ pub struct ModelParams {
     /// find one latent vulnerability in their own review. Default 0.04: the other half of
     /// the typical project's 1/48 (assumption), so that tripling a small project's effort
     /// doubles what it finds (OpenSSL after Heartbleed: commits tripled, 91
-    /// vulnerabilities found and fixed by end-2016; Walden 2020, MSR).
+    /// vulnerabilities found and fixed by end-2016; Walden 2020, arXiv 2005.14242).
     pub vuln_discovery_per_pm: f64,
     /// Monthly hazard of a volunteer maintainer starting a break, at no workload.
     /// Default 0.013: the posterior median of the fit of the unfunded baseline to the
