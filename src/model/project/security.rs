@@ -54,6 +54,10 @@ impl ProjectState {
         out: &mut Trajectory,
     ) {
         out.paid_eur += amount_eur;
+        // Bought for this project: it counts as the fund's money for it (what a rule
+        // sees, the allocation's Gini, the share funded), though the project holds none.
+        self.received_eur += amount_eur;
+        self.grants += 1;
         match purchase {
             Purchase::Audit {
                 discovery_share,
@@ -80,6 +84,8 @@ impl ProjectState {
             // The ledger sends only security purchases here; anything else would be
             // maintenance money.
             Purchase::Maintenance | Purchase::Fellowship { .. } | Purchase::Onboarding { .. } => {
+                self.received_eur -= amount_eur;
+                self.grants -= 1;
                 self.receive_grant(amount_eur, 1)
             }
         }
