@@ -382,45 +382,6 @@ impl ProjectState {
         bounty_paid_eur
     }
 
-    /// The month's discovery of the vulnerabilities latent at its start: outsiders and
-    /// the maintainers' own review (hazard `h_ext·d̃^α_d + h_eff·E`, one uniform), then
-    /// the bug bounties among those left (one more uniform while any bounty runs). Those
-    /// found join the open ones, discovered this month. Returns the bounties' payouts.
-    #[inline]
-    fn discover<L: DrawLog>(
-        &mut self,
-        model: &ModelParams,
-        month: u32,
-        effort_pm: f64,
-        out: &mut Trajectory,
-        log: &mut L,
-    ) -> f64 {
-        let hazard = self.external_discovery_hazard + model.vuln_discovery_per_pm * effort_pm;
-        let mut draws = month_stream(self.discovery_key, month);
-        let u = draws.random::<f64>();
-        let mut found = if hazard > 0.0 {
-            security::binomial_from_uniform(u, self.latent, hazard, &mut draws)
-        } else {
-            0
-        };
-        let mut uniforms = 1;
-        let mut paid_eur = 0.0;
-        if self.has_bounties() {
-            let (by_bounties, paid) = self.bounty_findings(&mut draws, self.latent - found, month);
-            found += by_bounties;
-            paid_eur = paid;
-            uniforms += 1;
-        }
-        log.drew(Purpose::Discovery, self.index, month, uniforms);
-        if found > 0 {
-            self.latent -= found;
-            out.discovered_vulnerabilities += u64::from(found);
-            self.vulnerabilities
-                .extend(std::iter::repeat_n(month, found as usize));
-        }
-        paid_eur
-    }
-
     /// Step 5: people move. Departures (burnout, paid retention, the cliff) start a break;
     /// people on a break may come back, and after the longest break leave for good;
     /// newcomers join active projects; funded effort nobody covers hires; an abandoned

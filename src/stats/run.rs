@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::{CoMoments, Estimate, MeanVar, QuantileSketch, gini};
 use crate::model::Trajectory;
 
+mod fixes;
+
+use fixes::FixSummary;
+
 /// The scalar outcomes of one replication of one strategy, in `summary.csv` order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
@@ -367,36 +371,6 @@ fn series_of(t: &Trajectory, series: usize) -> &[f64] {
         1 => &t.backlog,
         2 => &t.open_vulnerabilities,
         _ => &t.spent_eur,
-    }
-}
-
-struct FixSummary {
-    median: Option<f64>,
-    within_3_months: Option<f64>,
-}
-
-impl FixSummary {
-    fn of(fix_times: &[u32], scratch: &mut Vec<u32>) -> Self {
-        if fix_times.is_empty() {
-            return Self {
-                median: None,
-                within_3_months: None,
-            };
-        }
-        scratch.clear();
-        scratch.extend_from_slice(fix_times);
-        scratch.sort_unstable();
-        let n = scratch.len();
-        let median = if n % 2 == 1 {
-            f64::from(scratch[n / 2])
-        } else {
-            (f64::from(scratch[n / 2 - 1]) + f64::from(scratch[n / 2])) / 2.0
-        };
-        let within = scratch.iter().filter(|&&t| t <= 3).count() as f64 / n as f64;
-        Self {
-            median: Some(median),
-            within_3_months: Some(within),
-        }
     }
 }
 

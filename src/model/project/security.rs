@@ -7,8 +7,10 @@ use rand_distr::{Binomial, Distribution};
 use super::ProjectState;
 use crate::fund::Purchase;
 use crate::model::Trajectory;
-use crate::rng::month_stream;
+use crate::model::draws::DrawLog;
+use crate::params::ModelParams;
 use crate::rng::sampling::{HAZARD_BOUND_MARGIN, probability_of_hazard};
+use crate::rng::{Purpose, month_stream};
 
 /// Audits draw from the project's Discovery month stream of month `2³¹ + t`, so that
 /// they never share a uniform with the monthly discovery draws of month `t`.
@@ -89,6 +91,45 @@ impl ProjectState {
                 self.receive_grant(amount_eur, 1)
             }
         }
+    }
+
+    /// The month's discovery of the vulnerabilities latent at its start: outsiders and
+    /// the maintainers' own review (hazard `h_ext·d̃^α_d + h_eff·E`, one uniform), then
+    /// the bug bounties among those left (one more uniform while any bounty runs). Those
+    /// found join the open ones, discovered this month. Returns the bounties' payouts.
+    #[inline]
+    pub(super) fn discover<L: DrawLog>(
+        &mut self,
+        model: &ModelParams,
+        month: u32,
+        effort_pm: f64,
+        out: &mut Trajectory,
+        log: &mut L,
+    ) -> f64 {
+        let hazard = self.external_discovery_hazard + model.vuln_discovery_per_pm * effort_pm;
+        let mut draws = month_stream(self.discovery_key, month);
+        let u = draws.random::<f64>();
+        let mut found = if hazard > 0.0 {
+            binomial_from_uniform(u, self.latent, hazard, &mut draws)
+        } else {
+            0
+        };
+        let mut uniforms = 1;
+        let mut paid_eur = 0.0;
+        if self.has_bounties() {
+            let (by_bounties, paid) = self.bounty_findings(&mut draws, self.latent - found, month);
+            found += by_bounties;
+            paid_eur = paid;
+            uniforms += 1;
+        }
+        log.drew(Purpose::Discovery, self.index, month, uniforms);
+        if found > 0 {
+            self.latent -= found;
+            out.discovered_vulnerabilities += u64::from(found);
+            self.vulnerabilities
+                .extend(std::iter::repeat_n(month, found as usize));
+        }
+        paid_eur
     }
 
     /// An audit: Binomial(latent, discovery_share) found at once; Binomial(found,
