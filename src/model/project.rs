@@ -12,7 +12,6 @@ mod security;
 
 use rand::RngExt;
 
-use super::Trajectory;
 use super::constants::{
     Arrived, ProjectConstants, SharedRates, external_discovery_hazard, initial_latent_mean,
 };
@@ -69,7 +68,7 @@ pub(crate) struct ProjectState {
     /// Monthly hazard that outsiders find one latent vulnerability (`h_ext · d̃^α_d`).
     external_discovery_hazard: f64,
     /// Bug bounties running on the project, bought by the fund (see `security`).
-    bounties: Vec<security::Bounty>,
+    bounties: Vec<Bounty>,
     /// Key of the monthly stream of discovery draws (see `rng::month_stream`).
     discovery_key: u64,
     /// Grant money held and not yet spent (EUR).
@@ -91,6 +90,24 @@ pub(crate) struct ProjectState {
     departures_key: u64,
     returns_key: u64,
     joins_key: u64,
+}
+
+/// A bug bounty running on a project. The fund holds its pool and pays findings from it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bounty {
+    /// Month of launch: the bounty's own month 0.
+    launch: u32,
+    /// First month it no longer runs in.
+    end: u32,
+    /// Extra hazard per latent vulnerability in the month of launch.
+    hazard: f64,
+    /// Exponent of the decay `(1 + t)^(−decay)`, t months since launch.
+    decay: f64,
+    payout_eur: f64,
+    /// Money not yet paid out (EUR).
+    pool_eur: f64,
+    /// This month's hazard, for ordering overlapping bounties (set each month).
+    current: f64,
 }
 
 impl ProjectState {
@@ -336,8 +353,9 @@ impl ProjectState {
     /// Steps 3 and 4: latent vulnerabilities are found, work and vulnerabilities arrive,
     /// effort fixes discovered vulnerabilities (oldest first) and then cuts the backlog, a
     /// share of which lapses. Each fix adds its time-to-fix (months from discovery) to
-    /// `out.fix_times`, each finding counts in `out.discovered_vulnerabilities`; the
-    /// result is the money bug bounties paid out this month (EUR).
+    /// `fixed`, each finding counts in `discovered`; the result is the money bug bounties
+    /// paid out this month (EUR).
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub(crate) fn work<L: DrawLog>(
         &mut self,
@@ -345,11 +363,12 @@ impl ProjectState {
         month: u32,
         effort_pm: f64,
         arrived: Arrived,
-        out: &mut Trajectory,
+        fixed: &mut Vec<u32>,
+        discovered: &mut u64,
         log: &mut L,
     ) -> f64 {
         let bounty_paid_eur = if self.latent > 0 || self.has_bounties() {
-            self.discover(model, month, effort_pm, out, log)
+            self.discover(model, month, effort_pm, discovered, log)
         } else {
             0.0
         };
@@ -362,7 +381,6 @@ impl ProjectState {
             let fix_probability = probability_of_hazard(effort_per_vulnerability);
             let mut fixes = month_stream(self.fixes_key, month);
             let mut tried = 0;
-            let fixed = &mut out.fix_times;
             self.vulnerabilities.retain(|&discovered| {
                 if remaining_pm <= 0.0 {
                     return true;

@@ -54,7 +54,15 @@ pub(super) fn run_stretch(
             let effort = state.effort(constants, fund);
             month_totals.spent_eur += effort.spent_eur;
             // 3 and 4. Work arrives and is done.
-            month_totals.spent_eur += state.work(model, month, effort.total_pm, arrived, out, log);
+            month_totals.spent_eur += state.work(
+                model,
+                month,
+                effort.total_pm,
+                arrived,
+                &mut out.fix_times,
+                &mut out.discovered_vulnerabilities,
+                log,
+            );
             // 5. People move.
             state.people(constants, &world.rates, &effort, month, log);
             // 6. Status.

@@ -4,7 +4,7 @@
 use rand::{Rng, RngExt};
 use rand_distr::{Binomial, Distribution};
 
-use super::ProjectState;
+use super::{Bounty, ProjectState};
 use crate::fund::Purchase;
 use crate::model::Trajectory;
 use crate::model::draws::DrawLog;
@@ -15,24 +15,6 @@ use crate::rng::{Purpose, month_stream};
 /// Audits draw from the project's Discovery month stream of month `2³¹ + t`, so that
 /// they never share a uniform with the monthly discovery draws of month `t`.
 const AUDIT_STREAM_MONTH: u32 = 1 << 31;
-
-/// A bug bounty running on a project. The fund holds its pool and pays findings from it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Bounty {
-    /// Month of launch: the bounty's own month 0.
-    launch: u32,
-    /// First month it no longer runs in.
-    end: u32,
-    /// Extra hazard per latent vulnerability in the month of launch.
-    hazard: f64,
-    /// Exponent of the decay `(1 + t)^(−decay)`, t months since launch.
-    decay: f64,
-    payout_eur: f64,
-    /// Money not yet paid out (EUR).
-    pool_eur: f64,
-    /// This month's hazard, for ordering overlapping bounties (set each month).
-    current: f64,
-}
 
 impl Bounty {
     /// Findings its pool can still pay for (all of them for a zero payout).
@@ -103,7 +85,7 @@ impl ProjectState {
         model: &ModelParams,
         month: u32,
         effort_pm: f64,
-        out: &mut Trajectory,
+        discovered: &mut u64,
         log: &mut L,
     ) -> f64 {
         let hazard = self.external_discovery_hazard + model.vuln_discovery_per_pm * effort_pm;
@@ -125,7 +107,7 @@ impl ProjectState {
         log.drew(Purpose::Discovery, self.index, month, uniforms);
         if found > 0 {
             self.latent -= found;
-            out.discovered_vulnerabilities += u64::from(found);
+            *discovered += u64::from(found);
             self.vulnerabilities
                 .extend(std::iter::repeat_n(month, found as usize));
         }
