@@ -1,4 +1,4 @@
-//! The work and vulnerabilities arriving at the projects (docs/model.md, step 3), drawn as a
+//! The work and (latent) vulnerabilities arriving at the projects (docs/model.md, step 3), drawn as a
 //! simulation goes or once per replication for all its strategies ([`Arrivals`]), and the
 //! one interface the monthly loop takes them through (`ArrivalSource`). Apart because
 //! arrivals never depend on the state or the strategy: they are the model's common random
@@ -9,7 +9,8 @@ use super::constants::{Arrived, ProjectConstants};
 use crate::rng::{Purpose, SimRng, stream};
 
 /// The work and vulnerabilities arriving at every project in every month of one
-/// replication (docs/model.md, step 3). They never depend on the state or the strategy (common
+/// replication (docs/model.md, step 3); the vulnerabilities are introduced, latent until
+/// found. They never depend on the state or the strategy (common
 /// random numbers), so every strategy of a replication meets the same arrivals: the
 /// engine can draw them once per replication with [`Arrivals::draw`] and hand them to
 /// [`simulate_with_arrivals`] for each strategy, instead of each simulation drawing them

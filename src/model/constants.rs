@@ -10,7 +10,7 @@ use crate::params::FundParams;
 use crate::params::ModelParams;
 use crate::portfolio::{Portfolio, Project};
 use crate::rng::SimRng;
-use crate::rng::sampling::{HAZARD_BOUND_MARGIN, UniformBelow, poisson};
+use crate::rng::sampling::{HAZARD_BOUND_MARGIN, UniformBelow, poisson, probability_of_hazard};
 
 /// Per-project quantities that never change during a run, computed once.
 #[derive(Debug, Clone)]
@@ -18,6 +18,7 @@ pub(crate) struct ProjectConstants {
     /// Work arriving each month (PM), `None` when the project gets no work.
     pub(crate) work: Option<Gamma<f64>>,
     pub(crate) work_rate: f64,
+    /// Vulnerabilities introduced (latent) per month.
     pub(crate) vuln_rate: f64,
     /// Volunteer effort of one unpaid maintainer (PM/month).
     pub(super) volunteer_pm: f64,
@@ -105,12 +106,38 @@ impl SharedRates {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Arrived {
     pub work_pm: f64,
+    /// Vulnerabilities introduced this month: latent until found.
     pub vulnerabilities: u32,
+}
+
+/// The monthly hazard that outsiders find one of a project's latent vulnerabilities,
+/// `h_ext · d̃^α_d` (docs/model.md, "Latent and discovered vulnerabilities").
+pub(crate) fn external_discovery_hazard(project: &Project, model: &ModelParams) -> f64 {
+    // At least one dependent, as for the other usage-driven rates.
+    let usage = Portfolio::relative_usage(project.dependents.max(1.0), model);
+    model.vuln_discovery_external * usage.powf(model.vuln_discovery_usage_exponent)
+}
+
+/// The mean of the latent vulnerabilities a project starts with: the steady state of the
+/// unfunded project, `v / (1 − e^(−h₀))` with `h₀ = h_ext·d̃^α_d + h_eff·m₀·ν` (its
+/// volunteers' effort), so that in expectation the project finds from month 0 as many
+/// vulnerabilities a month as it introduces. Zero when nothing would ever find them
+/// (no steady state).
+pub(crate) fn initial_latent_mean(project: &Project, model: &ModelParams) -> f64 {
+    let volunteer_pm =
+        f64::from(project.maintainers) * project.volunteer_hours / model.hours_per_person_month;
+    let hazard =
+        external_discovery_hazard(project, model) + model.vuln_discovery_per_pm * volunteer_pm;
+    if hazard > 0.0 && project.vuln_rate > 0.0 {
+        project.vuln_rate / probability_of_hazard(hazard)
+    } else {
+        0.0
+    }
 }
 
 impl ProjectConstants {
     /// Draws one month's arrivals from the project's arrivals stream: the work (Gamma),
-    /// then the vulnerability count (Poisson).
+    /// then the count of vulnerabilities introduced (Poisson).
     #[inline]
     pub(crate) fn draw_arrivals(&self, arrivals: &mut SimRng) -> Arrived {
         let work_pm = match &self.work {

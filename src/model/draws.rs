@@ -4,6 +4,8 @@
 //! because it exists for measuring the model (docs/performance.md), not for running it.
 
 use super::World;
+use super::constants::initial_latent_mean;
+use crate::rng::sampling::poisson;
 use crate::rng::{Purpose, month_stream, stream, stream_seed};
 
 /// Where a simulation reports the draws it makes from month streams: how many uniforms
@@ -61,8 +63,9 @@ pub(super) fn poisson_uniforms(mean: f64) -> u32 {
 }
 
 /// The floor of a replication: draws the same random numbers as [`simulate`] did when it
-/// recorded `tape` (the projects' work and vulnerability arrivals over the horizon, and
-/// every month stream on the tape, keyed the same way) and does nothing else with them
+/// recorded `tape` (the projects' work and vulnerability arrivals over the horizon, their
+/// initial latent vulnerabilities, and every month stream on the tape, keyed the same
+/// way) and does nothing else with them
 /// but add them up. Its cost is the least any implementation of the model with these
 /// streams can cost (docs/performance.md).
 ///
@@ -75,16 +78,23 @@ pub fn replay_draws(world: &World, seed: u64, replication: u64, tape: &DrawTape)
             let arrived = constants.draw_arrivals(&mut arrivals);
             total += arrived.work_pm + f64::from(arrived.vulnerabilities);
         }
+        let project = &world.portfolio.projects[index];
+        let mut latent = stream(seed, replication, index as u64, Purpose::Latent);
+        total += f64::from(poisson(
+            &mut latent,
+            initial_latent_mean(project, &world.model),
+        ));
     }
     // The simulation derives each project's month-stream keys once per replication.
-    let keys: Vec<[u64; 8]> = (0..world.project_count() as u64)
+    let keys: Vec<[u64; 13]> = (0..world.project_count() as u64)
         .map(|project| {
-            let mut keys = [0; 8];
+            let mut keys = [0; 13];
             for purpose in [
                 Purpose::Fixes,
                 Purpose::Departures,
                 Purpose::Returns,
                 Purpose::Joins,
+                Purpose::Discovery,
             ] {
                 keys[purpose as usize] = stream_seed(seed, replication, project, purpose);
             }

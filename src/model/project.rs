@@ -13,14 +13,16 @@ mod security;
 
 use rand::RngExt;
 
-use super::constants::{Arrived, ProjectConstants, SharedRates};
+use super::constants::{
+    Arrived, ProjectConstants, SharedRates, external_discovery_hazard, initial_latent_mean,
+};
 use super::draws::{DrawLog, poisson_uniforms};
 use crate::fund::{ProjectView, Status};
 use crate::params::FundParams;
 use crate::params::ModelParams;
 use crate::portfolio::Project;
 use crate::rng::sampling::{poisson, probability_of_hazard};
-use crate::rng::{Purpose, month_stream, stream_seed};
+use crate::rng::{Purpose, month_stream, stream, stream_seed};
 
 /// Effort available in a month, after the fund's money was turned into person-months.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -58,8 +60,18 @@ pub(crate) struct ProjectState {
     on_break: Vec<(u32, u32)>,
     /// Outstanding maintenance work (PM).
     pub backlog: f64,
-    /// Arrival months of the open vulnerabilities, oldest first.
+    /// Discovery months of the open (discovered, not yet fixed) vulnerabilities, oldest
+    /// first.
     vulnerabilities: Vec<u32>,
+    /// Latent vulnerabilities: introduced and not yet found (docs/model.md, "Latent and
+    /// discovered vulnerabilities"). A count: which one is found does not matter.
+    latent: u32,
+    /// Monthly hazard that outsiders find one latent vulnerability (`h_ext · d̃^α_d`).
+    external_discovery_hazard: f64,
+    /// Bug bounties running on the project, bought by the fund (see `security`).
+    bounties: Vec<Bounty>,
+    /// Key of the monthly stream of discovery draws (see `rng::month_stream`).
+    discovery_key: u64,
     /// Grant money held and not yet spent (EUR).
     pub held_eur: f64,
     /// Planned monthly spending of the held money (EUR/month).
@@ -84,6 +96,24 @@ pub(crate) struct ProjectState {
     joins_key: u64,
 }
 
+/// A bug bounty running on a project. The fund holds its pool and pays findings from it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bounty {
+    /// Month of launch: the bounty's own month 0.
+    launch: u32,
+    /// First month it no longer runs in.
+    end: u32,
+    /// Extra hazard per latent vulnerability in the month of launch.
+    hazard: f64,
+    /// Exponent of the decay `(1 + t)^(−decay)`, t months since launch.
+    decay: f64,
+    payout_eur: f64,
+    /// Money not yet paid out (EUR).
+    pool_eur: f64,
+    /// This month's hazard, for ordering overlapping bounties (set each month).
+    current: f64,
+}
+
 impl ProjectState {
     pub(crate) fn new(
         project: &Project,
@@ -101,6 +131,10 @@ impl ProjectState {
             on_break: Vec::new(),
             backlog: 0.0,
             vulnerabilities: Vec::new(),
+            latent: 0,
+            external_discovery_hazard: 0.0,
+            bounties: Vec::new(),
+            discovery_key: 0,
             held_eur: 0.0,
             spend_rate_eur: 0.0,
             extra: extra::Extra::default(),
@@ -137,6 +171,14 @@ impl ProjectState {
         on_break.clear();
         let mut vulnerabilities = std::mem::take(&mut self.vulnerabilities);
         vulnerabilities.clear();
+        let mut bounties = std::mem::take(&mut self.bounties);
+        bounties.clear();
+        // The unfunded steady state: as many latent vulnerabilities as the project finds
+        // a month in expectation its introduction rate (docs/model.md).
+        let latent = poisson(
+            &mut stream(seed, replication, index, Purpose::Latent),
+            initial_latent_mean(project, model),
+        );
         *self = Self {
             index: index as u32,
             volunteers: project.maintainers,
@@ -146,6 +188,10 @@ impl ProjectState {
             on_break,
             backlog: project.backlog,
             vulnerabilities,
+            latent,
+            external_discovery_hazard: external_discovery_hazard(project, model),
+            bounties,
+            discovery_key: stream_seed(seed, replication, index, Purpose::Discovery),
             held_eur: 0.0,
             spend_rate_eur: 0.0,
             extra: extra::Extra::new(project, model, seed, replication, index),
@@ -175,6 +221,18 @@ impl ProjectState {
 
     pub fn open_vulnerabilities(&self) -> u32 {
         self.vulnerabilities.len() as u32
+    }
+
+    /// Latent vulnerabilities: introduced, not yet found.
+    #[inline(always)]
+    pub fn latent_vulnerabilities(&self) -> u32 {
+        self.latent
+    }
+
+    /// Money held for the project: grant money and fellows' salaries not yet spent, and
+    /// what the fund holds for its bug bounties (EUR).
+    pub(crate) fn money_held_eur(&self) -> f64 {
+        self.held_total_eur() + self.bounty_pools_eur()
     }
 
     /// What the fund can observe of this project (see `crate::strategy::ProjectView`).
@@ -328,9 +386,12 @@ impl ProjectState {
         self.paid = paid_now;
     }
 
-    /// Steps 3 and 4: work and vulnerabilities arrive, effort fixes vulnerabilities
-    /// (oldest first) and then cuts the backlog, a share of which lapses.
-    /// Each fix adds its time-to-fix (months) to `fixed`.
+    /// Steps 3 and 4: latent vulnerabilities are found, work and vulnerabilities arrive,
+    /// effort fixes discovered vulnerabilities (oldest first) and then cuts the backlog, a
+    /// share of which lapses. Each fix adds its time-to-fix (months from discovery) to
+    /// `fixed`, each finding counts in `discovered`; the result is the money bug bounties
+    /// paid out this month (EUR).
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub(crate) fn work<L: DrawLog>(
         &mut self,
@@ -339,12 +400,16 @@ impl ProjectState {
         effort_pm: f64,
         arrived: Arrived,
         fixed: &mut Vec<u32>,
+        discovered: &mut u64,
         log: &mut L,
-    ) {
+    ) -> f64 {
+        let bounty_paid_eur = if self.latent > 0 || self.has_bounties() {
+            self.discover(model, month, effort_pm, discovered, log)
+        } else {
+            0.0
+        };
+        self.latent += arrived.vulnerabilities;
         let arriving_pm = arrived.work_pm;
-        for _ in 0..arrived.vulnerabilities {
-            self.vulnerabilities.push(month);
-        }
         let mut remaining_pm = effort_pm;
         if remaining_pm > 0.0 && !self.vulnerabilities.is_empty() {
             let effort_per_vulnerability =
@@ -352,7 +417,7 @@ impl ProjectState {
             let fix_probability = probability_of_hazard(effort_per_vulnerability);
             let mut fixes = month_stream(self.fixes_key, month);
             let mut tried = 0;
-            self.vulnerabilities.retain(|&arrived| {
+            self.vulnerabilities.retain(|&discovered| {
                 if remaining_pm <= 0.0 {
                     return true;
                 }
@@ -361,13 +426,14 @@ impl ProjectState {
                     return true;
                 }
                 remaining_pm -= model.vuln_effort_pm.min(remaining_pm);
-                fixed.push(month - arrived + 1);
+                fixed.push(month - discovered + 1);
                 false
             });
             log.drew(Purpose::Fixes, self.index, month, tried);
         }
         self.backlog = (self.backlog + arriving_pm - remaining_pm).max(0.0)
             * (1.0 - model.backlog_obsolescence);
+        bounty_paid_eur
     }
 
     /// Step 5: people move. Departures (burnout, paid retention, the cliff) start a break;

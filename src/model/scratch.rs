@@ -20,7 +20,8 @@ pub(super) struct Scratch {
     pub(super) arrival_streams: Vec<SimRng>,
     /// The month totals of a stretch of months between fund decisions (see `run_stretch`).
     pub(super) totals: Vec<MonthTotals>,
-    /// Money returned by abandoned projects during a stretch: (month, project, EUR).
+    /// Money returned during a stretch, by abandoned projects and by bug bounties that
+    /// ended: (month, project, EUR).
     pub(super) returns: Vec<(u32, usize, f64)>,
 }
 
@@ -33,7 +34,8 @@ pub(super) struct MonthTotals {
     pub(super) maintainers: u64,
     pub(super) backlog: f64,
     pub(super) open_vulnerabilities: u64,
-    /// Fund money the projects spent in the month (EUR).
+    pub(super) latent_vulnerabilities: u64,
+    /// Fund money the projects spent in the month (EUR), bug bounty payouts included.
     pub(super) spent_eur: f64,
 }
 
@@ -48,5 +50,6 @@ impl MonthTotals {
         self.maintainers += u64::from(state.maintainers());
         self.backlog += state.backlog;
         self.open_vulnerabilities += u64::from(state.open_vulnerabilities());
+        self.latent_vulnerabilities += u64::from(state.latent_vulnerabilities());
     }
 }

@@ -248,7 +248,7 @@ fn run_simulation(
     out.maintainers_end.clear();
     out.maintainers_end
         .extend(states.iter().map(ProjectState::maintainers));
-    out.held_end_eur = states.iter().map(ProjectState::held_total_eur).sum();
+    out.held_end_eur = states.iter().map(ProjectState::money_held_eur).sum();
     out.scratch = scratch;
 }
 

@@ -20,8 +20,8 @@ use super::{Trajectory, World};
 /// "Branch prediction"). Every draw comes from the project's own streams, keyed by
 /// project and month, so the order changes no random number; the month totals are still
 /// added up in portfolio order, and the money of abandoned projects (`returns`, by month
-/// then project) is left to the caller to return to the fund in that order. Only the
-/// order of `out.fix_times` differs.
+/// then project) and of ended bug bounties is left to the caller to return to the fund in
+/// that order. Only the order of `out.fix_times` differs.
 ///
 /// Never inlined: on its own, away from the fund's decisions, the monthly step keeps
 /// more of its values in registers (13–14 instructions fewer per project-month than
@@ -54,12 +54,13 @@ pub(super) fn run_stretch(
             let effort = state.effort(constants, fund);
             month_totals.spent_eur += effort.spent_eur;
             // 3 and 4. Work arrives and is done.
-            state.work(
+            month_totals.spent_eur += state.work(
                 model,
                 month,
                 effort.total_pm,
                 arrived,
                 &mut out.fix_times,
+                &mut out.discovered_vulnerabilities,
                 log,
             );
             // 5. People move.
@@ -69,6 +70,14 @@ pub(super) fn run_stretch(
             let returned = state.update_status(model, fund, month + 1);
             if returned != 0.0 {
                 returns.push((month, index, returned));
+            }
+            // What a bug bounty did not pay out goes back to the fund as clawed-back
+            // money does.
+            if state.has_bounties() {
+                let unspent = state.end_bounties(month);
+                if unspent != 0.0 {
+                    returns.push((month, index, unspent));
+                }
             }
             month_totals.add(state, weight);
         }

@@ -22,8 +22,10 @@ pub struct Trajectory {
     pub maintainers: Vec<f64>,
     /// Per month: mean backlog per project (PM).
     pub backlog: Vec<f64>,
-    /// Per month: mean open vulnerabilities per project.
+    /// Per month: mean open (discovered, not yet fixed) vulnerabilities per project.
     pub open_vulnerabilities: Vec<f64>,
+    /// Per month: mean latent (introduced, not yet found) vulnerabilities per project.
+    pub latent_vulnerabilities: Vec<f64>,
     /// Per month: fund money spent by the projects in that month (EUR, all projects).
     pub spent_eur: Vec<f64>,
     /// Per project: month of first abandonment, if any.
@@ -36,18 +38,24 @@ pub struct Trajectory {
     pub maintainers_end: Vec<u32>,
     /// Per call, then per project: money granted (EUR), `call * projects + project`.
     pub allocations: Vec<f64>,
-    /// Time-to-fix of every vulnerability fixed, in months counted inclusively: 1 when
-    /// fixed in the month it arrived. In no particular order.
+    /// Time-to-fix of every vulnerability fixed, in months counted inclusively from its
+    /// discovery: 1 when fixed in the month it was found (or by the audit that found it).
+    /// In no particular order; its length is the number fixed.
     pub fix_times: Vec<u32>,
+    /// Vulnerabilities found (all projects, by outsiders, maintainers, audits and bug
+    /// bounties) over the horizon.
+    pub discovered_vulnerabilities: u64,
     /// Money paid to projects (EUR).
     pub paid_eur: f64,
     /// Fund overhead (EUR).
     pub overhead_eur: f64,
     /// Money clawed back from abandoned projects (EUR).
     pub returned_eur: f64,
-    /// Money the projects spent on effort (EUR).
+    /// Money the projects spent on effort, and paid for them to auditors and to bug
+    /// bounty findings (EUR).
     pub spent_total_eur: f64,
-    /// Money the projects still hold at the horizon (EUR).
+    /// Money the projects still hold at the horizon, with what the fund holds for their
+    /// running bug bounties (EUR).
     pub held_end_eur: f64,
     /// Tranches withheld from dormant or abandoned projects (EUR).
     pub withheld_eur: f64,
@@ -73,6 +81,7 @@ impl Trajectory {
             &mut self.maintainers,
             &mut self.backlog,
             &mut self.open_vulnerabilities,
+            &mut self.latent_vulnerabilities,
             &mut self.spent_eur,
         ] {
             series.clear();
@@ -81,6 +90,7 @@ impl Trajectory {
         self.allocations.clear();
         self.allocations.resize(calls * projects, 0.0);
         self.fix_times.clear();
+        self.discovered_vulnerabilities = 0;
         self.paid_eur = 0.0;
         self.overhead_eur = 0.0;
         self.returned_eur = 0.0;
@@ -98,6 +108,8 @@ impl Trajectory {
         self.backlog.push(month.backlog / count);
         self.open_vulnerabilities
             .push(month.open_vulnerabilities as f64 / count);
+        self.latent_vulnerabilities
+            .push(month.latent_vulnerabilities as f64 / count);
         self.spent_eur.push(month.spent_eur);
     }
 

@@ -22,12 +22,30 @@ pub struct ModelParams {
     pub work_cv: f64,
     /// Share of the backlog that lapses each month (stale issues close).
     pub backlog_obsolescence: f64,
-    /// Mean vulnerabilities arriving per month at the reference usage.
+    /// Mean vulnerabilities introduced (latent, not yet known) per month at the reference
+    /// usage: they become known only when discovered (docs/model.md, "Latent and
+    /// discovered vulnerabilities").
     pub vuln_base_rate: f64,
-    /// Elasticity of the vulnerability rate with usage (`v0 · d̃^αv`).
+    /// Elasticity of the introduction rate with usage (`v0 · d̃^αv`).
     pub vuln_usage_exponent: f64,
     /// Effort one vulnerability fix needs (PM).
     pub vuln_effort_pm: f64,
+    /// Monthly hazard h_ext that outsiders (users, researchers) find one latent
+    /// vulnerability, at the reference usage. Default 0.0075: with
+    /// `vuln_discovery_per_pm` it makes the total hazard of the typical unfunded project
+    /// (3,000 dependents, two maintainers of 20 hours a month) 1/48 a month, a mean
+    /// lifetime in code of four years, roughly exponential (Alexopoulos et al. 2022,
+    /// USENIX Security); its half of that total is an assumption.
+    pub vuln_discovery_external: f64,
+    /// Elasticity α_d of the outsiders' hazard with usage (`h_ext · d̃^α_d`): more users,
+    /// more eyes. Assumption (as the other usage exponents).
+    pub vuln_discovery_usage_exponent: f64,
+    /// Monthly hazard h_eff per person-month of the project's effort that its maintainers
+    /// find one latent vulnerability in their own review. Default 0.04: the other half of
+    /// the typical project's 1/48 (assumption), so that tripling a small project's effort
+    /// doubles what it finds (OpenSSL after Heartbleed: commits tripled, 91
+    /// vulnerabilities found and fixed by end-2016; Walden 2020, arXiv 2005.14242).
+    pub vuln_discovery_per_pm: f64,
     /// Monthly hazard of a volunteer maintainer starting a break, at no workload.
     /// Default 0.013: the posterior median of the fit of the unfunded baseline to the
     /// stylised facts (`fundsim calibrate --facts`, 90% interval 0.0104–0.0147;
@@ -95,6 +113,9 @@ impl Default for ModelParams {
             vuln_base_rate: 0.02,
             vuln_usage_exponent: 0.4,
             vuln_effort_pm: 0.2,
+            vuln_discovery_external: 0.0075,
+            vuln_discovery_usage_exponent: 0.3,
+            vuln_discovery_per_pm: 0.04,
             attrition_hazard: 0.013,
             burnout_slope: 0.5,
             burnout_cap: 3.0,
@@ -149,6 +170,24 @@ impl ModelParams {
             2.0,
         );
         check.positive("model.vuln_effort_pm", model.vuln_effort_pm, 1e3);
+        check.range(
+            "model.vuln_discovery_external",
+            model.vuln_discovery_external,
+            0.0,
+            10.0,
+        );
+        check.range(
+            "model.vuln_discovery_usage_exponent",
+            model.vuln_discovery_usage_exponent,
+            -2.0,
+            2.0,
+        );
+        check.range(
+            "model.vuln_discovery_per_pm",
+            model.vuln_discovery_per_pm,
+            0.0,
+            10.0,
+        );
         check.range("model.attrition_hazard", model.attrition_hazard, 0.0, 5.0);
         check.range("model.burnout_slope", model.burnout_slope, 0.0, 20.0);
         check.range("model.burnout_cap", model.burnout_cap, 1.0, 100.0);

@@ -117,8 +117,17 @@ pub fn parameter(section: &str, key: &str) -> &'static str {
         ("model", "revival_hazard") => "monthly chance an abandoned project is revived",
         ("model", "abandonment_months") => "months without a maintainer before abandonment",
         ("model", "work_base_pm") => "maintenance work arriving per month (person-months)",
-        ("model", "vuln_base_rate") => "vulnerabilities arriving per month (reference usage)",
+        ("model", "vuln_base_rate") => "vulnerabilities introduced per month (reference usage)",
         ("model", "vuln_effort_pm") => "person-months to fix one vulnerability",
+        ("model", "vuln_discovery_external") => {
+            "monthly chance outsiders find a latent vulnerability"
+        }
+        ("model", "vuln_discovery_usage_exponent") => {
+            "how outsiders' finds grow with usage (exponent)"
+        }
+        ("model", "vuln_discovery_per_pm") => {
+            "monthly chance of finding one per person-month of effort"
+        }
         ("model", "backlog_obsolescence") => "share of the backlog lapsing each month",
         ("model", "break_max_months") => "longest break before an exit is final (months)",
         ("model", "break_return_decay_months") => "how fast the chance of return fades (months)",

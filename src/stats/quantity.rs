@@ -161,6 +161,10 @@ impl Quantity {
                 | Metric::MaintainersAtHorizon
                 | Metric::BacklogAtHorizon
                 | Metric::OpenVulnerabilitiesAtHorizon
+                | Metric::LatentVulnerabilitiesAtHorizon
+                | Metric::ExposureMonths
+                | Metric::DiscoveredVulnerabilities
+                | Metric::FixedVulnerabilities
                 | Metric::MedianTimeToFixMonths
                 | Metric::TotalPaidEur
                 | Metric::OverheadEur => Scale::NotNegative,

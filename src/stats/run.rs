@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::{CoMoments, Estimate, MeanVar, QuantileSketch, gini};
 use crate::model::Trajectory;
 
+mod fixes;
+
+use fixes::FixSummary;
+
 /// The scalar outcomes of one replication of one strategy, in `summary.csv` order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
@@ -17,6 +21,10 @@ pub enum Metric {
     MaintainersAtHorizon,
     BacklogAtHorizon,
     OpenVulnerabilitiesAtHorizon,
+    LatentVulnerabilitiesAtHorizon,
+    ExposureMonths,
+    DiscoveredVulnerabilities,
+    FixedVulnerabilities,
     MedianTimeToFixMonths,
     ShareFixedWithin3Months,
     TotalPaidEur,
@@ -29,7 +37,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 17] = [
+    pub const ALL: [Metric; 21] = [
         Self::SurvivalAtHorizon,
         Self::AliveAtHorizon,
         Self::WeightedSurvivalAtHorizon,
@@ -38,6 +46,10 @@ impl Metric {
         Self::MaintainersAtHorizon,
         Self::BacklogAtHorizon,
         Self::OpenVulnerabilitiesAtHorizon,
+        Self::LatentVulnerabilitiesAtHorizon,
+        Self::ExposureMonths,
+        Self::DiscoveredVulnerabilities,
+        Self::FixedVulnerabilities,
         Self::MedianTimeToFixMonths,
         Self::ShareFixedWithin3Months,
         Self::TotalPaidEur,
@@ -60,6 +72,10 @@ impl Metric {
             Self::MaintainersAtHorizon => "maintainers_at_horizon",
             Self::BacklogAtHorizon => "backlog_at_horizon_pm",
             Self::OpenVulnerabilitiesAtHorizon => "open_vulnerabilities_at_horizon",
+            Self::LatentVulnerabilitiesAtHorizon => "latent_vulnerabilities_at_horizon",
+            Self::ExposureMonths => "exposure_months",
+            Self::DiscoveredVulnerabilities => "discovered_vulnerabilities",
+            Self::FixedVulnerabilities => "fixed_vulnerabilities",
             Self::MedianTimeToFixMonths => "median_time_to_fix_months",
             Self::ShareFixedWithin3Months => "share_fixed_within_3_months",
             Self::TotalPaidEur => "total_paid_eur",
@@ -88,9 +104,19 @@ impl Metric {
             }
             Self::MaintainersAtHorizon => "active maintainers per project at the horizon",
             Self::BacklogAtHorizon => "backlog per project at the horizon (person-months)",
-            Self::OpenVulnerabilitiesAtHorizon => "open vulnerabilities per project at the horizon",
+            Self::OpenVulnerabilitiesAtHorizon => {
+                "open (discovered, not yet fixed) vulnerabilities per project at the horizon"
+            }
+            Self::LatentVulnerabilitiesAtHorizon => {
+                "latent (introduced, not yet found) vulnerabilities per project at the horizon"
+            }
+            Self::ExposureMonths => {
+                "months discovered vulnerabilities stay open, summed per project over the horizon"
+            }
+            Self::DiscoveredVulnerabilities => "vulnerabilities found per project over the horizon",
+            Self::FixedVulnerabilities => "vulnerabilities fixed per project over the horizon",
             Self::MedianTimeToFixMonths => {
-                "median months from a vulnerability's arrival to its fix (1 = fixed in the month it arrived)"
+                "median months from a vulnerability's discovery to its fix (1 = fixed in the month it was found)"
             }
             Self::ShareFixedWithin3Months => {
                 "share of fixed vulnerabilities fixed within 3 months (time-to-fix of at most 3)"
@@ -117,12 +143,21 @@ impl Metric {
 
     /// Whether a larger value is better for the fund's goal (survival, maintainers), or
     /// worse (abandonments, backlog, vulnerabilities, time to fix, money spent).
+    ///
+    /// Vulnerabilities found and fixed count as better the more there are: a latent
+    /// vulnerability exists whether or not anyone knows of it, and finding it is the only
+    /// way to fix it. Over a horizon much shorter than a vulnerability's four-year
+    /// lifetime in code, more found means fewer left latent (the true risk,
+    /// `latent_vulnerabilities_at_horizon`, lower is better); the exposure that finding
+    /// brings until the fix is measured apart (`exposure_months`, lower is better).
     pub fn higher_is_better(self) -> bool {
         !matches!(
             self,
             Self::Abandonments
                 | Self::BacklogAtHorizon
                 | Self::OpenVulnerabilitiesAtHorizon
+                | Self::LatentVulnerabilitiesAtHorizon
+                | Self::ExposureMonths
                 | Self::MedianTimeToFixMonths
                 | Self::TotalPaidEur
                 | Self::OverheadEur
@@ -155,6 +190,12 @@ impl Metric {
             Self::MaintainersAtHorizon => t.maintainers[last],
             Self::BacklogAtHorizon => t.backlog[last],
             Self::OpenVulnerabilitiesAtHorizon => t.open_vulnerabilities[last],
+            Self::LatentVulnerabilitiesAtHorizon => t.latent_vulnerabilities[last],
+            // Each month-end a vulnerability is open counts one month (month 0, the
+            // start, has none open).
+            Self::ExposureMonths => t.open_vulnerabilities[1..].iter().sum(),
+            Self::DiscoveredVulnerabilities => t.discovered_vulnerabilities as f64 / projects,
+            Self::FixedVulnerabilities => t.fix_times.len() as f64 / projects,
             Self::MedianTimeToFixMonths => fixes.median?,
             Self::ShareFixedWithin3Months => fixes.within_3_months?,
             Self::TotalPaidEur => t.paid_eur,
@@ -330,36 +371,6 @@ fn series_of(t: &Trajectory, series: usize) -> &[f64] {
         1 => &t.backlog,
         2 => &t.open_vulnerabilities,
         _ => &t.spent_eur,
-    }
-}
-
-struct FixSummary {
-    median: Option<f64>,
-    within_3_months: Option<f64>,
-}
-
-impl FixSummary {
-    fn of(fix_times: &[u32], scratch: &mut Vec<u32>) -> Self {
-        if fix_times.is_empty() {
-            return Self {
-                median: None,
-                within_3_months: None,
-            };
-        }
-        scratch.clear();
-        scratch.extend_from_slice(fix_times);
-        scratch.sort_unstable();
-        let n = scratch.len();
-        let median = if n % 2 == 1 {
-            f64::from(scratch[n / 2])
-        } else {
-            (f64::from(scratch[n / 2 - 1]) + f64::from(scratch[n / 2])) / 2.0
-        };
-        let within = scratch.iter().filter(|&&t| t <= 3).count() as f64 / n as f64;
-        Self {
-            median: Some(median),
-            within_3_months: Some(within),
-        }
     }
 }
 
