@@ -173,6 +173,14 @@ fn paired(p: Paired, horizon: &str) -> (String, &'static str) {
             format!("usage-weighted project-years gained against the baseline, {horizon}"),
             "years",
         ),
+        Paired::LatentVulnerabilitiesRemoved => (
+            format!("latent vulnerabilities removed against the baseline, at {horizon}"),
+            "vulnerabilities",
+        ),
+        Paired::ExposureMonthsAvoided => (
+            format!("months of exposure avoided against the baseline, {horizon}"),
+            "months",
+        ),
     }
 }
 

@@ -120,7 +120,10 @@ impl Quantity {
             Self::Paired(paired) => format!(
                 "{} against the baseline (paired{})",
                 effect_noun(*paired, true),
-                if *paired == Paired::AbandonmentsAverted {
+                if matches!(
+                    *paired,
+                    Paired::AbandonmentsAverted | Paired::LatentVulnerabilitiesRemoved
+                ) {
                     ", count"
                 } else {
                     ""
@@ -270,6 +273,10 @@ fn effect_noun(effect: Paired, plural: bool) -> &'static str {
         (Paired::ProjectYearsGained, false) => "project-year gained",
         (Paired::WeightedProjectYearsGained, true) => "usage-weighted project-years gained",
         (Paired::WeightedProjectYearsGained, false) => "usage-weighted project-year gained",
+        (Paired::LatentVulnerabilitiesRemoved, true) => "latent vulnerabilities removed",
+        (Paired::LatentVulnerabilitiesRemoved, false) => "latent vulnerability removed",
+        (Paired::ExposureMonthsAvoided, true) => "months of exposure avoided",
+        (Paired::ExposureMonthsAvoided, false) => "month of exposure avoided",
     }
 }
 

@@ -217,13 +217,17 @@ pub enum Paired {
     AbandonmentsAverted,
     ProjectYearsGained,
     WeightedProjectYearsGained,
+    LatentVulnerabilitiesRemoved,
+    ExposureMonthsAvoided,
 }
 
 impl Paired {
-    pub const ALL: [Paired; 3] = [
+    pub const ALL: [Paired; 5] = [
         Self::AbandonmentsAverted,
         Self::ProjectYearsGained,
         Self::WeightedProjectYearsGained,
+        Self::LatentVulnerabilitiesRemoved,
+        Self::ExposureMonthsAvoided,
     ];
 
     pub fn name(self) -> &'static str {
@@ -231,6 +235,8 @@ impl Paired {
             Self::AbandonmentsAverted => "abandonments_averted",
             Self::ProjectYearsGained => "project_years_gained",
             Self::WeightedProjectYearsGained => "weighted_project_years_gained",
+            Self::LatentVulnerabilitiesRemoved => "latent_vulnerabilities_removed",
+            Self::ExposureMonthsAvoided => "exposure_months_avoided",
         }
     }
 
@@ -263,6 +269,15 @@ impl Paired {
                     .map(|((&m, &b), &w)| w * (f64::from(m) - f64::from(b)))
                     .sum();
                 gained * projects / 12.0
+            }
+            // Per-project means of the trajectory, back to portfolio totals.
+            Self::LatentVulnerabilitiesRemoved => {
+                let latent = |t: &Trajectory| t.latent_vulnerabilities.last().copied();
+                (latent(baseline).unwrap_or(0.0) - latent(t).unwrap_or(0.0)) * projects
+            }
+            Self::ExposureMonthsAvoided => {
+                let exposure = |t: &Trajectory| t.open_vulnerabilities[1..].iter().sum::<f64>();
+                (exposure(baseline) - exposure(t)) * projects
             }
         }
     }
@@ -342,7 +357,7 @@ pub fn replication_quantities(
 /// paired effect, as a ratio of means.
 /// The usage-weighted ratio counts a project-year by the project's usage, one for a
 /// project of average usage: the cost-effectiveness of keeping widely used projects alive.
-pub const RATIOS: [(&str, Paired); 3] = [
+pub const RATIOS: [(&str, Paired); 5] = [
     (
         "cost_per_abandonment_averted_eur",
         Paired::AbandonmentsAverted,
@@ -354,6 +369,14 @@ pub const RATIOS: [(&str, Paired); 3] = [
     (
         "cost_per_weighted_project_year_gained_eur",
         Paired::WeightedProjectYearsGained,
+    ),
+    (
+        "cost_per_latent_vulnerability_removed_eur",
+        Paired::LatentVulnerabilitiesRemoved,
+    ),
+    (
+        "cost_per_exposure_month_avoided_eur",
+        Paired::ExposureMonthsAvoided,
     ),
 ];
 

@@ -124,8 +124,9 @@ impl Default for Onboarding {
 /// The month-end at which a project's other funder leaves: `L = 1 + Geometric(p)`, with
 /// `p = model.funder_hazard`, so `P(L = l) = (1 − p)^(l − 1) · p` for `l ≥ 1`: the funder
 /// observed at the start pays month 0 and leaves at each month-end with probability `p`.
-/// Drawn from the project's `Funders` stream, which no strategy changes. `u32::MAX`
-/// (never) for a project without other funding.
+/// Drawn from the project's `Funders` stream, which no strategy changes; no later than
+/// the portfolio's `baseline_funding_until_month`, when given. `u32::MAX` (never) for a
+/// project without other funding.
 pub(super) fn funder_leaves(
     project: &Project,
     model: &ModelParams,
@@ -136,7 +137,7 @@ pub(super) fn funder_leaves(
     if project.baseline_funding <= 0.0 {
         return u32::MAX;
     }
-    match Geometric::new(model.funder_hazard) {
+    let drawn = match Geometric::new(model.funder_hazard) {
         Ok(months) => {
             let mut funders = stream(seed, replication, index, Purpose::Funders);
             months
@@ -146,5 +147,10 @@ pub(super) fn funder_leaves(
         }
         // Checked parameters are probabilities; anything else keeps the funder.
         Err(_) => u32::MAX,
-    }
+    };
+    // A grant with an end date (a donor's) ends then at the latest: it pays months 0 to
+    // `until − 1`.
+    project
+        .baseline_funding_until_month
+        .map_or(drawn, |until| drawn.min(until))
 }

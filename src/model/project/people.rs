@@ -233,6 +233,7 @@ mod tests {
             absorption: 4.0,
             backlog: 0.0,
             baseline_funding: baseline_pm * fund.person_month_eur,
+            baseline_funding_until_month: None,
         }
     }
 
@@ -302,6 +303,15 @@ mod tests {
         );
         let unfunded = self::project(2, 0.0, &fund);
         assert_eq!(funder_leaves(&unfunded, &model, 7, 0, 3), u32::MAX);
+        // A donor grant with an end date leaves then at the latest, on the same draws.
+        let dated = Project {
+            baseline_funding_until_month: Some(36),
+            ..project.clone()
+        };
+        for (r, &drawn) in months.iter().enumerate() {
+            assert_eq!(funder_leaves(&dated, &model, 7, r as u64, 3), drawn.min(36));
+        }
+        assert!(months.iter().any(|&m| m > 36) && months.iter().any(|&m| m < 36));
     }
 
     #[test]
