@@ -141,10 +141,12 @@ def fix_oldest_first(open_by_month, t, trying, p_fix, cap, rng):
     Within one discovery month the open vulnerabilities are exchangeable, so the
     successes among them are Binomial(count, p); going through the buckets oldest first,
     the fixes stop once `cap` = ceil(effort / vuln_effort) have succeeded."""
-    r_idx, n_idx, month = np.nonzero(open_by_month[:, :, : t + 1] * trying[:, :, None])
-    if r_idx.size == 0:
-        return r_idx, n_idx, month, np.zeros(0, np.int64)
-    counts = open_by_month[r_idx, n_idx, month]
+    # Few projects hold open vulnerabilities: gather their months, not the whole array.
+    r_try, n_try = np.nonzero(trying)
+    rows = open_by_month[r_try, n_try, : t + 1]
+    row, month = np.nonzero(rows)
+    r_idx, n_idx = r_try[row], n_try[row]
+    counts = rows[row, month]
     successes = rng.binomial(counts, p_fix[r_idx, n_idx])
     # Successes in the project's older buckets: a cumulative sum restarted per project.
     before = np.cumsum(successes) - successes
