@@ -400,7 +400,7 @@ def simulate(scenario, c, strategy, replications, rng):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--replications", type=int, default=10000)
-    parser.add_argument("--chunk", type=int, default=10000, help="replications per array pass")
+    parser.add_argument("--chunk", type=int, default=1000, help="replications per array pass (memory grows with it)")
     parser.add_argument("--strategies", default="none,equal-even,equal-front")
     parser.add_argument("--scenario", default=os.path.join(HERE, "..", "..", "scenarios", "stf.toml"))
     parser.add_argument("--portfolio", default=os.path.join(HERE, "stf_portfolio.csv"))
