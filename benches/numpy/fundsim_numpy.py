@@ -20,10 +20,11 @@ Keys that scenarios/stf.toml does not list take docs/model.md's defaults (DEFAUL
 
 Usage (from the repository root):
 
-    python3 benches/numpy/fundsim_numpy.py --replications 10000 [--strategies none,equal-even]
+    python3 benches/numpy/fundsim_numpy.py --replications 4000 [--strategies none,equal-even]
 
-It prints the time per strategy, project-months per second, and the means of a few
-outcomes to compare with fundsim's summary.csv.
+It prints the time per strategy, project-months per second, and the mean and MCSE of
+every unpaired outcome of fundsim's summary.csv; benches/numpy/compare.py sets them
+against a fundsim run.
 """
 
 import argparse
