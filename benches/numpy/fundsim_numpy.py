@@ -5,21 +5,26 @@ is an array of shape (replications, projects), each month is a handful of whole-
 operations, and replications are processed in chunks so that memory stays flat. It
 implements the `none` and `equal` rules with `even` and `front_loaded` timing, which
 is what the STF scenario needs for those strategies, and the same monthly step as
-fundsim (effort, work, vulnerabilities, departures, breaks, the cliff, newcomers,
-hires, revival, status).
+fundsim (effort with crowding out and other funders who leave, discovery of latent
+vulnerabilities, work, fixes, departures, breaks, the cliff, newcomers, hires, revival,
+grant money that expires after the grant's end plus the extension, status).
 
 It draws its own random numbers (numpy's PCG64), so it reproduces fundsim's results in
-distribution, not draw for draw; it keeps counts of open vulnerabilities, not their
-ages, so it has no time-to-fix. The number of fixes in a month is drawn as
-min(Binomial(open, p), ceil(effort / vuln_effort)), which is the distribution of
-fundsim's "try each open vulnerability in turn until the effort runs out".
+distribution, not draw for draw. Open vulnerabilities are kept as counts per discovery
+month, so that they are tried oldest first and time-to-fix is known. The fixes of a
+month are drawn bucket by bucket, oldest first, as Binomial(count, p) each, and cut off
+once ceil(effort / vuln_effort) have succeeded: the distribution of fundsim's "try each
+open vulnerability in turn until the effort runs out".
+
+Keys that scenarios/stf.toml does not list take docs/model.md's defaults (DEFAULTS).
 
 Usage (from the repository root):
 
-    python3 benches/numpy/fundsim_numpy.py --replications 10000 [--strategies none,equal-even]
+    python3 benches/numpy/fundsim_numpy.py --replications 4000 [--strategies none,equal-even]
 
-It prints the time per strategy, project-months per second, and the means of a few
-outcomes to compare with fundsim's summary.csv.
+It prints the time per strategy, project-months per second, and the mean and MCSE of
+every unpaired outcome of fundsim's summary.csv; benches/numpy/compare.py sets them
+against a fundsim run.
 """
 
 import argparse
@@ -48,6 +53,26 @@ def load(scenario_path, portfolio_path):
     return scenario, portfolio
 
 
+# docs/model.md, "Parameters": the defaults of the keys scenarios/stf.toml leaves out.
+DEFAULTS = {
+    "model": {
+        "vuln_discovery_external": 0.0075,
+        "vuln_discovery_usage_exponent": 0.3,
+        "vuln_discovery_per_pm": 0.04,
+        "funder_hazard": 0.0106,
+        "crowd_out": 0.08,
+    },
+    "fund": {"extension_months": 12},
+}
+
+
+def with_defaults(scenario):
+    for section, keys in DEFAULTS.items():
+        for key, value in keys.items():
+            scenario[section].setdefault(key, value)
+    return scenario
+
+
 class Constants:
     """Per-project constants (docs/model.md, "Per-project constants")."""
 
@@ -69,6 +94,13 @@ class Constants:
         self.weights = p["dependents"] / total if total > 0 else np.full(self.n, 1.0 / self.n)
         s = np.arange(1, m["break_max_months"] + 1)
         self.return_probability = m["break_return_hazard"] * np.exp(-s / m["break_return_decay_months"])
+        # Latent and discovered vulnerabilities: outsiders' hazard, the initial latent mean.
+        self.h_ext = m["vuln_discovery_external"] * usage ** m["vuln_discovery_usage_exponent"]
+        h0 = self.h_ext + m["vuln_discovery_per_pm"] * p["maintainers"] * self.volunteer_pm
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.latent_mean0 = np.where(
+                (self.vuln_rate > 0) & (h0 > 0), self.vuln_rate / -np.expm1(-h0), 0.0
+            )
         # Equal-split order: criticality descending, then portfolio order.
         self.order = np.lexsort((np.arange(self.n), -self.criticality))
 
@@ -104,6 +136,29 @@ def equal_grants(fund, budget, eligible, order):
     return amounts, cost
 
 
+def fix_oldest_first(open_by_month, t, trying, p_fix, cap, rng):
+    """Step 4's fixes, oldest first: returns (r, n, discovery month, fixed) of the buckets tried.
+
+    Within one discovery month the open vulnerabilities are exchangeable, so the
+    successes among them are Binomial(count, p); going through the buckets oldest first,
+    the fixes stop once `cap` = ceil(effort / vuln_effort) have succeeded."""
+    # Few projects hold open vulnerabilities: gather their months, not the whole array.
+    r_try, n_try = np.nonzero(trying)
+    rows = open_by_month[r_try, n_try, : t + 1]
+    row, month = np.nonzero(rows)
+    r_idx, n_idx = r_try[row], n_try[row]
+    counts = rows[row, month]
+    successes = rng.binomial(counts, p_fix[r_idx, n_idx])
+    # Successes in the project's older buckets: a cumulative sum restarted per project.
+    before = np.cumsum(successes) - successes
+    group = r_idx * open_by_month.shape[1] + n_idx
+    first = np.r_[True, group[1:] != group[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(group.size), 0))
+    earlier = before - before[start]
+    fixed = np.clip(cap[r_idx, n_idx] - earlier, 0, successes)
+    return r_idx, n_idx, month, fixed
+
+
 def simulate(scenario, c, strategy, replications, rng):
     """One chunk of replications of one strategy; returns per-replication outcomes."""
     m, fund = scenario["model"], scenario["fund"]
@@ -113,15 +168,33 @@ def simulate(scenario, c, strategy, replications, rng):
     rule = strategy.get("rule")
     timing = strategy.get("timing", "even")
     cpm = fund["person_month_eur"]
+    duration = fund["grant_duration_months"]
+    extension = fund["extension_months"]
+    e_fix = m["vuln_effort_pm"]
+    h_eff = m["vuln_discovery_per_pm"]
+    crowd_out = m["crowd_out"]
     shape = 1.0 / m["work_cv"] ** 2
     volunteers = np.broadcast_to(c.maintainers0, (R, N)).astype(np.int32)
     paid = np.zeros((R, N), np.int32)
     cliff = np.zeros((R, N, max(K, 1)), np.int32)
     breaks = np.zeros((R, N, max(L, 1)), np.int32)  # ring: slot month % L
     backlog = np.broadcast_to(c.backlog0, (R, N)).copy()
-    vulns = np.zeros((R, N), np.int32)
+    latent = rng.poisson(np.broadcast_to(c.latent_mean0, (R, N))).astype(np.int64)
+    open_by_month = np.zeros((R, N, T), np.int32)  # open vulnerabilities by discovery month
+    open_now = np.zeros((R, N), np.int64)
+    discovered = np.zeros(R)
+    fixed_total = np.zeros(R)
+    exposure = np.zeros(R)
+    time_to_fix = np.zeros((R, T + 1), np.int64)  # fixes per replication by time-to-fix
     held = np.zeros((R, N))
     spend_rate = np.zeros((R, N))
+    grant_end = np.full((R, N), -(10**9), np.int64)  # month of the last grant + duration
+    received = np.zeros((R, N))
+    # Other funders: the funder pays months t < stays (docs/model.md, "Other funders").
+    if m["funder_hazard"] > 0:
+        funder_stays = rng.geometric(m["funder_hazard"], size=(R, N))
+    else:
+        funder_stays = np.full((R, N), np.iinfo(np.int64).max)
     status = np.where(c.maintainers0 > 0, 0, 1).astype(np.int8)  # 0 active, 1 dormant, 2 abandoned
     status = np.broadcast_to(status, (R, N)).copy()
     dormant = np.zeros((R, N), np.int32)
@@ -130,6 +203,7 @@ def simulate(scenario, c, strategy, replications, rng):
     calls = list(range(0, min(fund["programme_months"], T), fund["call_interval_months"]))
     pool = np.full(R, fund["budget_eur"])
     paid_total = np.zeros(R)
+    overhead = np.zeros(R)
 
     def hazard_probability(h):
         return -np.expm1(-h)
@@ -144,24 +218,31 @@ def simulate(scenario, c, strategy, replications, rng):
             amounts, cost = equal_grants(fund, budget, eligible, c.order)
             pool -= cost
             paid_total += amounts.sum(axis=1)
+            overhead += cost - amounts.sum(axis=1)
             held += amounts
+            received += amounts
             got = amounts > 0
-            spend_rate = np.where(got, held / fund["grant_duration_months"], spend_rate)
+            spend_rate = np.where(got, held / duration, spend_rate)
+            grant_end = np.where(got, t + duration, grant_end)
         active = maintainers > 0
         mf = maintainers.astype(np.float64)
         # 2. Effort.
+        baseline_pm = np.where(t < funder_stays, c.baseline_pm, 0.0)
         capacity = c.absorption_per_maintainer * mf
         planned = np.minimum(held, spend_rate)
-        funded = np.minimum(c.baseline_pm + planned / cpm, capacity)
+        funded = np.minimum(baseline_pm + planned / cpm, capacity)
         funded = np.where(active, funded, 0.0)
-        fund_pm = np.maximum(funded - c.baseline_pm, 0.0)
+        fund_pm = np.maximum(funded - baseline_pm, 0.0)
         spent = np.minimum(fund_pm * cpm, held)
         held -= spent
         covered = np.minimum(funded, mf)
         touched = np.maximum(np.ceil(covered - 1e-9), 0).astype(np.int32)
         paid_full = np.floor(covered).astype(np.int32)
         share = np.where(touched > paid_full, covered - paid_full, 0.0)
-        effort = np.where(active, (mf - covered) * c.volunteer_pm + funded, 0.0)
+        volunteer_time = (mf - covered) * c.volunteer_pm
+        # Crowding out: volunteer time falls in months fund money is spent.
+        volunteer_time = np.where(spent > 0, (1.0 - crowd_out) * volunteer_time, volunteer_time)
+        effort = np.where(active, volunteer_time + funded, 0.0)
         uncovered = funded - covered
         # Pay assignment (repay).
         stop = np.maximum(paid - touched, 0)
@@ -178,21 +259,30 @@ def simulate(scenario, c, strategy, replications, rng):
             want -= taken
         volunteers -= want
         paid = touched
-        # 3. Work and vulnerabilities arrive.
+        # 3. Discovery of the latent vulnerabilities of the start of the month, then
+        # work and new (latent) vulnerabilities arrive.
+        found = rng.binomial(latent, hazard_probability(c.h_ext + h_eff * effort))
+        latent -= found
+        open_by_month[:, :, t] = found
+        open_now += found
+        discovered += found.sum(axis=1)
         work = rng.gamma(shape, c.work_rate / shape, size=(R, N))
-        vulns += rng.poisson(c.vuln_rate, size=(R, N)).astype(np.int32)
-        # 4. Work is done: fixes first, then the backlog.
+        latent += rng.poisson(c.vuln_rate, size=(R, N))
+        # 4. Work is done: fixes of discovered vulnerabilities first, oldest first, then the backlog.
         remaining = effort
-        trying = (remaining > 0) & (vulns > 0)
+        trying = (remaining > 0) & (open_now > 0)
         if trying.any():
-            p_fix = hazard_probability(remaining[trying] / (m["vuln_effort_pm"] * vulns[trying]))
-            fixes = np.minimum(
-                rng.binomial(vulns[trying], p_fix),
-                np.ceil(remaining[trying] / m["vuln_effort_pm"]).astype(np.int64),
-            )
-            vulns[trying] -= fixes.astype(np.int32)
-            remaining = remaining.copy()
-            remaining[trying] = np.maximum(remaining[trying] - fixes * m["vuln_effort_pm"], 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p_fix = np.where(trying, hazard_probability(remaining / (e_fix * open_now)), 0.0)
+                cap = np.where(trying, np.ceil(remaining / e_fix), 0).astype(np.int64)
+            r_idx, n_idx, month, fixed = fix_oldest_first(open_by_month, t, trying, p_fix, cap, rng)
+            open_by_month[r_idx, n_idx, month] -= fixed.astype(np.int32)
+            fixes = np.zeros((R, N), np.int64)
+            np.add.at(fixes, (r_idx, n_idx), fixed)
+            np.add.at(time_to_fix, (r_idx, t - month + 1), fixed)
+            open_now -= fixes
+            fixed_total += fixes.sum(axis=1)
+            remaining = np.maximum(remaining - fixes * e_fix, 0.0)
         backlog = np.maximum(backlog + work - remaining, 0.0) * (1.0 - m["backlog_obsolescence"])
         # 5. People move: departures.
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -245,7 +335,15 @@ def simulate(scenario, c, strategy, replications, rng):
         volunteers += np.where(active, newcomers + hires, 0).astype(np.int32)
         revive = (~active) & (status == 2) & (rng.random((R, N)) < c.revival)
         volunteers += revive.astype(np.int32)
-        # 6. Status.
+        # 6. Month-end k = t+1: grant money past the grant's end plus the extension goes
+        # back (to the pool while a call remains), then the status.
+        expired = (grant_end + extension == t + 1) & (held > 0)
+        if expired.any():
+            back_eur = np.where(expired, held, 0.0).sum(axis=1)
+            if t <= calls[-1]:
+                pool += back_eur
+            held = np.where(expired, 0.0, held)
+            spend_rate = np.where(expired, 0.0, spend_rate)
         now = volunteers + paid + cliff.sum(axis=2)
         has = now > 0
         dormant = np.where(has, 0, np.where(status == 2, dormant, dormant + 1))
@@ -255,9 +353,10 @@ def simulate(scenario, c, strategy, replications, rng):
         if L > 0 and newly.any():
             breaks[newly] = 0
         surviving_months += first_abandoned < 0
+        exposure += open_now.sum(axis=1)
     maintainers = volunteers + paid + cliff.sum(axis=2)
     never = first_abandoned < 0
-    return {
+    outcomes = {
         "survival_at_horizon": never.mean(axis=1),
         "alive_at_horizon": (status != 2).mean(axis=1),
         "weighted_survival_at_horizon": (never * c.weights).sum(axis=1),
@@ -265,21 +364,51 @@ def simulate(scenario, c, strategy, replications, rng):
         "project_years_survived": surviving_months.sum(axis=1) / 12.0,
         "maintainers_at_horizon": maintainers.mean(axis=1),
         "backlog_at_horizon_pm": backlog.mean(axis=1),
-        "open_vulnerabilities_at_horizon": vulns.mean(axis=1),
-        "total_paid_eur": paid_total,
+        "open_vulnerabilities_at_horizon": open_now.mean(axis=1),
+        "latent_vulnerabilities_at_horizon": latent.mean(axis=1),
+        "exposure_months": exposure / N,
+        "discovered_vulnerabilities": discovered / N,
+        "fixed_vulnerabilities": fixed_total / N,
     }
+    # Time-to-fix: median (mean of the two middle values for an even count) and the share
+    # within 3 months, over the replication's fixes; NaN (left out) without a fix.
+    count = time_to_fix.sum(axis=1)
+    cumulative = np.cumsum(time_to_fix, axis=1)
+    low = np.argmax(cumulative > ((count - 1) // 2)[:, None], axis=1)
+    high = np.argmax(cumulative > (count // 2)[:, None], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        outcomes["median_time_to_fix_months"] = np.where(count > 0, (low + high) / 2.0, np.nan)
+        outcomes["share_fixed_within_3_months"] = np.where(
+            count > 0, time_to_fix[:, :4].sum(axis=1) / count, np.nan
+        )
+    outcomes["total_paid_eur"] = paid_total
+    outcomes["overhead_eur"] = overhead
+    ordered = np.sort(received, axis=1)
+    total = ordered.sum(axis=1)
+    i = np.arange(1, N + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gini = ((2 * i - N - 1) * ordered).sum(axis=1) / (N * total)
+    outcomes["gini_allocation"] = np.where((total > 0) & (N >= 2), gini, 0.0)
+    outcomes["share_funded"] = (received > 0).mean(axis=1)
+    for after in (12, 36, 72):
+        k = fund["programme_months"] + after
+        if k <= T:
+            alive_k = (first_abandoned < 0) | (first_abandoned > k)
+            outcomes[f"survival_{after}m_after_programme"] = alive_k.mean(axis=1)
+    return outcomes
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--replications", type=int, default=10000)
-    parser.add_argument("--chunk", type=int, default=10000, help="replications per array pass")
+    parser.add_argument("--chunk", type=int, default=1000, help="replications per array pass (memory grows with it)")
     parser.add_argument("--strategies", default="none,equal-even,equal-front")
     parser.add_argument("--scenario", default=os.path.join(HERE, "..", "..", "scenarios", "stf.toml"))
     parser.add_argument("--portfolio", default=os.path.join(HERE, "stf_portfolio.csv"))
     parser.add_argument("--seed", type=int, default=20261128)
     args = parser.parse_args()
     scenario, portfolio = load(args.scenario, args.portfolio)
+    scenario = with_defaults(scenario)
     c = Constants(scenario, portfolio)
     strategies = {s["name"]: s for s in scenario["strategies"]}
     rng = np.random.default_rng(args.seed)
@@ -302,6 +431,7 @@ def main():
               f"{pm / elapsed / 1e6:.3f} M project-months/s")
         for key, chunks in outcomes.items():
             values = np.concatenate(chunks)
+            values = values[~np.isnan(values)]  # replications without a fix are left out
             mcse = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else 0.0
             print(f"  {key:34s} mean {values.mean():.6g}  mcse {mcse:.3g}")
 
