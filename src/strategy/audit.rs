@@ -146,6 +146,22 @@ pub(super) fn affordable(budget_eur: f64, cost: f64) -> usize {
     }
 }
 
+/// The eligible projects ranked by `score`, highest first; ties by criticality, then
+/// portfolio order.
+pub(super) fn ranked_by(
+    projects: &[ProjectView],
+    score: impl Fn(&ProjectView) -> f64,
+) -> Vec<&ProjectView> {
+    let mut ranked: Vec<&ProjectView> = projects.iter().filter(|p| p.eligible()).collect();
+    ranked.sort_by(|a, b| {
+        score(b)
+            .total_cmp(&score(a))
+            .then(b.criticality.total_cmp(&a.criticality))
+            .then(a.index.cmp(&b.index))
+    });
+    ranked
+}
+
 /// The `count` eligible projects whose turn it is at call `call_index`: the eligible
 /// projects ranked by `score` (highest first; ties by criticality, then portfolio order),
 /// call k taking the `count` after the `k · count` taken before it, wrapping round to the
@@ -159,18 +175,11 @@ pub(super) fn in_turn(
     call_index: usize,
     count: usize,
 ) -> Vec<&ProjectView> {
-    let mut ranked: Vec<&ProjectView> = projects.iter().filter(|p| p.eligible()).collect();
+    let mut ranked = ranked_by(projects, |project| score.of(project));
     let count = count.min(ranked.len());
     if count == 0 {
         return Vec::new();
     }
-    ranked.sort_by(|a, b| {
-        score
-            .of(b)
-            .total_cmp(&score.of(a))
-            .then(b.criticality.total_cmp(&a.criticality))
-            .then(a.index.cmp(&b.index))
-    });
     let start = call_index.wrapping_mul(count) % ranked.len();
     ranked.rotate_left(start);
     ranked.truncate(count);

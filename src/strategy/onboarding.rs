@@ -10,6 +10,7 @@ use super::{
     AllocationRule, Call, Decision, Grant, ParamCheck, Parameter, ProjectView, Purchase, Review,
     Rule, Score,
 };
+use super::audit::ranked_by;
 use crate::rng::SimRng;
 
 /// Which projects host mentees first.
@@ -208,16 +209,8 @@ impl AllocationRule for Onboarding {
         let cost = grant(0).cost_eur(fund);
         // No rotation: the neediest hosts at every call. A mentee who stays raises the
         // host's team, so under the default score others move up by themselves.
-        let mut hosts: Vec<&ProjectView> = projects.iter().filter(|p| p.eligible()).collect();
-        hosts.sort_by(|a, b| {
-            p.score
-                .of(b)
-                .total_cmp(&p.score.of(a))
-                .then(b.criticality.total_cmp(&a.criticality))
-                .then(a.index.cmp(&b.index))
-        });
         let mut budget = call.budget_eur;
-        for host in hosts {
+        for host in ranked_by(projects, |project| p.score.of(project)) {
             if cost > budget {
                 break;
             }
