@@ -203,6 +203,7 @@ def simulate(scenario, c, strategy, replications, rng):
     calls = list(range(0, min(fund["programme_months"], T), fund["call_interval_months"]))
     pool = np.full(R, fund["budget_eur"])
     paid_total = np.zeros(R)
+    returned_total = np.zeros(R)
     overhead = np.zeros(R)
 
     def hazard_probability(h):
@@ -340,6 +341,7 @@ def simulate(scenario, c, strategy, replications, rng):
         expired = (grant_end + extension == t + 1) & (held > 0)
         if expired.any():
             back_eur = np.where(expired, held, 0.0).sum(axis=1)
+            returned_total += back_eur
             if t <= calls[-1]:
                 pool += back_eur
             held = np.where(expired, 0.0, held)
@@ -381,7 +383,8 @@ def simulate(scenario, c, strategy, replications, rng):
         outcomes["share_fixed_within_3_months"] = np.where(
             count > 0, time_to_fix[:, :4].sum(axis=1) / count, np.nan
         )
-    outcomes["total_paid_eur"] = paid_total
+    # What the projects kept: regranted money counts once (docs/model.md).
+    outcomes["total_paid_eur"] = paid_total - returned_total
     outcomes["overhead_eur"] = overhead
     ordered = np.sort(received, axis=1)
     total = ordered.sum(axis=1)

@@ -332,7 +332,7 @@ mod tests {
             "Share of projects never abandoned in 3 years (%)"
         );
         let paid = outcome("total_paid_eur", "", 120);
-        assert_eq!(paid.title, "Money paid to projects (EUR)");
+        assert_eq!(paid.title, "Money paid to projects, net of returns (EUR)");
         assert_eq!(paid.format, ValueFormat::Plain);
         assert_eq!(
             outcome("abandonments", "", 120).title,

@@ -123,7 +123,7 @@ impl Metric {
             Self::ShareFixedWithin3Months => {
                 "share of fixed vulnerabilities fixed within 3 months (time-to-fix of at most 3)"
             }
-            Self::TotalPaidEur => "money paid to projects (EUR)",
+            Self::TotalPaidEur => "money paid to projects, net of returns (EUR)",
             Self::OverheadEur => "fund overhead (EUR)",
             Self::GiniAllocation => "Gini coefficient of the money received per project",
             Self::ShareFunded => "share of projects that received any money",
@@ -200,7 +200,10 @@ impl Metric {
             Self::FixedVulnerabilities => t.fix_times.len() as f64 / projects,
             Self::MedianTimeToFixMonths => fixes.median?,
             Self::ShareFixedWithin3Months => fixes.within_3_months?,
-            Self::TotalPaidEur => t.paid_eur,
+            // Net of what came back (clawbacks, expired grant money, salaries of fellows a
+            // project lacked): regranted money would otherwise count twice, and the fund's
+            // outlay could exceed its budget.
+            Self::TotalPaidEur => t.paid_eur - t.returned_eur,
             Self::OverheadEur => t.overhead_eur,
             Self::GiniAllocation => gini(&t.received_eur),
             Self::ShareFunded => {
@@ -404,7 +407,7 @@ impl StrategyAccumulator {
         for (paired, acc) in Paired::ALL.iter().zip(&mut self.paired) {
             acc.add(paired.of(t, baseline, usage_weights));
         }
-        let cost = t.paid_eur + t.overhead_eur;
+        let cost = t.paid_eur - t.returned_eur + t.overhead_eur;
         for ((_, effect), acc) in RATIOS.iter().zip(&mut self.cost_effect) {
             acc.add(cost, effect.of(t, baseline, usage_weights));
         }
