@@ -40,24 +40,48 @@ fn summary_of_cli_run(dir: &Path, file: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The API's summary rows are the CLI's, number for number (the JSON number and the
-/// CSV text are both the shortest text of the same double; an empty cell is null).
-fn assert_same_summary(api: &Value, cli: &[Vec<String>]) {
-    let rows = api.as_array().unwrap();
+/// The number texts of the `summary` rows of a run answer, read from the raw JSON body
+/// (a JSON parser's float conversion need not be exact; Rust's `parse` is): per row,
+/// `key → text`. The server writes objects with sorted keys and no spaces.
+fn summary_texts(body: &str) -> Vec<Vec<(String, String)>> {
+    let start = body.find("\"summary\":[{").expect("a summary") + "\"summary\":[{".len();
+    let end = start + body[start..].find("}]").expect("the summary's end");
+    body[start..end]
+        .split("},{")
+        .map(|row| {
+            row.split(',')
+                .map(|field| {
+                    let (key, value) = field.split_once(':').expect("key:value");
+                    (
+                        key.trim_matches('"').to_string(),
+                        value.trim_matches('"').to_string(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The API's summary rows are the CLI's, number for number (the JSON number and the CSV
+/// cell are both the shortest text of the same double; an empty cell is null).
+fn assert_same_summary(body: &str, cli: &[Vec<String>]) {
+    let rows = summary_texts(body);
     assert_eq!(rows.len(), cli.len());
     for (row, cells) in rows.iter().zip(cli) {
-        assert_eq!(row["strategy"], cells[0].as_str());
-        assert_eq!(row["metric"], cells[1].as_str());
+        let get = |key: &str| row.iter().find(|(k, _)| k == key).unwrap().1.clone();
+        assert_eq!(get("strategy"), cells[0]);
+        assert_eq!(get("metric"), cells[1]);
         for (key, cell) in ["mean", "ci_low", "ci_high", "mcse"]
             .iter()
             .zip(&cells[2..])
         {
+            let text = get(key);
             match cell.as_str() {
-                "" => assert!(row[key].is_null(), "{key}: {row}"),
-                text => assert_eq!(
-                    row[key].as_f64().unwrap().to_bits(),
+                "" => assert_eq!(text, "null", "{key}: {row:?}"),
+                cell => assert_eq!(
                     text.parse::<f64>().unwrap().to_bits(),
-                    "{} {} {key}",
+                    cell.parse::<f64>().unwrap().to_bits(),
+                    "{} {} {key}: {text} vs {cell}",
                     cells[0],
                     cells[1]
                 ),
@@ -87,10 +111,9 @@ fn save_download(answer: &Value, dir: &Path) {
 #[test]
 fn a_run_answers_the_clis_numbers_and_its_toml_reproduces_them() {
     let server = Server::start(&["--threads", "2"]);
-    let response = server.post(
-        "/api/run",
-        r#"{"scenario": "stf", "replications": 48, "seed": 11, "set": {"fund.budget_eur": 15e6}}"#,
-    );
+    let body =
+        r#"{"scenario": "stf", "replications": 48, "seed": 11, "set": {"fund.budget_eur": 15e6}}"#;
+    let response = server.post("/api/run", body);
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.header("content-security-policy"), Some(CSP));
     let answer = response.json();
@@ -120,9 +143,23 @@ fn a_run_answers_the_clis_numbers_and_its_toml_reproduces_them() {
     let dir = tempfile::tempdir().unwrap();
     save_download(&answer, dir.path());
     assert_same_summary(
-        &answer["summary"],
+        &response.text(),
         &summary_of_cli_run(dir.path(), "scenario.toml"),
     );
+    // The run folder the server zips is the CLI's, table for table.
+    let zip = server.post("/api/download/zip", body);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.body)).unwrap();
+    for table in [
+        "summary.csv",
+        "survival.csv",
+        "ranking.csv",
+        "uncertainty.csv",
+    ] {
+        let mut served = Vec::new();
+        std::io::Read::read_to_end(&mut archive.by_name(table).unwrap(), &mut served).unwrap();
+        let written = std::fs::read(dir.path().join("out").join(table)).unwrap();
+        assert!(served == written, "{table} differs from fundsim run's");
+    }
     // Nothing was written where the server runs.
     assert_eq!(std::fs::read_dir(server.dir.path()).unwrap().count(), 0);
 }
@@ -144,7 +181,7 @@ fn a_clients_toml_with_its_portfolio_csv_runs_and_reproduces() {
     let dir = tempfile::tempdir().unwrap();
     save_download(&answer, dir.path());
     assert_same_summary(
-        &answer["summary"],
+        &response.text(),
         &summary_of_cli_run(dir.path(), "scenario.toml"),
     );
 }
@@ -498,7 +535,10 @@ fn downloads_are_the_run_folder_and_the_brief() {
             .contains(".zip")
     );
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(response.body.clone())).unwrap();
-    let names: Vec<String> = archive.file_names().map(str::to_string).collect();
+    let names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .collect();
     for name in [
         "manifest.json",
         "summary.csv",

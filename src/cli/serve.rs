@@ -2,6 +2,7 @@
 //! gives the server the command line's own code for everything a run checks, draws and
 //! writes, so the browser and scripts get the CLI's messages and numbers.
 
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -68,10 +69,11 @@ pub fn execute(args: ServeArgs) -> Result<(), CliError> {
     let open = args.open;
     crate::serve::serve(options, Arc::new(CliBackend), move |address| {
         let url = format!("http://{address}/");
-        println!("fundsim serve: {url}");
-        println!("(Ctrl-C stops the server)");
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
+        // A closed stdout (a script that read the address and went on) must not stop
+        // the server, as println! would by panicking.
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "fundsim serve: {url}\n(Ctrl-C stops the server)");
+        let _ = stdout.flush();
         if open {
             open_browser(&url);
         }

@@ -20,6 +20,8 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     /// Its temporary folder (TMPDIR), where its private run folders go and go again.
     pub tmp: tempfile::TempDir,
+    /// Its standard output, kept open for as long as it runs.
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl Server {
@@ -38,7 +40,8 @@ impl Server {
             .expect("fundsim serve starts");
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let mut stdout = BufReader::new(stdout);
+        stdout.read_line(&mut line).unwrap();
         let address = line
             .trim()
             .strip_prefix("fundsim serve: http://")
@@ -50,6 +53,7 @@ impl Server {
             address,
             dir,
             tmp,
+            _stdout: stdout,
         }
     }
 
