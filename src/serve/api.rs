@@ -17,11 +17,11 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
+use super::config::{Backend, CSP, MAX_BODY_BYTES, ServeOptions};
 use super::error::ApiError;
 use super::jobs::{Jobs, Ticket};
 use super::request::{Checked, RunRequest, parse_json};
 use super::result::{self, Runner, Simulated};
-use super::{Backend, CSP, MAX_BODY_BYTES, ServeOptions};
 use crate::scenario::{self, BUILTIN_SCENARIOS};
 
 /// What every handler shares.
@@ -148,7 +148,10 @@ async fn scenario_text(Path(name): Path<String>) -> Result<Json<Value>, ApiError
 }
 
 async fn schema(axum::extract::State(state): axum::extract::State<State>) -> Json<Value> {
-    Json(super::schema::schema(&state))
+    Json(super::schema::schema(
+        &state.runner,
+        &state.default_scenario,
+    ))
 }
 
 async fn status(axum::extract::State(state): axum::extract::State<State>) -> Json<Value> {

@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use super::config::{MAX_QUEUED, MAX_RUNNING};
 use super::error::ApiError;
-use super::{MAX_QUEUED, MAX_RUNNING};
 
 /// What the server is doing: `GET /api/status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

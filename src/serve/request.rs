@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::Backend;
+use super::config::Backend;
 use super::error::ApiError;
 use crate::input::LoadedScenario;
 use crate::params::PortfolioSpec;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Value, json};
 
-use super::Backend;
+use super::config::Backend;
 use super::error::ApiError;
 use super::request::Checked;
 use crate::engine::{self, ParameterWorlds, RecordSink, ReplicationRecord, RunConfig, RunResult};

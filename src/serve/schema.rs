@@ -6,8 +6,8 @@
 
 use serde_json::{Value, json};
 
-use super::MAX_BODY_BYTES;
-use super::api::State;
+use super::config::{MAX_BODY_BYTES, MAX_QUEUED, MAX_RUNNING};
+use super::result::Runner;
 use crate::params::Timing;
 use crate::scenario;
 use crate::stats::Metric;
@@ -32,8 +32,8 @@ const FUND_RANGES: &[(&str, f64, f64, &str)] = &[
 /// The fields of `person_month_eur` and `max_grant_eur` must be above their minimum.
 const ABOVE_MINIMUM: &[&str] = &["person_month_eur", "max_grant_eur"];
 
-pub fn schema(state: &State) -> Value {
-    let default_scenario = scenario::builtin(&state.default_scenario)
+pub fn schema(runner: &Runner, default_scenario: &str) -> Value {
+    let default_scenario = scenario::builtin(default_scenario)
         .and_then(|text| scenario::parse_str(text, "default").ok());
     let defaults = default_scenario
         .as_ref()
@@ -51,10 +51,10 @@ pub fn schema(state: &State) -> Value {
     let timings = Timing::NAMES;
     let max_replications = default_scenario
         .as_ref()
-        .map(|s| max_replications(state, s))
+        .map(|s| max_replications(runner, s))
         .unwrap_or(0);
     json!({
-        "default_scenario": state.default_scenario,
+        "default_scenario": default_scenario,
         "fund": fund,
         "timings": timings,
         "rules": rules,
@@ -63,8 +63,8 @@ pub fn schema(state: &State) -> Value {
             "max_replications": max_replications,
             "max_replications_note": "for the default scenario on this server: the CLI's limit is on the estimated run time and memory, so it depends on the portfolio, the horizon and the strategies",
             "max_body_bytes": MAX_BODY_BYTES,
-            "max_running": super::MAX_RUNNING,
-            "max_queued": super::MAX_QUEUED,
+            "max_running": MAX_RUNNING,
+            "max_queued": MAX_QUEUED,
         },
     })
 }
@@ -93,13 +93,13 @@ fn fund_fields(defaults: &Value) -> Vec<Value> {
 
 /// The most replications of `scenario` the CLI's limits allow on this server (a
 /// bisection over the limit check, which grows with the replications).
-fn max_replications(state: &State, scenario: &scenario::Scenario) -> u64 {
-    let backend = state.runner.backend.as_ref();
+fn max_replications(runner: &Runner, scenario: &scenario::Scenario) -> u64 {
+    let backend = runner.backend.as_ref();
     let allowed = |replications: u64| {
         let mut scenario = scenario.clone();
         scenario.run.replications = replications;
         backend
-            .check_limits("default", &scenario, None, state.runner.threads)
+            .check_limits("default", &scenario, None, runner.threads)
             .is_ok()
     };
     let (mut low, mut high) = (1_u64, 1_u64 << 40);
