@@ -129,7 +129,6 @@ impl Backend for CliBackend {
         threads: usize,
     ) -> Result<(), String> {
         super::limits::check(origin, scenario, portfolio, Some(threads), false)
-            .map(|()| ())
             .map_err(|e| message(e).replace(
                 "Lower run.replications (or --replications) or the number of projects, or add --allow-large to run it anyway",
                 "Lower run.replications (the request's \"replications\") or the number of projects; runs this large are for the command line (fundsim run --allow-large)",
