@@ -328,9 +328,11 @@ function renderFund() {
     control.dataset.base = current === undefined ? "" : String(current);
     const label = spec.label || short;
     const unit = spec.unit ? ` (${spec.unit})` : "";
-    const range = spec.min !== undefined && spec.min !== null && spec.max !== undefined && spec.max !== null ? ` Allowed: ${spec.min} to ${spec.max}.` : "";
-    const fallback = current === undefined && spec.default !== undefined && spec.default !== null ? ` Default: ${spec.default}.` : "";
-    container.append(field(spec.key, label + unit, control, (spec.description || "") + range + fallback));
+    const plain = (n) => (typeof n === "number" ? n.toLocaleString("en", { maximumFractionDigits: 6 }) : String(n));
+    const range = spec.min !== undefined && spec.min !== null && spec.max !== undefined && spec.max !== null ? ` Allowed: ${plain(spec.min)} to ${plain(spec.max)}.` : "";
+    const fallback = current === undefined && spec.default !== undefined && spec.default !== null ? ` Default: ${plain(spec.default)}.` : "";
+    const description = spec.description && !/[.!?]$/.test(spec.description) ? spec.description + "." : spec.description || "";
+    container.append(field(spec.key, label + unit, control, description + range + fallback));
   }
   // The strategies' fields are added to the map when they are drawn.
 }
@@ -396,7 +398,14 @@ function strategyFieldset(strategy, index) {
       params.append(parameterField(strategy, prefix, { key, description: "not a parameter of this rule", default: null, allowed: "" }));
     }
   }
-  if (params.childElementCount) set.append(params);
+  if (params.childElementCount) {
+    // Collapsed, with the values that are set in the summary: the list of strategies stays short.
+    const given = Object.entries(strategy.params).map(([key, raw]) => `${key.replace(/_/g, " ")} ${raw.replace(/\s+/g, " ")}`);
+    const summary = `Parameters (${params.childElementCount})` + (given.length ? `: ${given.join(", ")}` : ": the rule's defaults");
+    const details = el("details", { class: "parameters", open: openParameters.has(strategy) }, el("summary", { text: summary }), params);
+    details.addEventListener("toggle", () => (details.open ? openParameters.add(strategy) : openParameters.delete(strategy)));
+    set.append(details);
+  }
   const remove = el("button", { type: "button", class: "remove", text: `Remove ${strategy.name || "this strategy"}` });
   remove.addEventListener("click", () => {
     state.strategies.splice(index, 1);
@@ -407,6 +416,9 @@ function strategyFieldset(strategy, index) {
   set.append(general, remove);
   return set;
 }
+
+/** The strategies whose parameter list is open, so that it stays open when the form is redrawn. */
+const openParameters = new WeakSet();
 
 function parameterField(strategy, prefix, parameter) {
   const key = `${prefix}.${parameter.key}`;
@@ -436,7 +448,8 @@ function parameterField(strategy, prefix, parameter) {
       edited();
     });
   }
-  const help = [parameter.description, parameter.allowed ? `Allowed: ${parameter.allowed.replace(/`/g, "")}.` : "", `Default: ${defaultText}.`].filter(Boolean).join(" ");
+  const sentence = (text) => (text && !/[.!?]$/.test(text) ? text + "." : text);
+  const help = [sentence(parameter.description), parameter.allowed ? `Allowed: ${parameter.allowed.replace(/`/g, "")}.` : "", `Default: ${defaultText}.`].filter(Boolean).join(" ");
   return field(key, parameter.key.replace(/_/g, " "), control, help);
 }
 
@@ -672,6 +685,8 @@ function showProblems(problems, message) {
       continue;
     }
     place.input?.setAttribute("aria-invalid", "true");
+    const details = place.input?.closest("details");
+    if (details) details.open = true;
     place.error.hidden = false;
     const prefix = place.input ? "" : `${key}: `;
     place.error.textContent = (place.error.textContent ? place.error.textContent + " " : "") + prefix + problem.message;
@@ -679,11 +694,9 @@ function showProblems(problems, message) {
   const top = $("top-errors");
   const items = unplaced.map((p) => el("li", {}, p.key ? el("code", { text: p.key }) : null, p.key ? ": " : "", p.message));
   const placed = problems.length - unplaced.length;
-  top.append(
-    el("p", { class: "top-title", text: placed ? `${placed} problem${placed > 1 ? "s" : ""} marked in the form.` : "The run did not start." }),
-    unplaced.length || !placed ? el("pre", { text: message }) : null,
-    items.length ? el("ul", {}, items) : null,
-  );
+  top.append(el("p", { class: "top-title", text: placed ? `${placed} problem${placed > 1 ? "s" : ""} marked in the form.` : "The run did not start." }));
+  if (unplaced.length || !placed) top.append(el("pre", { text: message }));
+  if (items.length) top.append(el("ul", {}, items));
   top.hidden = false;
 }
 
@@ -691,6 +704,10 @@ function showProblems(problems, message) {
 
 function formatValue(metric, value) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  return formatNumber(metric, value).replace(/^-(?=0(\.0+)?(%| M)?$)/, "");
+}
+
+function formatNumber(metric, value) {
   if (/survival|alive|share/.test(metric)) return (100 * value).toFixed(1) + "%";
   if (metric.endsWith("_eur")) {
     if (Math.abs(value) >= 1e6) return (value / 1e6).toFixed(2) + " M";
@@ -738,14 +755,17 @@ function renderResult(result, phase) {
     `${result.replications.toLocaleString("en")} replications, seed ${result.seed}. Mean and 95% Monte Carlo interval` +
     (uncertainty ? `; range: 5–95% of the means across ${uncertainty.parameter_sets} parameter sets` : "") +
     (phase === "estimate" ? ". A fast estimate: refining…" : ".");
-  const head = el("tr", {}, el("th", { scope: "col", text: "Strategy" }), el("th", { scope: "col", text: "Rule" }));
+  const head = el("tr", {}, el("th", { scope: "col", text: "Strategy (rule)" }));
   for (const [, label] of metrics) head.append(el("th", { scope: "col", text: label }));
   if (uncertainty) {
-    head.append(el("th", { scope: "col", text: "Survival: range across parameter sets" }), el("th", { scope: "col", text: "P(best)" }));
+    head.append(
+      el("th", { scope: "col", text: "Survival across parameter sets (5–95%)" }),
+      el("th", { scope: "col" }, el("abbr", { title: `probability of the highest ${DECISION_METRIC.replace(/_/g, " ")}`, text: "P(best)" })),
+    );
   }
   $("strategy-table").tHead.replaceChildren(head);
   const rows = result.strategies.map((strategy, index) => {
-    const row = el("tr", { dataset: { strategy: strategy.name } }, el("th", { scope: "row" }, swatchFor(index), strategy.name), el("td", { class: "rule", text: strategy.rule }));
+    const row = el("tr", { dataset: { strategy: strategy.name } }, el("th", { scope: "row" }, swatchFor(index), strategy.name, el("span", { class: "rule", text: strategy.rule })));
     for (const [metric] of metrics) {
       const s = summary.get(`${strategy.name}\u0000${metric}`);
       const cell = el("td", { dataset: { metric } });
@@ -787,6 +807,8 @@ function renderCharts(result) {
   const ce = $("chart-ce");
   if (result.charts?.survival) survival.src = svgUrl("survival", result.charts.survival);
   if (result.charts?.cost_effectiveness) ce.src = svgUrl("ce", result.charts.cost_effectiveness);
+  survival.hidden = !result.charts?.survival;
+  ce.hidden = !result.charts?.cost_effectiveness;
   const last = (array) => array[array.length - 1];
   const ends = (result.survival || []).map((s) => `${s.strategy} ${formatValue("survival", last(s.survival))}`);
   const horizon = result.survival?.[0] ? last(result.survival[0].months) : "";
@@ -803,7 +825,9 @@ function renderAtRisk(result) {
     return;
   }
   const months = curves[0].months;
-  const columns = months.map((m, i) => [m, i]).filter(([m], i) => m % 12 === 0 || i === months.length - 1);
+  // Every year, or every second year over long horizons, and the last month: a table that fits beside the chart.
+  const step = months[months.length - 1] > 120 ? 24 : 12;
+  const columns = months.map((m, i) => [m, i]).filter(([m], i) => m % step === 0 || i === months.length - 1);
   table.tHead.replaceChildren(el("tr", {}, el("th", { scope: "col", text: "Month" }), columns.map(([m]) => el("th", { scope: "col", text: String(m) }))));
   const order = result.strategies.map((s) => s.name);
   const rows = curves.map((curve) => {
