@@ -26,7 +26,7 @@
 //! ```
 
 // The layers, from the top; each module imports only modules of the layers below it
-// (tests/layers.rs checks it): cli → report, plot → output → analysis → engine → input →
+// (tests/layers.rs checks it): cli → serve → report, plot → output → analysis → engine → input →
 // scenario → stats → strategy, model (which never import each other) → fund → portfolio →
 // params → rng → digest.
 pub mod analysis;
@@ -43,6 +43,7 @@ pub mod portfolio;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod serve;
 pub mod stats;
 pub mod strategy;
 

@@ -17,6 +17,7 @@ use std::path::Path;
 /// The top-level modules from the top: each may import only the modules listed after it.
 const LAYERS: &[&str] = &[
     "cli",
+    "serve",
     "report",
     "plot",
     "output",

@@ -30,6 +30,7 @@ mod run;
 mod scenarios;
 mod sensitivity;
 mod sensitivity_indices;
+mod serve;
 mod shard;
 mod slurm;
 mod slurm_script;
@@ -89,6 +90,8 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Write (and with --submit, submit) a Slurm job array of shards and its merge job.
     Slurm(slurm::SlurmArgs),
+    /// Start the local web app and its HTTP API (default: on http://127.0.0.1:8080/).
+    Serve(serve::ServeArgs),
 }
 
 /// Runs a parsed command line; errors are printed here, once.
@@ -110,6 +113,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Target(args) => target::execute(args),
         Command::Merge(args) => merge::execute(args),
         Command::Slurm(args) => slurm::execute(args),
+        Command::Serve(args) => serve::execute(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -24,7 +24,7 @@ use crate::engine::{self, BLOCK_SIZE, BlockTree, ParameterWorlds, RunConfig, Run
 use crate::output::per_replication::{PER_REPLICATION_TABLES, PerReplicationFiles};
 use crate::output::shard::Job;
 use crate::output::uncertainty::{UNCERTAINTY_TABLES, write_uncertainty_tables};
-use crate::output::{Destination, Manifest, TABLES, write_tables};
+use crate::output::{Destination, Manifest, StagedRun, TABLES, write_tables};
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
 use crate::stats::{Metric, Quantity, SetQuantity};
@@ -481,13 +481,42 @@ fn resumed(checkpoints: &Checkpoints, blocks: &Range<u64>, quiet: bool) -> Block
     }
 }
 
+/// Writes the run folder of a finished run with `parameters` (the sets of a run with
+/// uncertainty) into `staged`, as `fundsim run` does; returns the manifest to finish the
+/// folder with. `fundsim serve` writes its downloads with it.
+///
+/// # Errors
+/// [`CliError`] when a file cannot be written.
+pub(super) fn write_run_folder_of(
+    staged: &StagedRun,
+    origin: &str,
+    scenario: &Scenario,
+    result: &RunResult,
+    parameters: Option<&ParameterWorlds>,
+    no_charts: bool,
+) -> Result<Vec<u8>, CliError> {
+    let robustness = parameters.map(|worlds| {
+        let robust = Robustness::of(&result.accumulator, worlds, scenario.baseline_index());
+        (worlds, robust)
+    });
+    write_run_folder(
+        staged,
+        origin,
+        scenario,
+        result,
+        robustness.as_ref(),
+        false,
+        no_charts,
+    )
+}
+
 /// Writes the tables, charts and brief of a run into `staged`; returns the manifest to
 /// finish the folder with.
 ///
 /// # Errors
 /// [`CliError`] when a file cannot be written.
 fn write_run_folder(
-    staged: &Staged,
+    staged: &StagedRun,
     origin: &str,
     scenario: &Scenario,
     result: &RunResult,
