@@ -169,6 +169,15 @@ function setTomlValue(text, tableName, key, raw) {
   return lines.join("\n");
 }
 
+/** `text` without the tables whose names pass `drop`. */
+function removeTables(text, drop) {
+  const lines = text.split("\n");
+  for (const table of readToml(text).reverse()) {
+    if (table.name !== "" && drop(table.name)) lines.splice(table.start, table.end - table.start);
+  }
+  return lines.join("\n");
+}
+
 /** `text` with every [[strategies]] table (and its sub-tables) replaced by `replacement`. */
 function replaceStrategies(text, replacement) {
   const lines = text.split("\n");
@@ -305,6 +314,9 @@ function resetFieldMap() {
   fieldsByKey = new Map();
   fieldsByKey.set("run.replications", { input: $("run-replications"), error: $("err-run-replications") });
   fieldsByKey.set("run.seed", { input: $("run-seed"), error: $("err-run-seed") });
+  fieldsByKey.set("uncertainty.joint", { input: $("run-uncertainty"), error: $("err-run-uncertainty") });
+  fieldsByKey.set("uncertainty", { input: $("run-uncertainty"), error: $("err-run-uncertainty") });
+  fieldsByKey.set("portfolio.csv", { input: $("portfolio-file"), error: $("err-portfolio-file") });
 }
 
 function renderFund() {
@@ -503,8 +515,16 @@ function buildBody() {
     else if (input.dataset.base === "" || value !== Number(input.dataset.base)) set[spec.key] = value;
   }
   if (state.strategiesEdited) text = replaceStrategies(text, strategiesToml());
+  const uncertainty = $("run-uncertainty").value;
+  if (textEdited && uncertainty === "false") {
+    // Fixed parameters: the edited text goes without its [uncertainty] table, so that a
+    // table naming a file of joint draws (which the server reads for no client) does not
+    // stop the run, and the downloaded file needs no such file.
+    text = removeTables(text, (name) => name === "uncertainty" || name.startsWith("uncertainty."));
+  }
   const body = {};
   body.scenario = state.base.builtin && !textEdited ? state.base.name : text;
+  if (typeof body.scenario === "string" && body.scenario === text) body.file_name = state.base.builtin ? `${state.base.name}.toml` : state.base.name;
   const csv = state.uploadedCsv?.text ?? (typeof body.scenario === "string" && body.scenario !== state.base.name ? state.base.portfolioCsv : null);
   if (csv) body.portfolio_csv = csv;
   for (const [key, id] of [["replications", "run-replications"], ["seed", "run-seed"]]) {
@@ -516,7 +536,6 @@ function buildBody() {
     } else body[key] = value;
   }
   if (Object.keys(set).length) body.set = set;
-  const uncertainty = $("run-uncertainty").value;
   if (uncertainty) body.uncertainty = uncertainty === "true";
   return { body, problems };
 }
@@ -689,7 +708,8 @@ function showProblems(problems, message) {
     if (details) details.open = true;
     place.error.hidden = false;
     const prefix = place.input ? "" : `${key}: `;
-    place.error.textContent = (place.error.textContent ? place.error.textContent + " " : "") + prefix + problem.message;
+    const hint = key === "uncertainty.joint" ? " Choose “off” to run this edit with fixed parameters." : "";
+    place.error.textContent = (place.error.textContent ? place.error.textContent + " " : "") + prefix + problem.message + hint;
   }
   const top = $("top-errors");
   const items = unplaced.map((p) => el("li", {}, p.key ? el("code", { text: p.key }) : null, p.key ? ": " : "", p.message));
@@ -855,6 +875,14 @@ function renderDownloads(result) {
     csv.hidden = false;
     csv.removeAttribute("aria-disabled");
   } else csv.hidden = true;
+  // Other files the scenario names (e.g. a built-in's joint draws), when the server sends them.
+  const files = $("download-files");
+  files.replaceChildren();
+  for (const [name, text] of Object.entries(result.files || {})) {
+    const link = el("a", { class: "button-link", href: textUrl(`file-${name}`, text, "text/plain"), download: name, text: `${name}: save beside the TOML` });
+    files.append(link, " ");
+  }
+  files.hidden = !files.childElementCount;
 }
 
 /** POSTs the current configuration and saves the answer as a file. */
