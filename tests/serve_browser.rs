@@ -14,7 +14,7 @@ mod charts_support;
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -127,7 +127,12 @@ fn start_browser(browser: &Path, profile: &Path) -> (Killed, String) {
     loop {
         if let Ok(text) = std::fs::read_to_string(&file) {
             let mut lines = text.lines();
-            if let (Some(port), Some(path)) = (lines.next(), lines.next()) {
+            // Both lines complete: the file may be read while it is being written.
+            if let (Some(port), Some(path)) = (lines.next(), lines.next())
+                && port.parse::<u16>().is_ok()
+                && path.starts_with("/devtools/browser/")
+                && text.ends_with('\n')
+            {
                 return (browser, format!("ws://127.0.0.1:{port}{path}"));
             }
         }
@@ -352,11 +357,20 @@ fn the_web_app_runs_an_edited_budget_that_fundsim_run_reproduces() {
     cdp.wait_for("the first full result", FINAL);
     let before = table_of(&mut cdp);
     assert!(!before.is_empty(), "the table shows numbers");
-
-    // A new budget, typed as a person would; the table must change.
     cdp.eval(&format!(
         "window.tableBefore = JSON.stringify({TABLE}); true"
     ));
+
+    // A budget the CLI refuses: its message appears under the budget field.
+    cdp.type_into("f-fund-budget_eur", "-5");
+    cdp.wait_for(
+        "the refusal of a negative budget next to the field",
+        "!document.getElementById('err-fund-budget_eur').hidden \
+         && document.getElementById('err-fund-budget_eur').textContent.includes('(got -5)') \
+         && document.getElementById('f-fund-budget_eur').getAttribute('aria-invalid') === 'true'",
+    );
+
+    // A new budget, typed as a person would; the table must change.
     cdp.type_into("f-fund-budget_eur", "15000000");
     cdp.wait_for(
         "a result for the new budget",
@@ -386,6 +400,27 @@ fn the_web_app_runs_an_edited_budget_that_fundsim_run_reproduces() {
     let csv_offered = cdp.eval("!document.getElementById('download-csv').hidden");
     if csv_offered == json!(true) {
         cdp.download(&downloads, "download-csv");
+    }
+    let companions = cdp.eval("document.querySelectorAll('#download-files a').length");
+    for index in 0..companions.as_u64().unwrap() {
+        cdp.eval(&format!(
+            "document.querySelectorAll('#download-files a')[{index}].id = 'companion-{index}'; true"
+        ));
+        cdp.download(&downloads, &format!("companion-{index}"));
+    }
+    // A built-in's other companion files (stf's joint draws, `uncertainty.joint`) are
+    // compiled into fundsim, and the page does not offer them unless the server's answer
+    // carries them (`files`): write those the TOML names, as `fundsim init` would.
+    let named = std::fs::read_to_string(&scenario).unwrap();
+    for (name, text) in fundsim::scenario::BUILTIN_FILES {
+        let path = downloads.join(name);
+        if named.contains(&format!("\"{name}\"")) && !path.exists() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: the page offered no {name}, which the TOML names; written from the built-in copy"
+            );
+            std::fs::write(path, text).unwrap();
+        }
     }
     let out = dir.join("cli-run");
     let status = Command::new(BIN)

@@ -319,12 +319,25 @@ function resetFieldMap() {
   fieldsByKey.set("portfolio.csv", { input: $("portfolio-file"), error: $("err-portfolio-file") });
 }
 
+/** The schema's fund fields, and after them any other scalar the scenario's [fund] table sets. */
+function fundSpecs() {
+  const specs = [...state.schema.fund];
+  const known = new Set(specs.map((spec) => spec.key));
+  const fund = state.base.tables.find((t) => t.name === "fund");
+  for (const [key, raw] of Object.entries(fund?.entries ?? {})) {
+    const value = tomlScalar(raw);
+    if (known.has(`fund.${key}`) || (typeof value !== "number" && typeof value !== "boolean")) continue;
+    specs.push({ key: `fund.${key}`, label: key.replace(/_/g, " "), description: "", default: null, unit: key.endsWith("_eur") ? "EUR" : key.endsWith("_months") ? "months" : "" });
+  }
+  return specs;
+}
+
 function renderFund() {
   resetFieldMap();
   const fund = state.base.tables.find((t) => t.name === "fund");
   const container = $("fund-fields");
   container.replaceChildren();
-  for (const spec of state.schema.fund) {
+  for (const spec of fundSpecs()) {
     const short = spec.key.replace(/^fund\./, "");
     const current = tomlScalar(fund?.entries[short]);
     const value = current ?? spec.default;
@@ -407,7 +420,7 @@ function strategyFieldset(strategy, index) {
   for (const parameter of ruleSpec?.parameters ?? []) params.append(parameterField(strategy, prefix, parameter));
   for (const key of Object.keys(strategy.params)) {
     if (!ruleSpec?.parameters.some((p) => p.key === key)) {
-      params.append(parameterField(strategy, prefix, { key, description: "not a parameter of this rule", default: null, allowed: "" }));
+      params.append(parameterField(strategy, prefix, { key, description: ruleSpec ? "not a parameter of this rule" : "", default: null, allowed: "" }));
     }
   }
   if (params.childElementCount) {
@@ -494,7 +507,7 @@ function buildBody() {
   const set = {};
   let text = state.base.toml;
   let textEdited = state.strategiesEdited;
-  for (const spec of state.schema.fund) {
+  for (const spec of fundSpecs()) {
     const input = $(idOf("f", spec.key));
     if (!input) continue;
     const short = spec.key.replace(/^fund\./, "");
@@ -845,14 +858,14 @@ function renderAtRisk(result) {
     return;
   }
   const months = curves[0].months;
-  // Every year, or every second year over long horizons, and the last month: a table that fits beside the chart.
-  const step = months[months.length - 1] > 120 ? 24 : 12;
+  // Whole years, at most about six columns, and the last month: a table that fits beside the chart.
+  const step = 12 * Math.max(1, Math.ceil(months[months.length - 1] / 12 / 6));
   const columns = months.map((m, i) => [m, i]).filter(([m], i) => m % step === 0 || i === months.length - 1);
   table.tHead.replaceChildren(el("tr", {}, el("th", { scope: "col", text: "Month" }), columns.map(([m]) => el("th", { scope: "col", text: String(m) }))));
   const order = result.strategies.map((s) => s.name);
   const rows = curves.map((curve) => {
     const index = order.indexOf(curve.strategy);
-    return el("tr", {}, el("th", { scope: "row" }, swatchFor(Math.max(index, 0)), curve.strategy), columns.map(([, i]) => el("td", { text: (curve.at_risk[i] ?? 0).toLocaleString("en") })));
+    return el("tr", {}, el("th", { scope: "row" }, swatchFor(Math.max(index, 0)), curve.strategy), columns.map(([, i]) => el("td", { text: ((curve.at_risk[i] ?? 0) / result.replications).toFixed(1) })));
   });
   table.tBodies[0].replaceChildren(...rows);
 }
@@ -868,7 +881,7 @@ function renderDownloads(result) {
   toml.removeAttribute("aria-disabled");
   const csv = $("download-csv");
   if (result.portfolio_csv) {
-    const named = tomlScalar(readToml(result.scenario_toml).find((t) => t.name === "portfolio")?.entries.csv);
+    const named = result.portfolio_file || tomlScalar(readToml(result.scenario_toml).find((t) => t.name === "portfolio")?.entries.csv);
     csv.href = textUrl("csv", result.portfolio_csv, "text/csv");
     csv.download = named ? named.split(/[\\/]/).pop() : "portfolio.csv";
     csv.textContent = `Portfolio (CSV): save as ${csv.download} beside the TOML`;
@@ -992,7 +1005,7 @@ async function decodeShare(text) {
 /** What the link restores: the base scenario and every value of the form that differs from it. */
 function shareState() {
   const fund = {};
-  for (const spec of state.schema.fund) {
+  for (const spec of fundSpecs()) {
     const input = $(idOf("f", spec.key));
     if (input && input.value !== (input.dataset.base === "" ? String(spec.default ?? "") : input.dataset.base)) fund[spec.key] = input.value;
   }
