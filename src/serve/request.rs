@@ -24,6 +24,9 @@ pub struct RunRequest {
     pub scenario: Option<String>,
     /// The portfolio CSV a TOML names (replaces the file for a built-in too).
     pub portfolio_csv: Option<String>,
+    /// The joint-draws CSV a TOML's `[uncertainty]` table names (`joint = "..."`); a
+    /// TOML may instead name one of the files compiled in with the built-ins.
+    pub joint_csv: Option<String>,
     pub replications: Option<u64>,
     pub seed: Option<u64>,
     /// `--set` settings: dotted path → number.
@@ -50,6 +53,9 @@ pub struct Checked {
     /// The portfolio CSV (the name the TOML gives it, its text), if the scenario names
     /// one.
     pub portfolio_csv: Option<(String, String)>,
+    /// The joint-draws CSV (its name, its text), if the `[uncertainty]` table used
+    /// names one.
+    pub joint_csv: Option<(String, String)>,
     pub set_paths: Vec<String>,
     pub use_uncertainty: bool,
 }
@@ -98,10 +104,11 @@ impl RunRequest {
                 }
             })?;
         let portfolio_csv = self.portfolio_csv(&loaded_scenario, &origin, builtin)?;
-        if !builtin {
-            refuse_joint_file(&loaded_scenario, &origin)?;
-        }
         let use_uncertainty = self.uncertainty.unwrap_or(true);
+        let joint_csv = match use_uncertainty {
+            true => self.joint_csv(&loaded_scenario, &origin, builtin)?,
+            false => None,
+        };
         let mut scenario = loaded_scenario.clone();
         if !use_uncertainty {
             scenario.uncertainty = None;
@@ -140,6 +147,7 @@ impl RunRequest {
             scenario,
             scenario_toml,
             portfolio_csv,
+            joint_csv,
             set_paths: settings.into_iter().map(|(path, _)| path).collect(),
             use_uncertainty,
         })
@@ -208,16 +216,46 @@ impl RunRequest {
     }
 }
 
-/// Refuses a client's scenario whose `[uncertainty]` table names a joint-draws CSV.
-fn refuse_joint_file(scenario: &Scenario, origin: &str) -> Result<(), ApiError> {
-    match scenario.uncertainty.as_ref().and_then(|u| u.joint.as_ref()) {
-        Some(joint) => Err(ApiError::bad_field(
-            "uncertainty.joint",
-            format!(
-                "{origin}: uncertainty.joint = {joint:?} names a file, and the server reads no file on a client's request: run this scenario with `fundsim run`, or remove the joint draws"
-            ),
-        )),
-        None => Ok(()),
+impl RunRequest {
+    /// The joint-draws CSV the scenario's `[uncertainty]` table names: a built-in's own
+    /// file; for a client's TOML the body's `joint_csv`, or else a file compiled in with
+    /// the built-ins of that name (never a file on disk).
+    fn joint_csv(
+        &self,
+        scenario: &Scenario,
+        origin: &str,
+        builtin: bool,
+    ) -> Result<Option<(String, String)>, ApiError> {
+        let Some(name) = scenario.uncertainty.as_ref().and_then(|u| u.joint.as_ref()) else {
+            return Ok(None);
+        };
+        let refuse = |why: String| {
+            Err(ApiError::bad_field(
+                "uncertainty.joint",
+                format!("{origin}: uncertainty.joint = {name:?}: {why}"),
+            ))
+        };
+        if builtin {
+            if self.joint_csv.is_some() {
+                return refuse("a built-in scenario uses its own joint draws; send the scenario's TOML text to use others".into());
+            }
+            return match scenario::builtin_file(name) {
+                Some(text) => Ok(Some((name.clone(), text.to_string()))),
+                None => refuse("no such built-in file".into()),
+            };
+        }
+        // The CSV is handed to the CLI's reader as a file of this name in a private
+        // temporary folder: a plain name cannot lead out of it.
+        let plain =
+            !name.is_empty() && !name.contains(['/', '\\', ':']) && name != "." && name != "..";
+        if !plain {
+            return refuse("expected a plain file name (no folders), with the CSV's text sent as \"joint_csv\" in the request".into());
+        }
+        match (&self.joint_csv, scenario::builtin_file(name)) {
+            (Some(text), _) => Ok(Some((name.clone(), text.clone()))),
+            (None, Some(text)) => Ok(Some((name.clone(), text.to_string()))),
+            (None, None) => refuse("the file is not sent with the request, and the server reads no file on a client's request: send the CSV's text as \"joint_csv\"".into()),
+        }
     }
 }
 

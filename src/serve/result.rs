@@ -87,17 +87,41 @@ impl Runner {
         self.backend
             .check_limits(&checked.origin, scenario, Some(&portfolio), self.threads)
             .map_err(|m| ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, m))?;
+        // A client's joint draws are read by the CLI's reader from a private temporary
+        // folder holding only them, removed once the sets are drawn.
+        let mut loaded = checked.loaded.clone();
+        let joint_folder = match (&checked.joint_csv, loaded.origin.starts_with("built-in:")) {
+            (Some((name, text)), false) => {
+                let folder = tempfile::Builder::new()
+                    .prefix("fundsim-serve-")
+                    .tempdir()
+                    .map_err(|e| {
+                        ApiError::internal(format!("cannot stage the joint draws: {e}"))
+                    })?;
+                std::fs::write(folder.path().join(name), text).map_err(|e| {
+                    ApiError::internal(format!("cannot stage the joint draws: {e}"))
+                })?;
+                loaded.base_dir = folder.path().to_path_buf();
+                Some(folder)
+            }
+            _ => None,
+        };
+        let hide_folder = |message: String| match &joint_folder {
+            Some(folder) => message.replace(&format!("{}/", folder.path().display()), ""),
+            None => message,
+        };
         let (scenario, parameters) = self
             .backend
             .parameter_worlds(
-                checked.loaded.clone(),
+                loaded,
                 checked.scenario.clone(),
                 &portfolio,
                 &checked.set_paths,
                 checked.use_uncertainty,
                 self.threads,
             )
-            .map_err(ApiError::bad_input)?;
+            .map_err(|message| ApiError::bad_input(hide_folder(message)))?;
+        drop(joint_folder);
         let config = RunConfig {
             parameter_worlds: parameters.clone(),
             records: records.map(|r| r as Arc<dyn RecordSink>),
@@ -199,6 +223,8 @@ pub fn answer(simulated: &Simulated, folder: &Folder) -> Result<Value, ApiError>
         "scenario_toml": checked.scenario_toml,
         "portfolio_csv": checked.portfolio_csv.as_ref().map(|(_, text)| text),
         "portfolio_file": checked.portfolio_csv.as_ref().map(|(name, _)| name),
+        "joint_csv": checked.joint_csv.as_ref().map(|(_, text)| text),
+        "joint_file": checked.joint_csv.as_ref().map(|(name, _)| name),
         "scenario_name": scenario.name,
         "replications": scenario.run.replications,
         "seed": scenario.run.seed,

@@ -26,6 +26,63 @@ pub(super) fn table_of(rules: &[&dyn RuleKind]) -> String {
     table
 }
 
+/// A rule as the docs' table describes it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleDescription {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub parameters: Vec<ParameterDescription>,
+}
+
+/// A rule's parameter as the docs' table describes it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ParameterDescription {
+    pub key: &'static str,
+    pub description: &'static str,
+    /// Its default as a scenario gets it; `None` when required or optional and unset.
+    pub default: Option<serde_json::Value>,
+    /// Whether a scenario must give it.
+    pub required: bool,
+    pub allowed: &'static str,
+}
+
+/// The rows of [`table_of`] as data.
+pub(super) fn descriptions_of(rules: &[&dyn RuleKind]) -> Vec<RuleDescription> {
+    rules
+        .iter()
+        .map(|kind| {
+            let example = toml::from_str::<toml::Table>(kind.example()).ok();
+            let defaults = kind.defaults();
+            RuleDescription {
+                name: kind.name(),
+                summary: kind.summary(),
+                parameters: kind
+                    .parameters()
+                    .iter()
+                    .map(|parameter| {
+                        let required = example
+                            .as_ref()
+                            .is_some_and(|e| e.contains_key(parameter.key));
+                        ParameterDescription {
+                            key: parameter.key,
+                            description: parameter.meaning,
+                            default: match required {
+                                true => None,
+                                false => defaults
+                                    .as_ref()
+                                    .and_then(|d| d.get(parameter.key))
+                                    .cloned(),
+                            },
+                            required,
+                            allowed: parameter.allowed,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 /// A parameter's default as it would be written in a scenario: `required` for those
 /// [`Rule::EXAMPLE`](super::Rule::EXAMPLE) has to give, `not set` for an optional one.
 fn default_of(kind: &dyn RuleKind, key: &str) -> String {

@@ -33,6 +33,7 @@ registry::register! {
 }
 
 pub use competitive::CompetitiveParams;
+pub use docs::{ParameterDescription, RuleDescription};
 pub use fixed::FixedParams;
 pub use lottery::LotteryParams;
 pub use milestone::MilestoneParams;
@@ -68,6 +69,11 @@ pub fn rule_names() -> Vec<&'static str> {
 /// scenario gets them), the values allowed and what they mean.
 pub fn rules_table() -> String {
     docs::table_of(RULES)
+}
+
+/// What the table of [`rules_table`] says, as data (for `fundsim serve`'s form).
+pub fn rule_descriptions() -> Vec<RuleDescription> {
+    docs::descriptions_of(RULES)
 }
 
 impl RuleSpec {
