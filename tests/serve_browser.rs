@@ -14,7 +14,7 @@ mod charts_support;
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -409,26 +409,13 @@ fn the_web_app_runs_an_edited_budget_that_fundsim_run_reproduces() {
     if csv_offered == json!(true) {
         cdp.download(&downloads, "download-csv");
     }
+    // ... and the other files it names (stf's joint draws), each under the name it gives.
     let companions = cdp.eval("document.querySelectorAll('#download-files a').length");
     for index in 0..companions.as_u64().unwrap() {
         cdp.eval(&format!(
             "document.querySelectorAll('#download-files a')[{index}].id = 'companion-{index}'; true"
         ));
         cdp.download(&downloads, &format!("companion-{index}"));
-    }
-    // A built-in's other companion files (stf's joint draws, `uncertainty.joint`) are
-    // compiled into fundsim, and the page does not offer them unless the server's answer
-    // carries them (`files`): write those the TOML names, as `fundsim init` would.
-    let named = std::fs::read_to_string(&scenario).unwrap();
-    for (name, text) in fundsim::scenario::BUILTIN_FILES {
-        let path = downloads.join(name);
-        if named.contains(&format!("\"{name}\"")) && !path.exists() {
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: the page offered no {name}, which the TOML names; written from the built-in copy"
-            );
-            std::fs::write(path, text).unwrap();
-        }
     }
     let out = dir.join("cli-run");
     let status = Command::new(BIN)

@@ -347,7 +347,7 @@ function renderFund() {
       control = el("select", { id }, el("option", { value: "true", text: "yes" }), el("option", { value: "false", text: "no" }));
       control.value = String(Boolean(value));
     } else {
-      control = el("input", { id, type: "number", step: "any", inputmode: "decimal", min: spec.min ?? undefined, max: spec.max ?? undefined });
+      control = el("input", { id, type: "number", step: spec.integer ? "1" : "any", inputmode: spec.integer ? "numeric" : "decimal", min: spec.min ?? undefined, max: spec.max ?? undefined });
       control.value = value ?? "";
     }
     control.dataset.base = current === undefined ? "" : String(current);
@@ -450,8 +450,13 @@ function parameterField(strategy, prefix, parameter) {
   const id = idOf("s", key);
   const raw = strategy.params[parameter.key];
   const choices = choicesOf(parameter);
-  const defaultText =
-    parameter.default === null || parameter.default === undefined ? "not set" : typeof parameter.default === "object" ? JSON.stringify(parameter.default) : String(parameter.default);
+  const defaultText = parameter.required
+    ? "required"
+    : parameter.default === null || parameter.default === undefined
+      ? "not set"
+      : typeof parameter.default === "object"
+        ? JSON.stringify(parameter.default)
+        : String(parameter.default);
   let control;
   if (choices && (raw === undefined || choices.map(String).includes(String(tomlScalar(raw))))) {
     control = el("select", { id }, el("option", { value: "", text: `default (${defaultText})` }));
@@ -891,8 +896,10 @@ function renderDownloads(result) {
   // Other files the scenario names (e.g. a built-in's joint draws), when the server sends them.
   const files = $("download-files");
   files.replaceChildren();
-  for (const [name, text] of Object.entries(result.files || {})) {
-    const link = el("a", { class: "button-link", href: textUrl(`file-${name}`, text, "text/plain"), download: name, text: `${name}: save beside the TOML` });
+  const companions = { ...(result.files || {}) };
+  if (result.joint_csv) companions[result.joint_file || "joint-draws.csv"] = result.joint_csv;
+  for (const [name, text] of Object.entries(companions)) {
+    const link = el("a", { class: "button-link", href: textUrl(`file-${name}`, text, "text/csv"), download: name, text: `${name} (CSV): save beside the TOML` });
     files.append(link, " ");
   }
   files.hidden = !files.childElementCount;
@@ -1147,7 +1154,7 @@ async function start() {
       }
     }
     if (!state.base) {
-      const first = scenarios.find((s) => s.default) || scenarios.find((s) => s.name === "stf") || scenarios[0];
+      const first = scenarios.find((s) => s.name === schema.default_scenario) || scenarios.find((s) => s.name === "stf") || scenarios[0];
       await loadBuiltin(first.name);
     }
     update();
