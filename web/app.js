@@ -351,8 +351,9 @@ function renderFund() {
       control.value = value ?? "";
     }
     control.dataset.base = current === undefined ? "" : String(current);
-    const label = spec.label || short;
-    const unit = spec.unit ? ` (${spec.unit})` : "";
+    // Inside "Fund" the section names the table; a label that already gives its unit keeps it.
+    const label = (spec.label || short).replace(/^Fund (\w)/, (_, first) => first.toUpperCase());
+    const unit = spec.unit && !label.includes("(") ? ` (${spec.unit})` : "";
     const plain = (n) => (typeof n === "number" ? n.toLocaleString("en", { maximumFractionDigits: 6 }) : String(n));
     const range = spec.min !== undefined && spec.min !== null && spec.max !== undefined && spec.max !== null ? ` Allowed: ${plain(spec.min)} to ${plain(spec.max)}.` : "";
     const fallback = current === undefined && spec.default !== undefined && spec.default !== null ? ` Default: ${plain(spec.default)}.` : "";
