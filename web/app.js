@@ -531,7 +531,12 @@ function buildBody() {
     }
     const value = Number(input.value);
     if (!Number.isFinite(value)) problems.push({ key: spec.key, message: "enter a number" });
-    else if (input.dataset.base === "" || value !== Number(input.dataset.base)) set[spec.key] = value;
+    else {
+      // A field the scenario leaves out has the schema's default: sent only when changed,
+      // so that an unchanged built-in still goes by name and its TOML stays as it is.
+      const reference = input.dataset.base !== "" ? Number(input.dataset.base) : spec.default;
+      if (typeof reference !== "number" || value !== reference) set[spec.key] = value;
+    }
   }
   if (state.strategiesEdited) text = replaceStrategies(text, strategiesToml());
   const uncertainty = $("run-uncertainty").value;
