@@ -169,18 +169,24 @@ impl PolicyBuy {
 /// The problem with a strategy's timing for `rule`, when it is a policy with
 /// `call_shares` and a timing other than `front_loaded` was written; `Ok` with the timing
 /// to use otherwise (`front_loaded` when none was written: the shares are the timing).
-pub(super) fn timing_for(rule: &RuleSpec, written: Option<Timing>, default: Timing) -> Result<Timing, String> {
-    let Some(policy) = rule.params::<PolicyParams>() else {
-        return Ok(written.unwrap_or(default));
-    };
-    match (policy.call_shares.is_some(), written) {
+pub(super) fn timing_for(
+    rule: &RuleSpec,
+    written: Option<Timing>,
+    default: Timing,
+) -> Result<Timing, String> {
+    let shares = rule
+        .params::<PolicyParams>()
+        .is_some_and(|policy| policy.call_shares.is_some());
+    match (shares, written) {
         (false, _) => Ok(written.unwrap_or(default)),
         (true, None | Some(Timing::FrontLoaded)) => Ok(Timing::FrontLoaded),
-        (true, Some(_)) => Err("must be \"front_loaded\" (or left out) for rule `policy` with \
-                                `call_shares`: the shares release the budget call by call"
-            .into()),
+        (true, Some(_)) => Err(CALL_SHARES_TIMING.into()),
     }
 }
+
+/// Why a policy with `call_shares` takes no other timing.
+const CALL_SHARES_TIMING: &str = "must be \"front_loaded\" (or left out) for rule `policy` \
+    with `call_shares`: the shares release the budget call by call";
 
 pub struct Policy;
 

@@ -369,3 +369,19 @@ fn the_brief_says_the_policy_in_words() {
     let line = Policy::describe(&p);
     assert!(line.starts_with("policy: weight D^0.5 · (1+M)^-1 with at most 2 maintainers"), "{line}");
 }
+
+/// `validate` accepts what `fundsim run` accepts and names every problem's full key.
+#[test]
+fn validate_checks_a_policy_built_in_code() {
+    let mut params = PolicyParams::default();
+    params.set("weights.dependents", 0.5).unwrap();
+    let spec = params.validate("found", Timing::Even).unwrap();
+    assert_eq!(spec, params.strategy_spec("found", Timing::Even));
+    params.set("weights.dependents", -1.0).unwrap();
+    params.call_shares = Some(vec![0.5, 0.6]);
+    let problems = params.validate("found", Timing::Even).unwrap_err();
+    assert!(problems.contains("strategies[0].weights.dependents"), "{problems}");
+    assert!(problems.contains("from 0 to 10"), "{problems}");
+    assert!(problems.contains("strategies[0].call_shares"), "{problems}");
+    assert_eq!(problems.lines().count(), 2, "{problems}");
+}
