@@ -4,9 +4,10 @@
 
 use serde::Serialize;
 
-use super::{Policy, PolicyParams};
-use crate::params::{Checker, Timing};
-use crate::strategy::{Rule, RuleSpec, StrategyEntry, StrategySpec, parse_entry};
+use super::Policy;
+use super::params::PolicyParams;
+use crate::params::Timing;
+use crate::strategy::{Rule, RuleSpec};
 
 /// One continuous or whole-number dimension of the policy family as the optimiser
 /// searches it: the parameter's dotted key, the documented search range and whether it
@@ -180,17 +181,6 @@ impl PolicyParams {
         RuleSpec::new::<Policy>(self.clone())
     }
 
-    /// The policy as a validated scenario's strategy called `name`, with its timing
-    /// (`timing_or(otherwise)`). Unchecked: write it with [`Self::to_strategies_toml`]
-    /// and parse it to have it checked.
-    pub fn strategy_spec(&self, name: &str, otherwise: Timing) -> StrategySpec {
-        StrategySpec {
-            name: name.to_string(),
-            timing: self.timing_or(otherwise),
-            rule: self.rule_spec(),
-        }
-    }
-
     /// The policy as one `[[strategies]]` table: `name`, `rule = "policy"`, `timing`
     /// (`timing_or(otherwise)`) and the parameters that are set.
     ///
@@ -235,29 +225,5 @@ impl PolicyParams {
             }],
         };
         toml::to_string(&entries).map_err(|e| e.to_string())
-    }
-
-    /// The policy checked as `fundsim run` checks a scenario's entry: the strategy
-    /// called `name` (timing `timing_or(otherwise)`), or every problem, each with its
-    /// full key (`strategies[0].weights.dependents: … must be a number from 0 to 10`).
-    /// For an optimiser to tell a valid point from an invalid one without writing a file.
-    ///
-    /// # Errors
-    /// The problems, one per line.
-    pub fn validate(&self, name: &str, otherwise: Timing) -> Result<StrategySpec, String> {
-        let table = self.to_strategy_table(name, otherwise)?;
-        let entry: StrategyEntry = table.try_into().map_err(|e: toml::de::Error| e.to_string())?;
-        let mut check = Checker::new("");
-        let spec = parse_entry(&mut check, 0, &entry, str::to_string);
-        match (check.into_result("policy", ()), spec) {
-            (Ok(()), Some(spec)) => Ok(spec),
-            (Err(found), _) => Err(found
-                .issues
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")),
-            (Ok(()), None) => Err("the policy does not parse".into()),
-        }
     }
 }
