@@ -9,8 +9,19 @@
 //! - [`holdout`]: the seeds of the search and of the hold-out (disjoint), and the paired
 //!   comparison of the found policy with every named strategy;
 //! - [`search`]: the generation loop, its trace and resumable state;
-//! - [`explain`]: the found policy in words.
+//! - `explain`: the found policy in words (to come).
 //!
 //! The method and its limits: docs/optimize.md.
 
 pub mod cmaes;
+pub mod evaluate;
+pub mod holdout;
+pub mod objective;
+pub mod search;
+pub mod space;
+
+pub use evaluate::{CANDIDATE_NAME, EvaluationError, Evaluator, SearchSets, named_results, with_strategy};
+pub use holdout::{Difference, Verdict, differences, holdout_seed, levels};
+pub use objective::{Goal, Score};
+pub use search::{SearchState, TraceRow};
+pub use space::{Dimension, Kind, SearchSpace, proportional_space};
