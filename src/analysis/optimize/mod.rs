@@ -9,12 +9,13 @@
 //! - [`holdout`]: the seeds of the search and of the hold-out (disjoint), and the paired
 //!   comparison of the found policy with every named strategy;
 //! - [`search`]: the generation loop, its trace and resumable state;
-//! - `explain`: the found policy in words (to come).
+//! - [`explain`]: the found policy in words, and its comparison with the named strategies.
 //!
 //! The method and its limits: docs/optimize.md.
 
 pub mod cmaes;
 pub mod evaluate;
+pub mod explain;
 pub mod holdout;
 pub mod objective;
 pub mod search;
