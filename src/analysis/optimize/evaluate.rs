@@ -149,7 +149,12 @@ impl Evaluator {
     /// The goal's value for the candidate whose run (baseline first, candidate second)
     /// gave `acc`.
     pub fn score(&self, acc: &RunAccumulator, higher_is_better: bool) -> Score {
-        let candidate = 1;
+        self.score_of(acc, 1, higher_is_better)
+    }
+
+    /// The goal's value for strategy `candidate` of the run that gave `acc` (e.g. a named
+    /// strategy of the whole scenario, for comparison).
+    pub fn score_of(&self, acc: &RunAccumulator, candidate: usize, higher_is_better: bool) -> Score {
         if acc.parameter_sets() > 0 {
             let sets: Vec<MeanVar> = (0..acc.parameter_sets())
                 .map(|k| *acc.in_set(k, candidate, self.quantity))

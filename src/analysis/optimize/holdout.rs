@@ -18,9 +18,10 @@ use super::objective::mean_and_se;
 /// stream's index: projects, strategies' name hashes, parameter sets).
 const HOLDOUT_INDEX: u64 = 0x4f1d_0000_0000_0001;
 
-/// The hold-out's master seed for a search at master seed `search_seed`.
+/// The hold-out's master seed for a search at master seed `search_seed`: 53 bits, so
+/// that a scenario file (TOML integers are signed 64-bit) and JSON hold it exactly.
 pub fn holdout_seed(search_seed: u64) -> u64 {
-    stream_seed(search_seed, u64::MAX, HOLDOUT_INDEX, Purpose::Parameters)
+    stream_seed(search_seed, u64::MAX, HOLDOUT_INDEX, Purpose::Parameters) >> 11
 }
 
 /// One row of `holdout.csv`: the found policy minus a named strategy.
