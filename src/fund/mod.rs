@@ -84,6 +84,9 @@ pub struct Grant {
     pub tranches: u32,
     /// What the money buys.
     pub buys: Purchase,
+    /// Months a maintenance grant is spent over; `None`: the fund's
+    /// `grant_duration_months` (every rule but `policy` with `grant_months`).
+    pub months: Option<u32>,
 }
 
 /// What a grant's money buys, and so how the model turns it into an effect
@@ -140,6 +143,7 @@ impl Grant {
             amount_eur,
             tranches: 1,
             buys: Purchase::Maintenance,
+            months: None,
         }
     }
 

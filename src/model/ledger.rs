@@ -112,7 +112,6 @@ pub(super) fn award_grants(
         let scale = ((call.budget_eur - fixed) / (cost - fixed)).clamp(0.0, 1.0);
         grants.iter_mut().for_each(|g| g.amount_eur *= scale);
     }
-    let duration = fund.grant_duration_months.max(1);
     for grant in grants
         .iter()
         .filter(|g| g.amount_eur > 0.0 && g.project < projects)
@@ -143,7 +142,8 @@ pub(super) fn award_grants(
                 continue;
             }
         }
-        state.grant_ends(call.month, fund);
+        let duration = grant.months.unwrap_or(fund.grant_duration_months).max(1);
+        state.grant_ends(call.month, duration, fund);
         let tranches = grant.tranches.clamp(1, duration);
         let interval = duration / tranches;
         let share = amount / f64::from(tranches);

@@ -30,12 +30,17 @@ registry::register! {
     fellowship::Fellowships,
     onboarding::Onboarding,
     mix::Mix,
+    policy::Policy,
 }
 
 pub use competitive::CompetitiveParams;
 pub use fixed::FixedParams;
 pub use lottery::LotteryParams;
 pub use milestone::MilestoneParams;
+pub use policy::{
+    POLICY_SEARCH_RANGES, PolicyBuy, PolicyParams, PolicyWeights, RECEIVED_UNIT_EUR,
+    SearchDimension,
+};
 pub use proportional::{ProportionalParams, Score};
 pub use quadratic::{QuadraticParams, quadratic_match};
 pub use registry::RuleSpec;
@@ -168,6 +173,13 @@ pub(crate) fn parse_entry(
     };
     let mut params = ParamCheck::new(check, index, &name, kind.name(), check_nested_rule);
     let rule = kind.parse(&entry.params, &mut params, plain)?;
+    // A policy's `call_shares` are its timing (docs/strategies.md, `policy`).
+    let written = entry.timing.as_deref().and_then(Timing::from_name);
+    let timing = policy::timing_for(&rule, written, timing).unwrap_or_else(|problem| {
+        let value = entry.timing.as_deref().map(|t| format!("{t:?}"));
+        check.fail(&field("timing"), value, problem);
+        timing
+    });
     Some(StrategySpec { name, timing, rule })
 }
 

@@ -21,13 +21,14 @@ pub(crate) struct Bought {
 }
 
 impl ProjectState {
-    /// A maintenance grant awarded at `month` ends at `month + grant_duration_months`:
-    /// the money held is spent until then and during the extension, and what is left at
-    /// `month + grant_duration_months + extension_months` goes back to the fund. A later
+    /// A maintenance grant awarded at `month` ends at `month + duration_months` (the
+    /// fund's `grant_duration_months` unless the rule chose another): the money held is
+    /// spent until then and during the extension, and what is left at
+    /// `month + duration_months + extension_months` goes back to the fund. A later
     /// grant re-plans all money held, so it moves the date.
-    pub(crate) fn grant_ends(&mut self, month: u32, fund: &FundParams) {
+    pub(crate) fn grant_ends(&mut self, month: u32, duration_months: u32, fund: &FundParams) {
         self.extra.money_expires = month
-            .saturating_add(fund.grant_duration_months.max(1))
+            .saturating_add(duration_months.max(1))
             .saturating_add(fund.extension_months);
         self.schedule(self.extra.money_expires);
     }
@@ -354,7 +355,7 @@ mod tests {
         let constants = ProjectConstants::new(&project, &model, &fund);
         let mut state = ProjectState::new(&project, &model, 1, 0, 0);
         state.receive_grant(500_000.0, fund.grant_duration_months);
-        state.grant_ends(0, &fund);
+        state.grant_ends(0, fund.grant_duration_months, &fund);
         let end = fund.grant_duration_months + fund.extension_months;
         let mut spent = 0.0;
         // Months 0 … end − 1 are the grant and its extension; the money left returns at
