@@ -22,7 +22,7 @@ use super::limits::{Workload, check_workload};
 use super::staging;
 use crate::analysis::optimize::{
     CANDIDATE_NAME, EvaluationError, Evaluator, Goal, Score, SearchSets, SearchSpace, SearchState,
-    holdout_seed, named_results, proportional_space, search,
+    holdout_seed, named_results, policy_space, proportional_space, search,
 };
 use crate::engine::{self, ParameterWorlds, RunConfig};
 use crate::input::{load_joint_draws, load_portfolio};
@@ -71,7 +71,7 @@ pub struct OptimizeArgs {
     pub parameter_sets: Option<u32>,
     /// The family searched: policy (rule `policy`) or proportional (its power, minimum
     /// amount and maximum share).
-    #[arg(long, default_value = "proportional")]
+    #[arg(long, default_value = "policy")]
     pub family: String,
     /// Continue a search stopped part-way (Ctrl-C, a killed job) from its saved state;
     /// the result is that of an uninterrupted search.
@@ -104,11 +104,12 @@ fn parse_metric(name: &str) -> Result<SetQuantity, CliError> {
 }
 
 /// The family of strategies searched.
-fn family(name: &str) -> Result<SearchSpace, CliError> {
+fn family(name: &str, fund: &crate::params::FundParams) -> Result<SearchSpace, CliError> {
     match name {
+        "policy" => Ok(policy_space(fund)),
         "proportional" => Ok(proportional_space()),
         _ => Err(CliError::Usage(format!(
-            "--family {name:?} is not a family; choose proportional"
+            "--family {name:?} is not a family; choose policy or proportional"
         ))),
     }
 }
@@ -129,7 +130,8 @@ pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
     }
     let goal = Goal::parse(&args.goal).map_err(CliError::Usage)?;
     let quantity = parse_metric(&args.metric)?;
-    let space = family(&args.family)?;
+    // The family's name is checked before anything is loaded; its space needs the fund.
+    family(&args.family, &crate::params::FundParams::default())?;
     let mut simulation = args.simulation.clone();
     simulation.replications.get_or_insert(DEFAULT_REPLICATIONS);
     let prepared = simulation.prepare(false)?;
@@ -145,6 +147,7 @@ pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
     if holdout_replications == 0 {
         return Err(CliError::Usage("--holdout-replications must be at least 1".into()));
     }
+    let space = family(&args.family, &scenario.fund)?;
     let sets = draw_sets(args, &loaded, &mut scenario, goal, &pool)?;
     let state = SearchState::new(&space, 1, None, scenario.run.seed);
     let generations = ((args.evaluations - 1) / state.population() as u64).max(1);

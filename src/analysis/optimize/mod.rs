@@ -25,4 +25,4 @@ pub use evaluate::{CANDIDATE_NAME, EvaluationError, Evaluator, SearchSets, named
 pub use holdout::{Difference, Verdict, differences, holdout_seed, levels};
 pub use objective::{Goal, Score};
 pub use search::{SearchState, TraceRow};
-pub use space::{Dimension, Kind, SearchSpace, proportional_space};
+pub use space::{Dimension, Kind, SearchSpace, policy_space, proportional_space};

@@ -8,6 +8,9 @@
 //! (three significant figures; whole thousands of euros; whole numbers where the
 //! parameter takes them), so the policy evaluated is exactly the policy written.
 
+use crate::params::{FundParams, Timing};
+use crate::strategy::POLICY_SEARCH_RANGES;
+
 /// How a dimension's value enters the strategy's table.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
@@ -15,8 +18,9 @@ pub enum Kind {
     Real,
     /// A whole number at `key`.
     Integer,
-    /// One share of the array `key` (e.g. `call_shares`): the group's raw values in
-    /// [0, 1] are normalised to sum to 1.
+    /// One share of a group that sums to 1: the next element of the array `key` (e.g.
+    /// `call_shares`), or the entry `key` of a table of shares (e.g. `buy.audit`, group
+    /// `buy`). The group's raw values in [0, 1] are normalised to sum to 1.
     Share,
 }
 
@@ -48,12 +52,17 @@ impl Dimension {
         }
     }
 
-    /// The name in `trace.csv`: the key, with the element index for a share.
+    /// The name in `trace.csv`: the key, with the element index for an array's share.
     fn column(&self, share_index: usize) -> String {
         match self.kind {
-            Kind::Share => format!("{}[{share_index}]", self.key),
+            Kind::Share if !self.key.contains('.') => format!("{}[{share_index}]", self.key),
             _ => self.key.clone(),
         }
+    }
+
+    /// The group a share is normalised with: its array, or its table.
+    fn group(&self) -> &str {
+        self.key.split('.').next().unwrap_or(&self.key)
     }
 }
 
@@ -132,13 +141,15 @@ impl SearchSpace {
             .collect();
         let mut groups: Vec<&str> = Vec::new();
         for d in &self.dimensions {
-            if d.kind == Kind::Share && !groups.contains(&d.key.as_str()) {
-                groups.push(&d.key);
+            if d.kind == Kind::Share && !groups.contains(&d.group()) {
+                groups.push(d.group());
             }
         }
         for group in groups {
             let members: Vec<usize> = (0..self.dimensions.len())
-                .filter(|&i| self.dimensions[i].kind == Kind::Share && self.dimensions[i].key == group)
+                .filter(|&i| {
+                    self.dimensions[i].kind == Kind::Share && self.dimensions[i].group() == group
+                })
                 .collect();
             let shares = normalised_shares(&members.iter().map(|&i| values[i]).collect::<Vec<_>>());
             for (&i, share) in members.iter().zip(shares) {
@@ -164,7 +175,7 @@ impl SearchSpace {
                 Kind::Integer => toml::Value::Integer(value as i64),
                 _ => toml::Value::Float(value),
             };
-            if d.kind == Kind::Share {
+            if d.kind == Kind::Share && !d.key.contains('.') {
                 let entry = table
                     .entry(d.key.clone())
                     .or_insert_with(|| toml::Value::Array(Vec::new()));
@@ -233,9 +244,83 @@ pub fn proportional_space() -> SearchSpace {
     }
 }
 
+/// Where the search of rule `policy` starts for each scalar key: `usage-sqrt`'s split
+/// (the square root of dependents), no thresholds or limits, the fund's grant duration.
+fn policy_start(key: &str, fund: &FundParams) -> Option<f64> {
+    Some(match key {
+        "weights.dependents" => 0.5,
+        "max_share" | "max_maintainers" | "max_projects" => f64::INFINITY,
+        "grant_months" => f64::from(fund.grant_duration_months),
+        _ => return None,
+    })
+}
+
+/// The family of rule `policy` (docs/strategies.md) as the optimiser searches it: one
+/// share per call of the programme (released front-loaded: the shares are the timing),
+/// the exponents of the six features, the grant limits, the eligibility thresholds, the
+/// number of projects, the grant duration (every scalar in the range the rule documents
+/// for search, `POLICY_SEARCH_RANGES`) and the shares of the four instruments. The
+/// limits are left out (no limit) at the top of their range.
+pub fn policy_space(fund: &FundParams) -> SearchSpace {
+    let mut fixed = toml::Table::new();
+    fixed.insert("rule".into(), "policy".into());
+    fixed.insert("timing".into(), Timing::FrontLoaded.name().into());
+    let calls = Timing::FrontLoaded.call_months(fund).len();
+    let mut dimensions: Vec<Dimension> = (0..calls)
+        .map(|_| Dimension::new("call_shares", Kind::Share, (0.0, 1.0), 0.5))
+        .collect();
+    for range in POLICY_SEARCH_RANGES {
+        let kind = if range.integer { Kind::Integer } else { Kind::Real };
+        let start = policy_start(range.key, fund).unwrap_or(range.low.max(0.0).min(range.high));
+        let mut dimension = Dimension::new(range.key, kind, (range.low, range.high), start);
+        dimension.unset_at_high = matches!(range.key, "max_share" | "max_maintainers" | "max_projects");
+        dimensions.push(dimension);
+    }
+    for (instrument, start) in [("maintenance", 1.0), ("audit", 0.0), ("bug_bounty", 0.0), ("fellowship", 0.0)] {
+        let mut share = Dimension::new("buy", Kind::Share, (0.0, 1.0), start);
+        share.key = format!("buy.{instrument}");
+        dimensions.push(share);
+    }
+    SearchSpace { fixed, dimensions }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The policy family starts at `usage-sqrt`'s split with equal call shares, all
+    /// maintenance, and a start that the rule accepts.
+    #[test]
+    fn the_policy_family_starts_at_a_valid_named_special_case() {
+        let stf = crate::scenario::parse_with_overrides(
+            crate::scenario::builtin("stf").unwrap(),
+            "stf",
+            &[],
+        )
+        .unwrap();
+        let space = policy_space(&stf.fund);
+        let calls = space.columns().iter().filter(|c| c.starts_with("call_shares")).count();
+        assert_eq!(calls, 4);
+        assert_eq!(space.dimensions.len(), 4 + POLICY_SEARCH_RANGES.len() + 4);
+        let table = space.table("found", &space.values(&space.start()));
+        let text = toml::to_string(&table).unwrap();
+        for expected in [
+            "call_shares = [0.25, 0.25, 0.25, 0.25]",
+            "rule = \"policy\"",
+            "timing = \"front_loaded\"",
+            "grant_months = 18",
+            "dependents = 0.5",
+            "maintenance = 1.0",
+        ] {
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
+        for unset in ["max_share", "max_maintainers", "max_projects"] {
+            assert!(!table.contains_key(unset), "{text}");
+        }
+        let with = crate::analysis::optimize::with_strategy(crate::scenario::builtin("stf").unwrap(), &table).unwrap();
+        let parsed = crate::scenario::parse_with_overrides(&with, "stf", &[]).unwrap();
+        assert_eq!(parsed.strategies.last().unwrap().name, "found");
+    }
 
     #[test]
     fn mirroring_keeps_every_point_in_the_box_and_the_box_unchanged() {
@@ -257,6 +342,7 @@ mod tests {
         assert_eq!(three_figures(-0.000_456_78), -0.000_457);
         assert_eq!(three_figures(123_456.0), 123_000.0);
         let shares = normalised_shares(&[0.2, 0.2, 0.2]);
+        assert_eq!(normalised_shares(&[0.9, 0.3, 0.0]), [0.75, 0.25, 0.0]);
         assert_eq!(shares, [0.334, 0.333, 0.333]);
         assert_eq!(normalised_shares(&[0.0, 0.0]), [0.5, 0.5]);
     }
@@ -281,6 +367,13 @@ mod tests {
         assert!(text.contains("power = 0.5"), "{text}");
         assert!(text.contains("call_shares = [0.75, 0.25]"), "{text}");
         assert!(text.contains("[weights]\nmaintainers = 1.0"), "{text}");
+        // Shares of a table are normalised within it.
+        let mut buy = SearchSpace { fixed: toml::Table::new(), dimensions: Vec::new() };
+        for key in ["buy.maintenance", "buy.audit"] {
+            buy.dimensions.push(Dimension::new(key, Kind::Share, (0.0, 1.0), 0.5));
+        }
+        let text = toml::to_string(&buy.table("x", &buy.values(&[0.3, 0.1]))).unwrap();
+        assert!(text.contains("maintenance = 0.75") && text.contains("audit = 0.25"), "{text}");
         // At the upper bound, max_share is left out (no cap).
         let table = space.table("found", &space.values(&start));
         assert!(!table.contains_key("max_share"));
