@@ -145,7 +145,9 @@ pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
         .holdout_replications
         .unwrap_or(loaded.scenario.run.replications);
     if holdout_replications == 0 {
-        return Err(CliError::Usage("--holdout-replications must be at least 1".into()));
+        return Err(CliError::Usage(
+            "--holdout-replications must be at least 1".into(),
+        ));
     }
     let space = family(&args.family, &scenario.fund)?;
     let sets = draw_sets(args, &loaded, &mut scenario, goal, &pool)?;
@@ -160,9 +162,16 @@ pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
         runs_from: "--evaluations",
         replications_from: "--replications",
     };
-    check_workload(&workload, Some(&portfolio), args.simulation.threads, args.simulation.allow_large)?;
+    check_workload(
+        &workload,
+        Some(&portfolio),
+        args.simulation.threads,
+        args.simulation.allow_large,
+    )?;
     let interrupt = Interrupt::install()?;
-    let destination = args.output.destination(format!("{}-optimize", scenario.name));
+    let destination = args
+        .output
+        .destination(format!("{}-optimize", scenario.name));
     let mut saved = state::Saved::new(&destination, &state::job_id(args, &scenario, evaluations));
     let mut search_state = if args.resume {
         saved.load().map_err(CliError::Usage)?
@@ -203,7 +212,8 @@ pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
         named_fixed,
     };
     let higher = quantity.higher_is_better();
-    let reference = best_named_on_search_seed(&evaluator, &named_run.accumulator, &scenario, higher);
+    let reference =
+        best_named_on_search_seed(&evaluator, &named_run.accumulator, &scenario, higher);
     let bar = progress_bar(evaluations, args.output.quiet, "optimize");
     bar.set_position(search_state.trace.len() as u64);
     let evaluate = |values: &[Vec<f64>]| -> Result<Vec<Score>, EvaluationError> {
@@ -216,7 +226,10 @@ pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
                         Ok(strategy) => strategy,
                         // Outside what the rule accepts: the worst score, not a stop.
                         Err(EvaluationError::Scenario(_)) => {
-                            return Ok(Score { value: f64::NAN, se: f64::NAN });
+                            return Ok(Score {
+                                value: f64::NAN,
+                                se: f64::NAN,
+                            });
                         }
                         Err(other) => return Err(other),
                     };
@@ -279,7 +292,12 @@ fn best_named_on_search_seed(
     let goal_higher = evaluator.goal.higher_is_better(higher);
     (0..scenario.strategies.len())
         .filter(|&s| s != scenario.baseline_index())
-        .map(|s| (evaluator.score_of(named_run, s, higher).value, scenario.strategies[s].name.clone()))
+        .map(|s| {
+            (
+                evaluator.score_of(named_run, s, higher).value,
+                scenario.strategies[s].name.clone(),
+            )
+        })
         .filter(|(v, _)| v.is_finite())
         .reduce(|a, b| {
             let better = if goal_higher { b.0 > a.0 } else { b.0 < a.0 };

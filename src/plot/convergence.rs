@@ -101,7 +101,11 @@ impl AnalysisChart for ConvergenceChart {
         }
         let low = ys.iter().copied().fold(f64::INFINITY, f64::min);
         let high = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let span = if high > low { high - low } else { low.abs().max(1.0) * 0.1 };
+        let span = if high > low {
+            high - low
+        } else {
+            low.abs().max(1.0) * 0.1
+        };
         let (y_low, y_high) = (low - 0.08 * span, high + 0.08 * span);
         let x_high = self
             .evaluations
@@ -144,7 +148,10 @@ impl AnalysisChart for ConvergenceChart {
                 .map(|&(x, v)| Circle::new((x, v), 5, candidate.mix(0.55).filled())),
         )?;
         chart.draw_series(LineSeries::new(
-            self.generation_means.iter().copied().filter(|(_, v)| v.is_finite()),
+            self.generation_means
+                .iter()
+                .copied()
+                .filter(|(_, v)| v.is_finite()),
             MUTED.stroke_width(LINE_WIDTH),
         ))?;
         let mut steps = Vec::new();

@@ -338,7 +338,9 @@ mod tests {
         let (values, v) = symmetric_eigen(&a, 3);
         for i in 0..3 {
             for j in 0..3 {
-                let back: f64 = (0..3).map(|k| v[i * 3 + k] * values[k] * v[j * 3 + k]).sum();
+                let back: f64 = (0..3)
+                    .map(|k| v[i * 3 + k] * values[k] * v[j * 3 + k])
+                    .sum();
                 assert!((back - a[i * 3 + j]).abs() < 1e-12, "{i},{j}: {back}");
             }
         }
@@ -363,8 +365,7 @@ mod tests {
     #[test]
     fn reaches_the_sphere_optimum() {
         for (n, budget) in [(2, 400), (5, 1200)] {
-            let (used, mean, best) =
-                minimise(|x, _| sphere(x), vec![3.0; n], 1.0, 1e-10, budget);
+            let (used, mean, best) = minimise(|x, _| sphere(x), vec![3.0; n], 1.0, 1e-10, budget);
             assert!(best < 1e-10, "{n}-D: best {best} after {used}");
             assert!(mean.iter().all(|m| m.abs() < 1e-4), "{n}-D: {mean:?}");
             eprintln!("sphere {n}-D: 1e-10 after {used} evaluations");
@@ -379,7 +380,10 @@ mod tests {
             let (used, mean, best) =
                 minimise(|x, _| rosenbrock(x), vec![0.0; n], 0.5, 1e-10, budget);
             assert!(best < 1e-10, "{n}-D: best {best} after {used}");
-            assert!(mean.iter().all(|m| (m - 1.0).abs() < 1e-3), "{n}-D: {mean:?}");
+            assert!(
+                mean.iter().all(|m| (m - 1.0).abs() < 1e-3),
+                "{n}-D: {mean:?}"
+            );
             eprintln!("rosenbrock {n}-D: 1e-10 after {used} evaluations");
         }
     }

@@ -154,7 +154,12 @@ impl Evaluator {
 
     /// The goal's value for strategy `candidate` of the run that gave `acc` (e.g. a named
     /// strategy of the whole scenario, for comparison).
-    pub fn score_of(&self, acc: &RunAccumulator, candidate: usize, higher_is_better: bool) -> Score {
+    pub fn score_of(
+        &self,
+        acc: &RunAccumulator,
+        candidate: usize,
+        higher_is_better: bool,
+    ) -> Score {
         if acc.parameter_sets() > 0 {
             let sets: Vec<MeanVar> = (0..acc.parameter_sets())
                 .map(|k| *acc.in_set(k, candidate, self.quantity))
@@ -179,7 +184,9 @@ pub fn named_results(
     baseline: usize,
     quantity: SetQuantity,
 ) -> (Vec<Vec<f64>>, Vec<(f64, f64)>) {
-    let named: Vec<usize> = (0..acc.strategies.len()).filter(|&s| s != baseline).collect();
+    let named: Vec<usize> = (0..acc.strategies.len())
+        .filter(|&s| s != baseline)
+        .collect();
     let sets = named
         .iter()
         .map(|&s| {

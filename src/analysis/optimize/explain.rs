@@ -11,8 +11,16 @@ const FEATURES: [(&str, &str, &str); 6] = [
     ("criticality", "higher criticality", "lower criticality"),
     ("maintainers", "larger teams", "fewer maintainers"),
     ("backlog", "a larger backlog", "a smaller backlog"),
-    ("open_vulnerabilities", "more open vulnerabilities", "fewer open vulnerabilities"),
-    ("received", "more money from the fund so far", "less money from the fund so far"),
+    (
+        "open_vulnerabilities",
+        "more open vulnerabilities",
+        "fewer open vulnerabilities",
+    ),
+    (
+        "received",
+        "more money from the fund so far",
+        "less money from the fund so far",
+    ),
 ];
 
 /// An exponent this close to 0 makes the feature barely matter (a factor 10 in the
@@ -24,7 +32,9 @@ fn number(table: &toml::Table, key: &str) -> Option<f64> {
         Some((head, rest)) => table.get(head)?.as_table()?.get(rest)?,
         None => table.get(key)?,
     };
-    value.as_float().or_else(|| value.as_integer().map(|v| v as f64))
+    value
+        .as_float()
+        .or_else(|| value.as_integer().map(|v| v as f64))
 }
 
 /// `50000` → `EUR 50,000`.
@@ -33,7 +43,7 @@ pub fn euros(amount: f64) -> String {
     let digits = whole.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -54,14 +64,17 @@ fn exponent_words(exponent: f64, more: &str, less: &str, feature: &str) -> Strin
     } else if (size - 1.0).abs() < 0.05 {
         format!("in proportion to {feature}")
     } else if size < 0.5 {
-        format!("a little more to projects with {}", if exponent > 0.0 { more } else { less })
+        format!(
+            "a little more to projects with {}",
+            if exponent > 0.0 { more } else { less }
+        )
     } else {
         format!(
             "strongly more to projects with {}",
             if exponent > 0.0 { more } else { less }
         )
     };
-    if exponent < 0.0 && size >= 0.45 && size <= 1.05 {
+    if exponent < 0.0 && (0.45..=1.05).contains(&size) {
         // "in proportion to" reads as "more"; say the direction for a negative power.
         return format!(
             "more to projects with {less} ({feature} to the power {:.2})",
@@ -71,17 +84,26 @@ fn exponent_words(exponent: f64, more: &str, less: &str, feature: &str) -> Strin
     format!("{how} ({feature} to the power {exponent:.2})")
 }
 
-/// The policy in a few sentences: who is eligible, how the money is split, how large
-/// grants are, when the money goes out, what it buys and for how long.
-pub fn policy_in_words(table: &toml::Table, calls: usize) -> Vec<String> {
+/// The policy in a few sentences: who is eligible, how the money is split (the
+/// features that matter most first), how large grants are, when the money goes out,
+/// what it buys and for how long. `calls` and `projects` are the programme's calls and
+/// the portfolio's size (a limit above it limits nothing and is not said).
+pub fn policy_in_words(table: &toml::Table, calls: usize, projects: usize) -> Vec<String> {
     let mut sentences = Vec::new();
     let mut who = Vec::new();
     if let Some(most) = number(table, "max_maintainers") {
-        let noun = if most == 1.0 { "maintainer" } else { "maintainers" };
+        let noun = if most == 1.0 {
+            "maintainer"
+        } else {
+            "maintainers"
+        };
         who.push(format!("at most {most} {noun}"));
     }
     if let Some(least) = number(table, "min_dependents").filter(|v| *v > 0.0) {
-        who.push(format!("at least {} dependents", euros(least).trim_start_matches("EUR ")));
+        who.push(format!(
+            "at least {} dependents",
+            euros(least).trim_start_matches("EUR ")
+        ));
     }
     sentences.push(if who.is_empty() {
         "Every project of the portfolio is eligible.".to_string()
@@ -91,36 +113,59 @@ pub fn policy_in_words(table: &toml::Table, calls: usize) -> Vec<String> {
     let mut split = Vec::new();
     let rule = table.get("rule").and_then(|r| r.as_str()).unwrap_or("");
     if rule == "proportional" {
-        let score = table.get("score").and_then(|s| s.as_str()).unwrap_or("dependents");
+        let score = table
+            .get("score")
+            .and_then(|s| s.as_str())
+            .unwrap_or("dependents");
         let power = number(table, "power").unwrap_or(1.0);
         if power.abs() >= NEGLIGIBLE_EXPONENT {
-            split.push(exponent_words(power, &format!("more {score}"), &format!("less {score}"), score));
+            split.push(exponent_words(
+                power,
+                &format!("more {score}"),
+                &format!("less {score}"),
+                score,
+            ));
         }
     }
-    for (key, more, less) in FEATURES {
-        let exponent = number(table, &format!("weights.{key}")).unwrap_or(0.0);
-        if exponent.abs() >= NEGLIGIBLE_EXPONENT {
-            let feature = match key {
-                "dependents" | "criticality" => key.to_string(),
-                _ => format!("(1 + {})", key.replace('_', " ")),
-            };
-            split.push(exponent_words(exponent, more, less, &feature));
-        }
+    let mut features: Vec<(f64, &str, &str, &str)> = FEATURES
+        .iter()
+        .map(|&(key, more, less)| {
+            let exponent = number(table, &format!("weights.{key}")).unwrap_or(0.0);
+            (exponent, key, more, less)
+        })
+        .filter(|(exponent, ..)| exponent.abs() >= NEGLIGIBLE_EXPONENT)
+        .collect();
+    features.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
+    for (exponent, key, more, less) in features {
+        let feature = match key {
+            "dependents" | "criticality" => key.to_string(),
+            "received" => "(1 + EUR received / 100,000)".to_string(),
+            _ => format!("(1 + {})", key.replace('_', " ")),
+        };
+        split.push(exponent_words(exponent, more, less, &feature));
     }
-    sentences.push(if split.is_empty() {
-        "Split each call's money equally among them.".to_string()
-    } else {
-        format!("Split each call's money {}.", split.join("; and "))
+    sentences.push(match split.len() {
+        0 => "Split each call's money equally among them.".to_string(),
+        1 => format!("Split each call's money {}.", split[0]),
+        _ => format!(
+            "Split each call's money by a weight that gives, in order of importance: {}.",
+            split.join("; ")
+        ),
     });
     let mut size = Vec::new();
     if let Some(least) = number(table, "min_amount_eur").filter(|v| *v > 0.0) {
         size.push(format!("at least {} per project and call", euros(least)));
     }
     if let Some(most) = number(table, "max_share").filter(|v| *v < 1.0) {
-        size.push(format!("no project more than {} of a call's money", percent(most)));
+        size.push(format!(
+            "no project more than {} of a call's money",
+            percent(most)
+        ));
     }
-    if let Some(count) = number(table, "max_projects") {
-        size.push(format!("at most the {count} heaviest projects at each call"));
+    if let Some(count) = number(table, "max_projects").filter(|c| *c < projects as f64) {
+        size.push(format!(
+            "at most the {count} heaviest projects at each call"
+        ));
     }
     if !size.is_empty() {
         sentences.push(format!("Grant {}.", size.join(", ")));
@@ -219,7 +264,9 @@ pub fn comparison_words(
 
 /// The table of `holdout.csv` in Markdown.
 pub fn differences_table(differences: &[Difference], higher_is_better: bool) -> String {
-    let mut out = String::from("| named strategy | found − named | 95% interval | verdict |\n|---|---:|---|---|\n");
+    let mut out = String::from(
+        "| named strategy | found − named | 95% interval | verdict |\n|---|---:|---|---|\n",
+    );
     for d in differences {
         let verdict = match d.verdict(higher_is_better) {
             Verdict::Better => "better",
@@ -253,12 +300,24 @@ mod tests {
             "#,
         )
         .unwrap();
-        let words = policy_in_words(&table, 4).join(" ");
-        assert!(words.contains("Fund only projects with at most 2 maintainers."), "{words}");
-        assert!(words.contains("in proportion to the square root of dependents"), "{words}");
-        assert!(words.contains("strongly more to projects with fewer maintainers"), "{words}");
+        let words = policy_in_words(&table, 4, 62).join(" ");
+        assert!(
+            words.contains("Fund only projects with at most 2 maintainers."),
+            "{words}"
+        );
+        assert!(
+            words.contains("in proportion to the square root of dependents"),
+            "{words}"
+        );
+        assert!(
+            words.contains("strongly more to projects with fewer maintainers"),
+            "{words}"
+        );
         assert!(!words.contains("received"), "{words}");
-        assert!(words.contains("at least EUR 50,000 per project and call"), "{words}");
+        assert!(
+            words.contains("at least EUR 50,000 per project and call"),
+            "{words}"
+        );
         assert!(
             words.contains("90% or more in the first 2 calls of the programme's 4 (60% at call 1, 40% at call 2)"),
             "{words}"

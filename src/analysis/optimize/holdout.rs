@@ -160,7 +160,10 @@ mod tests {
             },
         };
         assert_eq!(difference(0.01, 0.03).verdict(true), Verdict::Better);
-        assert_eq!(difference(-0.01, 0.03).verdict(true), Verdict::NotDistinguishable);
+        assert_eq!(
+            difference(-0.01, 0.03).verdict(true),
+            Verdict::NotDistinguishable
+        );
         assert_eq!(difference(-0.03, -0.01).verdict(true), Verdict::Worse);
         assert_eq!(difference(-0.03, -0.01).verdict(false), Verdict::Better);
     }

@@ -21,7 +21,9 @@ pub mod objective;
 pub mod search;
 pub mod space;
 
-pub use evaluate::{CANDIDATE_NAME, EvaluationError, Evaluator, SearchSets, named_results, with_strategy};
+pub use evaluate::{
+    CANDIDATE_NAME, EvaluationError, Evaluator, SearchSets, named_results, with_strategy,
+};
 pub use holdout::{Difference, Verdict, differences, holdout_seed, levels};
 pub use objective::{Goal, Score};
 pub use search::{SearchState, TraceRow};

@@ -101,7 +101,9 @@ pub fn score_sets(
         .filter(|&k| {
             candidate[k].count > 0
                 && candidate[k].mean.is_finite()
-                && named.iter().all(|s| s.get(k).is_some_and(|m| m.is_finite()))
+                && named
+                    .iter()
+                    .all(|s| s.get(k).is_some_and(|m| m.is_finite()))
         })
         .collect();
     if kept.is_empty() {
@@ -153,11 +155,18 @@ pub fn score_fixed(
         },
         Goal::Regret => {
             let best = named.iter().copied().reduce(|a, b| {
-                let better = if higher_is_better { b.0 > a.0 } else { b.0 < a.0 };
+                let better = if higher_is_better {
+                    b.0 > a.0
+                } else {
+                    b.0 < a.0
+                };
                 if better { b } else { a }
             });
             let Some(best) = best else {
-                return Score { value: 0.0, se: 0.0 };
+                return Score {
+                    value: 0.0,
+                    se: 0.0,
+                };
             };
             let gap = if higher_is_better {
                 best.0 - candidate.0
@@ -193,14 +202,19 @@ fn tail(sets: &[MeanVar], probability: f64) -> Score {
     let mean = sets.iter().map(|s| s.mean * s.count as f64).sum::<f64>() / total;
     let means: Vec<f64> = sets.iter().map(|s| s.mean).collect();
     if sets.len() < 2 {
-        return Score { value: mean, se: 0.0 };
+        return Score {
+            value: mean,
+            se: 0.0,
+        };
     }
     let centre = means.iter().sum::<f64>() / count;
     let observed = means.iter().map(|m| (m - centre).powi(2)).sum::<f64>() / (count - 1.0);
     let (m2, dof) = sets
         .iter()
         .filter(|s| s.count >= 2)
-        .fold((0.0, 0.0), |(m2, dof), s| (m2 + s.m2, dof + (s.count - 1) as f64));
+        .fold((0.0, 0.0), |(m2, dof), s| {
+            (m2 + s.m2, dof + (s.count - 1) as f64)
+        });
     let within = if dof > 0.0 { m2 / dof } else { 0.0 };
     let inverse = sets.iter().map(|s| 1.0 / s.count as f64).sum::<f64>() / count;
     let between = (observed - within * inverse).max(0.0);
@@ -240,7 +254,11 @@ mod tests {
     #[test]
     fn goals_parse_and_say_what_they_are() {
         assert_eq!(Goal::parse("p10"), Ok(Goal::P10));
-        assert!(Goal::parse("median").unwrap_err().contains("mean, p10 or regret"));
+        assert!(
+            Goal::parse("median")
+                .unwrap_err()
+                .contains("mean, p10 or regret")
+        );
         assert_eq!(Goal::Regret.loss(0.2, true), 0.2);
         assert_eq!(Goal::Mean.loss(0.2, true), -0.2);
         assert_eq!(Goal::Mean.loss(0.2, false), 0.2);

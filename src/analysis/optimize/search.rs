@@ -48,7 +48,12 @@ pub struct SearchState {
 impl SearchState {
     /// A search of `generations` generations from the space's start, its draws from
     /// `seed`.
-    pub fn new(space: &SearchSpace, generations: u64, population: Option<usize>, seed: u64) -> Self {
+    pub fn new(
+        space: &SearchSpace,
+        generations: u64,
+        population: Option<usize>,
+        seed: u64,
+    ) -> Self {
         Self {
             optimiser: CmaesState::new(space.start(), INITIAL_SIGMA, population, seed),
             generations,
@@ -165,7 +170,10 @@ mod tests {
         assert!((best.values[0] - 0.25).abs() < 0.01, "{best:?}");
         assert!((best.values[1] - 3.0).abs() < 0.1, "{best:?}");
         assert_eq!(state.trace.len() as u64 + 1, state.evaluations());
-        eprintln!("toy: optimum within 0.01 after {} evaluations", state.evaluations());
+        eprintln!(
+            "toy: optimum within 0.01 after {} evaluations",
+            state.evaluations()
+        );
     }
 
     /// Stopped after 7 generations (the evaluation fails, as a Ctrl-C would make it),
@@ -183,7 +191,11 @@ mod tests {
             &space,
             |v: &[Vec<f64>]| {
                 calls += 1;
-                if calls > 7 { Err("stopped".to_string()) } else { toy(v) }
+                if calls > 7 {
+                    Err("stopped".to_string())
+                } else {
+                    toy(v)
+                }
             },
             |v| v,
             |s| saved = postcard::to_stdvec(s).unwrap(),

@@ -202,8 +202,13 @@ fn normalised_shares(raw: &[f64]) -> Vec<f64> {
             (share * 1000.0).round() / 1000.0
         })
         .collect();
-    if let Some(largest) = (0..shares.len()).max_by(|&a, &b| shares[a].total_cmp(&shares[b]).then(b.cmp(&a))) {
-        let others: f64 = (0..shares.len()).filter(|&i| i != largest).map(|i| shares[i]).sum();
+    if let Some(largest) =
+        (0..shares.len()).max_by(|&a, &b| shares[a].total_cmp(&shares[b]).then(b.cmp(&a)))
+    {
+        let others: f64 = (0..shares.len())
+            .filter(|&i| i != largest)
+            .map(|i| shares[i])
+            .sum();
         shares[largest] = ((1.0 - others) * 1000.0).round() / 1000.0;
     }
     shares
@@ -270,13 +275,23 @@ pub fn policy_space(fund: &FundParams) -> SearchSpace {
         .map(|_| Dimension::new("call_shares", Kind::Share, (0.0, 1.0), 0.5))
         .collect();
     for range in POLICY_SEARCH_RANGES {
-        let kind = if range.integer { Kind::Integer } else { Kind::Real };
+        let kind = if range.integer {
+            Kind::Integer
+        } else {
+            Kind::Real
+        };
         let start = policy_start(range.key, fund).unwrap_or(range.low.max(0.0).min(range.high));
         let mut dimension = Dimension::new(range.key, kind, (range.low, range.high), start);
-        dimension.unset_at_high = matches!(range.key, "max_share" | "max_maintainers" | "max_projects");
+        dimension.unset_at_high =
+            matches!(range.key, "max_share" | "max_maintainers" | "max_projects");
         dimensions.push(dimension);
     }
-    for (instrument, start) in [("maintenance", 1.0), ("audit", 0.0), ("bug_bounty", 0.0), ("fellowship", 0.0)] {
+    for (instrument, start) in [
+        ("maintenance", 1.0),
+        ("audit", 0.0),
+        ("bug_bounty", 0.0),
+        ("fellowship", 0.0),
+    ] {
         let mut share = Dimension::new("buy", Kind::Share, (0.0, 1.0), start);
         share.key = format!("buy.{instrument}");
         dimensions.push(share);
@@ -299,7 +314,11 @@ mod tests {
         )
         .unwrap();
         let space = policy_space(&stf.fund);
-        let calls = space.columns().iter().filter(|c| c.starts_with("call_shares")).count();
+        let calls = space
+            .columns()
+            .iter()
+            .filter(|c| c.starts_with("call_shares"))
+            .count();
         assert_eq!(calls, 4);
         assert_eq!(space.dimensions.len(), 4 + POLICY_SEARCH_RANGES.len() + 4);
         let table = space.table("found", &space.values(&space.start()));
@@ -317,7 +336,11 @@ mod tests {
         for unset in ["max_share", "max_maintainers", "max_projects"] {
             assert!(!table.contains_key(unset), "{text}");
         }
-        let with = crate::analysis::optimize::with_strategy(crate::scenario::builtin("stf").unwrap(), &table).unwrap();
+        let with = crate::analysis::optimize::with_strategy(
+            crate::scenario::builtin("stf").unwrap(),
+            &table,
+        )
+        .unwrap();
         let parsed = crate::scenario::parse_with_overrides(&with, "stf", &[]).unwrap();
         assert_eq!(parsed.strategies.last().unwrap().name, "found");
     }
@@ -350,12 +373,28 @@ mod tests {
     #[test]
     fn a_point_becomes_a_strategies_table() {
         let mut space = proportional_space();
-        space.dimensions.push(Dimension::new("call_shares", Kind::Share, (0.0, 1.0), 0.5));
-        space.dimensions.push(Dimension::new("call_shares", Kind::Share, (0.0, 1.0), 0.5));
-        space.dimensions.push(Dimension::new("weights.maintainers", Kind::Real, (-2.0, 1.0), 0.0));
+        space
+            .dimensions
+            .push(Dimension::new("call_shares", Kind::Share, (0.0, 1.0), 0.5));
+        space
+            .dimensions
+            .push(Dimension::new("call_shares", Kind::Share, (0.0, 1.0), 0.5));
+        space.dimensions.push(Dimension::new(
+            "weights.maintainers",
+            Kind::Real,
+            (-2.0, 1.0),
+            0.0,
+        ));
         assert_eq!(
             space.columns(),
-            ["power", "min_amount_eur", "max_share", "call_shares[0]", "call_shares[1]", "weights.maintainers"]
+            [
+                "power",
+                "min_amount_eur",
+                "max_share",
+                "call_shares[0]",
+                "call_shares[1]",
+                "weights.maintainers"
+            ]
         );
         let start = space.start();
         assert_eq!(start, [0.25, 0.0, 1.0, 0.5, 0.5, 2.0 / 3.0]);
@@ -368,12 +407,19 @@ mod tests {
         assert!(text.contains("call_shares = [0.75, 0.25]"), "{text}");
         assert!(text.contains("[weights]\nmaintainers = 1.0"), "{text}");
         // Shares of a table are normalised within it.
-        let mut buy = SearchSpace { fixed: toml::Table::new(), dimensions: Vec::new() };
+        let mut buy = SearchSpace {
+            fixed: toml::Table::new(),
+            dimensions: Vec::new(),
+        };
         for key in ["buy.maintenance", "buy.audit"] {
-            buy.dimensions.push(Dimension::new(key, Kind::Share, (0.0, 1.0), 0.5));
+            buy.dimensions
+                .push(Dimension::new(key, Kind::Share, (0.0, 1.0), 0.5));
         }
         let text = toml::to_string(&buy.table("x", &buy.values(&[0.3, 0.1]))).unwrap();
-        assert!(text.contains("maintenance = 0.75") && text.contains("audit = 0.25"), "{text}");
+        assert!(
+            text.contains("maintenance = 0.75") && text.contains("audit = 0.25"),
+            "{text}"
+        );
         // At the upper bound, max_share is left out (no cap).
         let table = space.table("found", &space.values(&start));
         assert!(!table.contains_key("max_share"));

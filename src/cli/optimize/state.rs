@@ -81,7 +81,12 @@ impl Saved {
             ),
             _ => format!("--resume: cannot read {}: {e}", self.path.display()),
         })?;
-        let damaged = || format!("--resume: the saved state {} is damaged", self.path.display());
+        let damaged = || {
+            format!(
+                "--resume: the saved state {} is damaged",
+                self.path.display()
+            )
+        };
         let (digest, body) = bytes.split_at_checked(32).ok_or_else(damaged)?;
         if Sha256::digest(body).as_slice() != digest {
             return Err(damaged());

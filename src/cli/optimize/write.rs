@@ -36,6 +36,8 @@ pub(in crate::cli) struct Holdout {
     pub table: toml::Table,
     pub accumulator: RunAccumulator,
     pub parameter_sets: usize,
+    /// Projects in the portfolio.
+    pub projects: usize,
 }
 
 /// A search done: what `finish` writes and prints.
@@ -66,16 +68,25 @@ fn recheck_text(
     parameter_sets: Option<u32>,
 ) -> Result<String, CliError> {
     let with = with_strategy(text, table).map_err(CliError::Failure)?;
-    let mut document: toml::Table = toml::from_str(&with).map_err(|e| CliError::Failure(e.to_string()))?;
+    let mut document: toml::Table =
+        toml::from_str(&with).map_err(|e| CliError::Failure(e.to_string()))?;
     let run = document
         .entry("run")
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
     if let toml::Value::Table(run) = run {
         run.insert("seed".into(), toml::Value::Integer(seed as i64));
-        run.insert("replications".into(), toml::Value::Integer(replications as i64));
+        run.insert(
+            "replications".into(),
+            toml::Value::Integer(replications as i64),
+        );
     }
-    if let (Some(sets), Some(toml::Value::Table(table))) = (parameter_sets, document.get_mut("uncertainty")) {
-        table.insert("parameter_sets".into(), toml::Value::Integer(i64::from(sets)));
+    if let (Some(sets), Some(toml::Value::Table(table))) =
+        (parameter_sets, document.get_mut("uncertainty"))
+    {
+        table.insert(
+            "parameter_sets".into(),
+            toml::Value::Integer(i64::from(sets)),
+        );
     }
     toml::to_string(&document).map_err(|e| CliError::Failure(e.to_string()))
 }
@@ -128,6 +139,7 @@ pub(super) fn holdout(
         config.parameter_worlds = Some(std::sync::Arc::new(worlds));
     }
     let cancel = interrupt.cancel_flag();
+    let projects = portfolio.projects.len();
     let result = pool
         .install(|| engine::run(&parsed, portfolio, &config, &|_| {}, cancel))
         .map_err(|e| interrupt.failed(e))?;
@@ -136,6 +148,7 @@ pub(super) fn holdout(
         replications,
         text,
         parameter_sets: config.parameter_sets(),
+        projects,
         scenario: parsed,
         table,
         accumulator: result.accumulator,
@@ -144,7 +157,12 @@ pub(super) fn holdout(
 
 impl Searched {
     fn names(&self) -> Vec<String> {
-        self.holdout.scenario.strategies.iter().map(|s| s.name.clone()).collect()
+        self.holdout
+            .scenario
+            .strategies
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()
     }
 
     fn found_index(&self) -> usize {
@@ -152,7 +170,12 @@ impl Searched {
     }
 
     fn differences(&self) -> Vec<Difference> {
-        differences(&self.holdout.accumulator, &self.names(), self.found_index(), self.quantity)
+        differences(
+            &self.holdout.accumulator,
+            &self.names(),
+            self.found_index(),
+            self.quantity,
+        )
     }
 
     /// The named strategy (not the baseline) with the best hold-out mean.
@@ -190,21 +213,40 @@ pub(super) fn finish(searched: Searched, output: &super::OutputArgs) -> Result<(
         .iter()
         .map(|d| {
             let e = d.estimate;
-            vec![d.strategy.clone(), metric.into(), number(e.mean), number(e.low), number(e.high)]
+            vec![
+                d.strategy.clone(),
+                metric.into(),
+                number(e.mean),
+                number(e.low),
+                number(e.high),
+            ]
         })
         .collect();
-    staged.write("holdout.csv", &csv_bytes(&["strategy", "metric", "mean", "ci_low", "ci_high"], rows))?;
+    staged.write(
+        "holdout.csv",
+        &csv_bytes(&["strategy", "metric", "mean", "ci_low", "ci_high"], rows),
+    )?;
     let level_rows: Vec<Vec<String>> = searched
         .names()
         .iter()
         .zip(levels(&searched.holdout.accumulator, searched.quantity))
         .map(|(name, e)| {
-            vec![name.clone(), metric.into(), number(e.mean), number(e.low), number(e.high), number(e.mcse)]
+            vec![
+                name.clone(),
+                metric.into(),
+                number(e.mean),
+                number(e.low),
+                number(e.high),
+                number(e.mcse),
+            ]
         })
         .collect();
     staged.write(
         "holdout_levels.csv",
-        &csv_bytes(&["strategy", "metric", "mean", "ci_low", "ci_high", "mcse"], level_rows),
+        &csv_bytes(
+            &["strategy", "metric", "mean", "ci_low", "ci_high", "mcse"],
+            level_rows,
+        ),
     )?;
     if !output.no_charts {
         match render(&convergence_chart(&searched)) {
@@ -255,7 +297,12 @@ fn write_inputs(searched: &Searched) -> Result<(), CliError> {
     if let PortfolioSpec::Csv { path } = &loaded.scenario.portfolio {
         files.push((path.clone(), crate::input::portfolio_csv(loaded, path)?.0));
     }
-    if let Some(joint) = loaded.scenario.uncertainty.as_ref().and_then(|u| u.joint.clone()) {
+    if let Some(joint) = loaded
+        .scenario
+        .uncertainty
+        .as_ref()
+        .and_then(|u| u.joint.clone())
+    {
         let bytes = match scenario::builtin_file(&joint) {
             Some(text) if loaded.origin.starts_with("built-in:") => text.as_bytes().to_vec(),
             _ => std::fs::read(loaded.base_dir.join(&joint))
@@ -266,10 +313,15 @@ fn write_inputs(searched: &Searched) -> Result<(), CliError> {
     for (name, bytes) in files {
         let relative = Path::new(&name);
         if relative.is_absolute() || relative.components().any(|c| c.as_os_str() == "..") {
-            eprintln!("note: {name} is outside the scenario's folder; copy it beside recheck.toml to re-run it");
+            eprintln!(
+                "note: {name} is outside the scenario's folder; copy it beside recheck.toml to re-run it"
+            );
             continue;
         }
-        searched.staged.write(&name, &bytes).map_err(|e: OutputError| CliError::from(e))?;
+        searched
+            .staged
+            .write(&name, &bytes)
+            .map_err(|e: OutputError| CliError::from(e))?;
     }
     Ok(())
 }
@@ -286,7 +338,8 @@ fn trace_csv(searched: &Searched) -> Vec<u8> {
         .map(|row| {
             let mut cells = vec![
                 row.generation.to_string(),
-                row.candidate.map_or_else(|| "final_mean".to_string(), |c| c.to_string()),
+                row.candidate
+                    .map_or_else(|| "final_mean".to_string(), |c| c.to_string()),
             ];
             cells.extend(row.values.iter().map(|v| number(*v)));
             cells.extend([number(row.estimate), number(row.se)]);
@@ -297,7 +350,9 @@ fn trace_csv(searched: &Searched) -> Vec<u8> {
 }
 
 fn convergence_chart(searched: &Searched) -> ConvergenceChart {
-    let higher = searched.goal.higher_is_better(searched.quantity.higher_is_better());
+    let higher = searched
+        .goal
+        .higher_is_better(searched.quantity.higher_is_better());
     let state = &searched.state;
     let evaluations: Vec<(f64, f64)> = state
         .trace
@@ -309,7 +364,11 @@ fn convergence_chart(searched: &Searched) -> ConvergenceChart {
     let generation_means = evaluations
         .chunks(population)
         .map(|chunk| {
-            let finite: Vec<f64> = chunk.iter().map(|p| p.1).filter(|v| v.is_finite()).collect();
+            let finite: Vec<f64> = chunk
+                .iter()
+                .map(|p| p.1)
+                .filter(|v| v.is_finite())
+                .collect();
             let x = chunk.last().map_or(0.0, |p| p.0);
             (x, finite.iter().sum::<f64>() / finite.len().max(1) as f64)
         })
@@ -364,13 +423,22 @@ fn report_md(searched: &Searched) -> String {
     let metric = searched.quantity.name();
     let higher = searched.quantity.higher_is_better();
     let holdout = &searched.holdout;
-    let calls = holdout.scenario.fund.programme_months.div_ceil(holdout.scenario.fund.call_interval_months.max(1));
+    let calls = holdout
+        .scenario
+        .fund
+        .programme_months
+        .div_ceil(holdout.scenario.fund.call_interval_months.max(1));
     let mut out = String::new();
     let _ = writeln!(out, "# The policy found for {}\n", searched.loaded.origin);
     let _ = writeln!(
         out,
         "Question: which policy of the `{}` family does best on {}? Searched with CMA-ES over {} evaluations of {} replications each (seed {}{}).\n",
-        searched.space.fixed.get("rule").and_then(|r| r.as_str()).unwrap_or("?"),
+        searched
+            .space
+            .fixed
+            .get("rule")
+            .and_then(|r| r.as_str())
+            .unwrap_or("?"),
         searched.goal.describe(metric, higher),
         searched.state.evaluations(),
         searched.scenario.run.replications,
@@ -381,10 +449,14 @@ fn report_md(searched: &Searched) -> String {
         }
     );
     let _ = writeln!(out, "## The policy in words\n");
-    for sentence in policy_in_words(&holdout.table, calls as usize) {
+    let projects = holdout.projects;
+    for sentence in policy_in_words(&holdout.table, calls as usize, projects) {
         let _ = writeln!(out, "- {sentence}");
     }
-    let _ = writeln!(out, "\n## Compared with the named strategies, on fresh random numbers\n");
+    let _ = writeln!(
+        out,
+        "\n## Compared with the named strategies, on fresh random numbers\n"
+    );
     let _ = writeln!(
         out,
         "The hold-out runs the found policy beside every named strategy at seed {} ({} replications), which the search never used.\n",
@@ -392,12 +464,25 @@ fn report_md(searched: &Searched) -> String {
     );
     let differences = searched.differences();
     if let Some((name, level)) = searched.best_named() {
-        let _ = writeln!(out, "{}\n", comparison_words(&differences, &name, metric, higher, metric_is_share(searched.quantity)));
+        let _ = writeln!(
+            out,
+            "{}\n",
+            comparison_words(
+                &differences,
+                &name,
+                metric,
+                higher,
+                metric_is_share(searched.quantity)
+            )
+        );
         let found = levels(&holdout.accumulator, searched.quantity)[searched.found_index()];
         let _ = writeln!(
             out,
             "{metric}: found policy {} (95% interval {} to {}); best named strategy `{name}` {}.\n",
-            number(found.mean), number(found.low), number(found.high), number(level.mean)
+            number(found.mean),
+            number(found.low),
+            number(found.high),
+            number(level.mean)
         );
     }
     let _ = writeln!(out, "{}", differences_table(&differences, higher));
@@ -405,11 +490,20 @@ fn report_md(searched: &Searched) -> String {
         let _ = writeln!(
             out,
             "On the search's own seed the policy scored {} ± {} ({} of {metric}); a search's own estimate is optimistic, which is why the hold-out decides.\n",
-            number(row.estimate), number(row.se), searched.goal.name()
+            number(row.estimate),
+            number(row.se),
+            searched.goal.name()
         );
     }
-    let _ = writeln!(out, "## Re-check\n\n`fundsim run recheck.toml` (in this folder) runs the scenario with the policy added at the hold-out's seed and replications; its `summary.csv` row `optimised,{metric}` equals `holdout_levels.csv`. `best.toml` is the `[[strategies]]` entry alone.\n");
-    let _ = writeln!(out, "## Parameters\n\n```toml\n{}```", toml::to_string(&holdout.table).unwrap_or_default());
+    let _ = writeln!(
+        out,
+        "## Re-check\n\n`fundsim run recheck.toml` (in this folder) runs the scenario with the policy added at the hold-out's seed and replications; its `summary.csv` row `optimised,{metric}` equals `holdout_levels.csv`. `best.toml` is the `[[strategies]]` entry alone.\n"
+    );
+    let _ = writeln!(
+        out,
+        "## Parameters\n\n```toml\n{}```",
+        toml::to_string(&holdout.table).unwrap_or_default()
+    );
     let _ = euros; // amounts in the sentences are formatted by `policy_in_words`
     out
 }
