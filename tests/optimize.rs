@@ -50,7 +50,10 @@ fn the_result_does_not_depend_on_the_thread_count() {
     let dir = temp_dir();
     search(dir.path(), "one", &[], "1").success();
     search(dir.path(), "two", &[], "2").success();
-    let (one, two) = (results(&dir.path().join("one")), results(&dir.path().join("two")));
+    let (one, two) = (
+        results(&dir.path().join("one")),
+        results(&dir.path().join("two")),
+    );
     for name in [
         "best.toml",
         "recheck.toml",
@@ -64,7 +67,10 @@ fn the_result_does_not_depend_on_the_thread_count() {
     }
     assert_eq!(one, two);
     let trace = String::from_utf8(one[Path::new("trace.csv")].clone()).unwrap();
-    assert!(trace.starts_with("generation,candidate,call_shares[0],"), "{trace}");
+    assert!(
+        trace.starts_with("generation,candidate,call_shares[0],"),
+        "{trace}"
+    );
     assert_eq!(trace.lines().count(), 1 + 25, "{trace}");
     assert!(trace.lines().last().unwrap().starts_with("2,final_mean,"));
     let holdout = String::from_utf8(one[Path::new("holdout.csv")].clone()).unwrap();
@@ -94,7 +100,11 @@ fn a_stopped_search_resumes_to_the_same_answer() {
     let saved: Vec<_> = fs::read_dir(dir.path())
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".fundsim-optimize-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".fundsim-optimize-")
+        })
         .collect();
     assert_eq!(saved.len(), 1, "one saved state");
     search(dir.path(), "parts", &["--resume"], "1").success();
@@ -119,19 +129,32 @@ fn the_found_policy_reruns_with_fundsim_run() {
     search(dir.path(), "found", &[], "2").success();
     let found = dir.path().join("found");
     fundsim_in(&found)
-        .args(["run", "recheck.toml", "--out", "rerun", "--quiet", "--no-charts"])
+        .args([
+            "run",
+            "recheck.toml",
+            "--out",
+            "rerun",
+            "--quiet",
+            "--no-charts",
+        ])
         .assert()
         .success();
     let summary = fs::read_to_string(found.join("rerun/summary.csv")).unwrap();
     let levels = fs::read_to_string(found.join("holdout_levels.csv")).unwrap();
     let mut compared = 0;
     for row in levels.lines().skip(1) {
-        assert!(summary.lines().any(|line| line == row), "{row} not in summary.csv");
+        assert!(
+            summary.lines().any(|line| line == row),
+            "{row} not in summary.csv"
+        );
         compared += 1;
     }
     assert_eq!(compared, 6, "{levels}");
     let best = fs::read_to_string(found.join("best.toml")).unwrap();
-    assert!(best.contains("[[strategies]]") && best.contains("rule = \"policy\""), "{best}");
+    assert!(
+        best.contains("[[strategies]]") && best.contains("rule = \"policy\""),
+        "{best}"
+    );
     let scenario = format!("{}\n{best}", common::stf_text());
     common::write_stf_companions(dir.path());
     fs::write(dir.path().join("with-best.toml"), scenario).unwrap();
@@ -160,7 +183,10 @@ fn regret_and_the_tail_are_goals_too() {
         if goal == "regret" {
             assert!(estimates.iter().all(|r| *r >= 0.0), "{estimates:?}");
         } else {
-            assert!(estimates.iter().all(|p| (0.0..=1.0).contains(p)), "{estimates:?}");
+            assert!(
+                estimates.iter().all(|p| (0.0..=1.0).contains(p)),
+                "{estimates:?}"
+            );
         }
     }
 }
@@ -168,35 +194,75 @@ fn regret_and_the_tail_are_goals_too() {
 #[test]
 fn bad_input_is_refused_with_exit_2() {
     let dir = temp_dir();
-    fs::write(dir.path().join("fixed.toml"), common::stf_without_uncertainty()).unwrap();
+    fs::write(
+        dir.path().join("fixed.toml"),
+        common::stf_without_uncertainty(),
+    )
+    .unwrap();
     let cases: [(&[&str], &str); 6] = [
         (
             &["optimize", "--metric", "happiness"],
             "--metric \"happiness\" is not a metric optimize can use; choose one of survival_at_horizon",
         ),
         (
-            &["optimize", "--metric", "survival_at_horizon", "--goal", "median"],
+            &[
+                "optimize",
+                "--metric",
+                "survival_at_horizon",
+                "--goal",
+                "median",
+            ],
             "--goal \"median\" is not a goal; choose mean, p10 or regret",
         ),
         (
-            &["optimize", "--metric", "survival_at_horizon", "--evaluations", "0"],
+            &[
+                "optimize",
+                "--metric",
+                "survival_at_horizon",
+                "--evaluations",
+                "0",
+            ],
             "--evaluations 0: expected a whole number from 1 to 20000",
         ),
         (
-            &["optimize", "--metric", "survival_at_horizon", "--evaluations", "20001"],
+            &[
+                "optimize",
+                "--metric",
+                "survival_at_horizon",
+                "--evaluations",
+                "20001",
+            ],
             "--evaluations 20001: expected a whole number from 1 to 20000",
         ),
         (
-            &["optimize", "fixed.toml", "--metric", "survival_at_horizon", "--goal", "p10"],
+            &[
+                "optimize",
+                "fixed.toml",
+                "--metric",
+                "survival_at_horizon",
+                "--goal",
+                "p10",
+            ],
             "--goal p10 and --parameter-sets need an [uncertainty] table",
         ),
         (
-            &["optimize", "--metric", "survival_at_horizon", "--family", "genetic"],
+            &[
+                "optimize",
+                "--metric",
+                "survival_at_horizon",
+                "--family",
+                "genetic",
+            ],
             "--family \"genetic\" is not a family; choose policy or proportional",
         ),
     ];
     for (args, expected) in cases {
-        let output = fundsim_in(dir.path()).args(args).assert().code(2).get_output().clone();
+        let output = fundsim_in(dir.path())
+            .args(args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
         let said = String::from_utf8_lossy(&output.stderr).into_owned();
         assert!(said.contains(expected), "{args:?}: {said}");
     }

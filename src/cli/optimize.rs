@@ -134,13 +134,13 @@ pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
     family(&args.family, &crate::params::FundParams::default())?;
     let mut simulation = args.simulation.clone();
     simulation.replications.get_or_insert(DEFAULT_REPLICATIONS);
-    let prepared = simulation.prepare(false)?;
-    let (loaded, mut scenario, portfolio, pool) = (
-        prepared.loaded,
-        prepared.scenario,
-        prepared.portfolio,
-        prepared.pool,
-    );
+    let super::common::Prepared {
+        loaded,
+        mut scenario,
+        portfolio,
+        pool,
+        ..
+    } = simulation.prepare(false)?;
     let holdout_replications = args
         .holdout_replications
         .unwrap_or(loaded.scenario.run.replications);
@@ -182,22 +182,13 @@ pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
     interrupt.keep_checkpoint(saved.path());
     let cancel = interrupt.cancel_flag();
     // The named strategies on the search's seed and sets: what the regret is against.
-    let named_run = {
-        let mut config = RunConfig::from_scenario(&scenario);
-        if let Some(search) = &sets {
-            let worlds = ParameterWorlds::new(
-                &scenario,
-                &portfolio,
-                search.sets.clone(),
-                search.draw,
-                scenario.run.seed,
-            )
-            .map_err(|e| CliError::Usage(format!("{}: uncertainty: {e}", loaded.origin)))?;
-            config.parameter_worlds = Some(std::sync::Arc::new(worlds));
-        }
-        pool.install(|| engine::run(&scenario, portfolio.clone(), &config, &|_| {}, cancel))
-            .map_err(|e| interrupt.failed(e))?
-    };
+    let named_run = run_named(
+        &scenario,
+        &portfolio,
+        sets.as_ref(),
+        &loaded.origin,
+        (&pool, &interrupt),
+    )?;
     let (named_sets, named_fixed) =
         named_results(&named_run.accumulator, scenario.baseline_index(), quantity);
     let evaluator = Evaluator {
@@ -280,6 +271,31 @@ pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
         started,
         threads: pool.current_num_threads(),
     })
+}
+
+/// Runs every strategy of the scenario on the search's seed and parameter sets.
+fn run_named(
+    scenario: &crate::scenario::Scenario,
+    portfolio: &crate::portfolio::Portfolio,
+    sets: Option<&SearchSets>,
+    origin: &str,
+    (pool, interrupt): (&rayon::ThreadPool, &Interrupt),
+) -> Result<engine::RunResult, CliError> {
+    let mut config = RunConfig::from_scenario(scenario);
+    if let Some(search) = sets {
+        let worlds = ParameterWorlds::new(
+            scenario,
+            portfolio,
+            search.sets.clone(),
+            search.draw,
+            scenario.run.seed,
+        )
+        .map_err(|e| CliError::Usage(format!("{origin}: uncertainty: {e}")))?;
+        config.parameter_worlds = Some(std::sync::Arc::new(worlds));
+    }
+    let cancel = interrupt.cancel_flag();
+    pool.install(|| engine::run(scenario, portfolio.clone(), &config, &|_| {}, cancel))
+        .map_err(|e| interrupt.failed(e))
 }
 
 /// The best named strategy (not the baseline) by the goal on the search's seed.
