@@ -122,16 +122,7 @@ fn family(name: &str, fund: &crate::params::FundParams) -> Result<SearchSpace, C
 /// [`CliError::Interrupted`] when stopped.
 pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
     let started = Instant::now();
-    if args.evaluations == 0 || args.evaluations > MAX_EVALUATIONS {
-        return Err(CliError::Usage(format!(
-            "--evaluations {}: expected a whole number from 1 to {MAX_EVALUATIONS}",
-            args.evaluations
-        )));
-    }
-    let goal = Goal::parse(&args.goal).map_err(CliError::Usage)?;
-    let quantity = parse_metric(&args.metric)?;
-    // The family's name is checked before anything is loaded; its space needs the fund.
-    family(&args.family, &crate::params::FundParams::default())?;
+    let (goal, quantity) = check_question(args)?;
     let mut simulation = args.simulation.clone();
     simulation.replications.get_or_insert(DEFAULT_REPLICATIONS);
     let super::common::Prepared {
@@ -271,6 +262,22 @@ pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
         started,
         threads: pool.current_num_threads(),
     })
+}
+
+/// Checks the options that need no scenario: the budget, the goal, the metric and the
+/// family's name.
+fn check_question(args: &OptimizeArgs) -> Result<(Goal, SetQuantity), CliError> {
+    if args.evaluations == 0 || args.evaluations > MAX_EVALUATIONS {
+        return Err(CliError::Usage(format!(
+            "--evaluations {}: expected a whole number from 1 to {MAX_EVALUATIONS}",
+            args.evaluations
+        )));
+    }
+    let goal = Goal::parse(&args.goal).map_err(CliError::Usage)?;
+    let quantity = parse_metric(&args.metric)?;
+    // The family's name is checked before anything is loaded; its space needs the fund.
+    family(&args.family, &crate::params::FundParams::default())?;
+    Ok((goal, quantity))
 }
 
 /// Runs every strategy of the scenario on the search's seed and parameter sets.
