@@ -25,7 +25,7 @@ use crate::analysis::optimize::{
     holdout_seed, named_results, policy_space, proportional_space, search,
 };
 use crate::engine::{self, ParameterWorlds, RunConfig};
-use crate::input::{load_joint_draws, load_portfolio};
+use crate::input::load_joint_draws;
 use crate::scenario::uncertainty::MAX_PARAMETER_SETS;
 use crate::scenario::uncertainty::sets::parameter_sets;
 use crate::stats::SetQuantity;
@@ -163,7 +163,14 @@ pub(super) fn compute(args: &OptimizeArgs) -> Result<Searched, CliError> {
     let destination = args
         .output
         .destination(format!("{}-optimize", scenario.name));
-    let mut saved = state::Saved::new(&destination, &state::job_id(args, &scenario, evaluations));
+    let mut saved = state::Saved::new(
+        &destination,
+        &state::job_id(
+            [&args.metric, &args.goal, &args.family],
+            &scenario,
+            evaluations,
+        ),
+    );
     let mut search_state = if args.resume {
         saved.load().map_err(CliError::Usage)?
     } else {
@@ -364,12 +371,4 @@ fn draw_sets(
         sets,
         draw: spec.portfolio,
     }))
-}
-
-/// The portfolio of the hold-out run, as `fundsim run` draws it for the re-check
-/// scenario.
-pub(super) fn holdout_portfolio(
-    loaded: &crate::input::LoadedScenario,
-) -> Result<crate::portfolio::Portfolio, CliError> {
-    Ok(load_portfolio(loaded, loaded.scenario.run.seed)?)
 }

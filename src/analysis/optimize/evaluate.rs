@@ -204,3 +204,83 @@ pub fn named_results(
         .collect();
     (sets, fixed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{load_joint_draws, load_portfolio, load_scenario};
+    use crate::scenario::uncertainty::sets::parameter_sets;
+    use crate::stats::Metric;
+
+    /// A candidate run beside the baseline alone meets exactly the random numbers it meets
+    /// in the whole scenario: `usage-sqrt` written as a candidate table gives, set by set,
+    /// the same accumulators as in a run of every strategy (common random numbers).
+    #[test]
+    fn a_candidate_alone_equals_the_same_strategy_in_the_whole_scenario() {
+        let loaded = load_scenario(Some("stf")).unwrap();
+        let mut scenario = loaded.scenario.clone();
+        scenario.run.replications = 32;
+        let mut spec = scenario.uncertainty.clone().unwrap();
+        spec.parameter_sets = 4;
+        scenario.uncertainty = Some(spec.clone());
+        let seed = scenario.run.seed;
+        let joint = load_joint_draws(&loaded).unwrap();
+        let sets =
+            parameter_sets(&loaded.text, &loaded.origin, &spec, joint.as_ref(), seed).unwrap();
+        let portfolio = load_portfolio(&loaded, seed).unwrap();
+        let quantity = SetQuantity::Metric(Metric::SurvivalAtHorizon);
+        let evaluator = Evaluator {
+            text: loaded.text.clone(),
+            origin: loaded.origin.clone(),
+            scenario: scenario.clone(),
+            portfolio: portfolio.clone(),
+            sets: Some(SearchSets {
+                sets: sets.clone(),
+                draw: spec.portfolio,
+            }),
+            quantity,
+            goal: Goal::Mean,
+            named_sets: Vec::new(),
+            named_fixed: Vec::new(),
+        };
+        let table: toml::Table = toml::from_str(
+            "name = \"usage-sqrt\"\nrule = \"proportional\"\ntiming = \"even\"\nscore = \"dependents\"\npower = 0.5",
+        )
+        .unwrap();
+        let strategy = evaluator.strategy(&table).unwrap();
+        let alone = evaluator.run(&strategy, &AtomicBool::new(false)).unwrap();
+        let worlds =
+            ParameterWorlds::new(&scenario, &portfolio, sets, spec.portfolio, seed).unwrap();
+        let config = RunConfig {
+            parameter_worlds: Some(std::sync::Arc::new(worlds)),
+            ..RunConfig::from_scenario(&scenario)
+        };
+        let whole = engine::run(
+            &scenario,
+            portfolio,
+            &config,
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap()
+        .accumulator;
+        let index = scenario
+            .strategies
+            .iter()
+            .position(|s| s.name == "usage-sqrt")
+            .unwrap();
+        assert_eq!(alone.parameter_sets(), 4);
+        for k in 0..4 {
+            assert_eq!(
+                alone.in_set(k, 1, quantity),
+                whole.in_set(k, index, quantity),
+                "set {k}"
+            );
+            assert!(alone.in_set(k, 1, quantity).count > 0);
+        }
+        let (named, _) = named_results(&whole, 0, quantity);
+        assert_eq!(named.len(), 4);
+        let score = evaluator.score(&alone, true);
+        assert!((score.value - named[index - 1].iter().sum::<f64>() / 4.0).abs() < 1e-12);
+    }
+}

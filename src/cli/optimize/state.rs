@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::OptimizeArgs;
 use crate::analysis::optimize::SearchState;
 use crate::output::Destination;
 use crate::output::files::{sha256_hex, write_atomic};
@@ -35,14 +34,15 @@ pub(in crate::cli) struct Saved {
 }
 
 /// What decides a search's result: a state saved by another question is not resumed.
-pub(super) fn job_id(args: &OptimizeArgs, scenario: &Scenario, evaluations: u64) -> String {
+/// `question` is the metric, the goal and the family as given.
+pub(super) fn job_id(question: [&str; 3], scenario: &Scenario, evaluations: u64) -> String {
     sha256_hex(format!(
         "{}\n{}\n{}\n{}\n{}\n{evaluations}\n{}\n{}",
         crate::VERSION,
         scenario.hash(),
-        args.metric,
-        args.goal,
-        args.family,
+        question[0],
+        question[1],
+        question[2],
         scenario.run.seed,
         scenario.run.replications,
     ))

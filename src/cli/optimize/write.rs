@@ -118,7 +118,7 @@ pub(super) fn holdout(
         base_dir: loaded.base_dir.clone(),
         text: text.clone(),
     };
-    let portfolio = super::holdout_portfolio(&recheck)?;
+    let portfolio = crate::input::load_portfolio(&recheck, seed)?;
     let mut config = RunConfig::from_scenario(&parsed);
     if let Some(spec) = &parsed.uncertainty {
         let joint = crate::input::load_joint_draws(&recheck)?;
@@ -199,7 +199,10 @@ impl Searched {
 /// # Errors
 /// [`CliError::Failure`] when the folder cannot be written, [`CliError::Interrupted`]
 /// when a stop signal came first.
-pub(super) fn finish(searched: Searched, output: &super::OutputArgs) -> Result<(), CliError> {
+pub(super) fn finish(
+    searched: Searched,
+    output: &super::super::args::OutputArgs,
+) -> Result<(), CliError> {
     let writing = searched.interrupt.writing()?;
     let staged = &searched.staged;
     let best = best_toml(&searched)?;
