@@ -229,8 +229,14 @@ mod tests {
             parameter_sets(&loaded.text, &loaded.origin, &spec, joint.as_ref(), seed).unwrap();
         let portfolio = load_portfolio(&loaded, seed).unwrap();
         let quantity = SetQuantity::Metric(Metric::SurvivalAtHorizon);
+        // The candidate is checked as an extra entry of the scenario, whose names must be
+        // unique: the named `usage-sqrt` is renamed in the evaluator's copy only.
+        let renamed = loaded
+            .text
+            .replace("name = \"usage-sqrt\"", "name = \"usage-sqrt-named\"");
+        assert_ne!(renamed, loaded.text);
         let evaluator = Evaluator {
-            text: loaded.text.clone(),
+            text: renamed,
             origin: loaded.origin.clone(),
             scenario: scenario.clone(),
             portfolio: portfolio.clone(),
