@@ -37,10 +37,8 @@ pub use competitive::CompetitiveParams;
 pub use fixed::FixedParams;
 pub use lottery::LotteryParams;
 pub use milestone::MilestoneParams;
-pub use policy::{
-    POLICY_SEARCH_RANGES, PolicyBuy, PolicyParams, PolicyWeights, RECEIVED_UNIT_EUR,
-    SearchDimension,
-};
+pub use policy::search::{POLICY_SEARCH_RANGES, SearchDimension};
+pub use policy::{PolicyBuy, PolicyParams, PolicyWeights, RECEIVED_UNIT_EUR};
 pub use proportional::{ProportionalParams, Score};
 pub use quadratic::{QuadraticParams, quadratic_match};
 pub use registry::RuleSpec;

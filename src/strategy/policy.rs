@@ -21,8 +21,6 @@
 //! `weights = { dependents = γ }` is exactly `proportional`'s `dependents ^ γ`.
 //! A factor whose exponent is 0 is exactly 1 and is not computed.
 
-use serde::{Deserialize, Serialize};
-
 use super::sizing::{
     GrantLimits, MAX_SHARE_PARAMETER, MIN_AMOUNT_PARAMETER, check_limits, describe_limits,
     split_by_weights_within,
@@ -34,158 +32,49 @@ use super::{
 use crate::params::Timing;
 use crate::rng::SimRng;
 
-mod search;
+mod params;
+pub(super) mod search;
 #[cfg(test)]
 mod tests;
 mod words;
 
-pub use search::{POLICY_SEARCH_RANGES, SearchDimension};
+pub use params::{PolicyBuy, PolicyParams, PolicyWeights, RECEIVED_UNIT_EUR};
+use params::BUY_KEYS;
 use words::{bought, eligibility, percent, percents, thousands, weight_formula, weight_words};
+
+/// The most calls `call_shares` may list (a programme of 100 years of monthly calls).
+const MAX_CALL_SHARES: usize = 1_200;
 
 /// How far `call_shares` and `buy` may sum from 1 (rounding in a hand-written file), as
 /// for a mix's shares.
 const SHARE_SUM_TOLERANCE: f64 = 1e-9;
 
-/// The unit of the `received` feature: `1 + received_eur / RECEIVED_UNIT_EUR`. EUR 100,000
-/// is of the order of one grant of the STF-like scenario (assumption: a scale, not a fact),
-/// so the feature reads "1 + grants' worth received".
-pub const RECEIVED_UNIT_EUR: f64 = 100_000.0;
-
-/// The most calls `call_shares` may list (a programme of 100 years of monthly calls).
-const MAX_CALL_SHARES: usize = 1_200;
-
-/// Parameters of `rule = "policy"` (docs/strategies.md, "`policy`").
-///
-/// Every field has a default, so `PolicyParams::default()` is a valid policy: the equal
-/// split. Build one in code, then write it with [`PolicyParams::to_strategies_toml`] or run
-/// it with [`PolicyParams::strategy_spec`].
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyParams {
-    /// Share of the fund's budget released at calls 1, 2, … (each 0–1, summing to 1). At
-    /// call k the policy spends `s_k / (s_k + s_{k+1} + …)` of the call's budget, which
-    /// under `timing = "front_loaded"` (required with it) is all the fund still holds:
-    /// exactly the shares when everything is spent, and money left over or returned
-    /// carries on to the later calls in the same proportions. Calls after the last
-    /// positive share, and the programme's last call, spend all that is left. Not set:
-    /// the strategy's timing alone decides each call's budget, as for every other rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub call_shares: Option<Vec<f64>>,
-    /// Exponents of the features in the project weight; 0 for a feature not given.
-    #[serde(default)]
-    pub weights: PolicyWeights,
-    /// No project is funded with less at a call (EUR), as `proportional`'s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_amount_eur: Option<f64>,
-    /// The largest share of the money released at a call one project may get, as
-    /// `proportional`'s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_share: Option<f64>,
-    /// Eligible only with at most this many active maintainers. Not set: any team.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_maintainers: Option<u32>,
-    /// Eligible only with at least this many dependents. Not set: any usage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_dependents: Option<f64>,
-    /// Fund only the this many heaviest eligible projects at a call (ties: more
-    /// dependents, then more critical, then portfolio order). Not set: all of them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_projects: Option<u32>,
-    /// Months over which a maintenance grant is spent (and after which, with the fund's
-    /// extension, what is left returns). Not set: the fund's `grant_duration_months`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant_months: Option<u32>,
-    /// Shares of the released money per instrument (summing to 1). Not set: all
-    /// maintenance grants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub buy: Option<PolicyBuy>,
-}
-
-/// The exponents of the project weight (module docs). An exponent not written is 0.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyWeights {
-    /// Exponent of the dependents count `D` (0–10).
-    #[serde(default)]
-    pub dependents: f64,
-    /// Exponent of the criticality `C` (0–1 in the portfolio; exponent 0–10).
-    #[serde(default)]
-    pub criticality: f64,
-    /// Exponent of `1 + M`, M the active maintainers (−10–10; negative: small teams
-    /// first).
-    #[serde(default)]
-    pub maintainers: f64,
-    /// Exponent of `1 + B`, B the backlog in person-months (−10–10).
-    #[serde(default)]
-    pub backlog: f64,
-    /// Exponent of `1 + V`, V the open (discovered, unfixed) vulnerabilities (−10–10).
-    #[serde(default)]
-    pub open_vulnerabilities: f64,
-    /// Exponent of `1 + R / 100,000`, R the EUR the fund has paid the project so far
-    /// (−10–10; negative: spread over new projects, positive: stay with those funded).
-    #[serde(default)]
-    pub received: f64,
-}
-
-/// Shares of the released money bought as each instrument, with that rule's defaults
-/// (`audit`, `bug_bounty`, `fellowship`; docs/strategies.md). Not written: 0.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyBuy {
-    /// Maintenance grants, split by the policy's weights.
-    #[serde(default)]
-    pub maintenance: f64,
-    /// Security audits (rule `audit` with its defaults).
-    #[serde(default)]
-    pub audit: f64,
-    /// Bug bounties (rule `bug_bounty` with its defaults).
-    #[serde(default)]
-    pub bug_bounty: f64,
-    /// Fellowships (rule `fellowship` with its defaults).
-    #[serde(default)]
-    pub fellowship: f64,
-}
-
-/// The keys of `buy`, in the order of [`PolicyBuy::parts`].
-const BUY_KEYS: [&str; 4] = ["maintenance", "audit", "bug_bounty", "fellowship"];
-
-impl PolicyBuy {
-    /// The instruments as (share, rule name), in the order they spend.
-    fn parts(&self) -> [(f64, &'static str); 4] {
-        [
-            (self.maintenance, Policy::NAME),
-            (self.audit, "audit"),
-            (self.bug_bounty, "bug_bounty"),
-            (self.fellowship, "fellowship"),
-        ]
-    }
-
-    /// Only maintenance: the policy splits the money itself, no mix is needed.
-    fn only_maintenance(&self) -> bool {
-        self.parts()[1..].iter().all(|&(share, _)| share == 0.0)
-    }
-}
-
 /// The problem with a strategy's timing for `rule`, when it is a policy with
 /// `call_shares` and a timing other than `front_loaded` was written; `Ok` with the timing
 /// to use otherwise (`front_loaded` when none was written: the shares are the timing).
-pub(super) fn timing_for(rule: &RuleSpec, written: Option<Timing>, default: Timing) -> Result<Timing, String> {
-    let Some(policy) = rule.params::<PolicyParams>() else {
-        return Ok(written.unwrap_or(default));
-    };
-    match (policy.call_shares.is_some(), written) {
+pub(super) fn timing_for(
+    rule: &RuleSpec,
+    written: Option<Timing>,
+    default: Timing,
+) -> Result<Timing, String> {
+    let shares = rule
+        .params::<PolicyParams>()
+        .is_some_and(|policy| policy.call_shares.is_some());
+    match (shares, written) {
         (false, _) => Ok(written.unwrap_or(default)),
         (true, None | Some(Timing::FrontLoaded)) => Ok(Timing::FrontLoaded),
-        (true, Some(_)) => Err("must be \"front_loaded\" (or left out) for rule `policy` with \
-                                `call_shares`: the shares release the budget call by call"
-            .into()),
+        (true, Some(_)) => Err(CALL_SHARES_TIMING.into()),
     }
 }
+
+/// Why a policy with `call_shares` takes no other timing.
+const CALL_SHARES_TIMING: &str = "must be \"front_loaded\" (or left out) for rule `policy` \
+    with `call_shares`: the shares release the budget call by call";
 
 pub struct Policy;
 
 impl Rule for Policy {
-    const NAME: &'static str = "policy";
+    const NAME: &'static str = params::NAME;
     const SUMMARY: &'static str = "a searchable family: per-call shares, weights as a product of \
                                    powers of observable features, limits, eligibility, \
                                    instruments (the optimiser's rule)";

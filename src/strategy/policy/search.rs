@@ -4,9 +4,10 @@
 
 use serde::Serialize;
 
-use super::{Policy, PolicyParams};
+use super::Policy;
+use super::params::PolicyParams;
 use crate::params::Timing;
-use crate::strategy::{Rule, RuleSpec, StrategySpec};
+use crate::strategy::{Rule, RuleSpec};
 
 /// One continuous or whole-number dimension of the policy family as the optimiser
 /// searches it: the parameter's dotted key, the documented search range and whether it
@@ -180,17 +181,6 @@ impl PolicyParams {
         RuleSpec::new::<Policy>(self.clone())
     }
 
-    /// The policy as a validated scenario's strategy called `name`, with its timing
-    /// (`timing_or(otherwise)`). Unchecked: write it with [`Self::to_strategies_toml`]
-    /// and parse it to have it checked.
-    pub fn strategy_spec(&self, name: &str, otherwise: Timing) -> StrategySpec {
-        StrategySpec {
-            name: name.to_string(),
-            timing: self.timing_or(otherwise),
-            rule: self.rule_spec(),
-        }
-    }
-
     /// The policy as one `[[strategies]]` table: `name`, `rule = "policy"`, `timing`
     /// (`timing_or(otherwise)`) and the parameters that are set.
     ///
@@ -237,4 +227,3 @@ impl PolicyParams {
         toml::to_string(&entries).map_err(|e| e.to_string())
     }
 }
-

@@ -1,3 +1,4 @@
+use super::search::POLICY_SEARCH_RANGES;
 use super::*;
 use crate::fund::{Grant, Purchase};
 use crate::params::{Checker, FundParams};
@@ -343,7 +344,12 @@ fn a_policy_written_as_toml_reads_back_as_the_same_strategy() {
     let mut check = Checker::new("best.toml");
     let spec = parse_entry(&mut check, 0, &entries.strategies[0], str::to_string);
     assert!(check.into_result("best.toml", ()).is_ok(), "{text}");
-    assert_eq!(spec.unwrap(), params.strategy_spec("found", Timing::Even));
+    let want = crate::strategy::StrategySpec {
+        name: "found".into(),
+        timing: params.timing_or(Timing::Even),
+        rule: params.rule_spec(),
+    };
+    assert_eq!(spec.unwrap(), want);
     let plain = PolicyParams::default().to_strategies_toml("p", Timing::Even).unwrap();
     assert!(plain.contains("timing = \"even\""), "{plain}");
 }

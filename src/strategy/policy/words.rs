@@ -1,6 +1,6 @@
 //! The policy in words: the line for `validate` and the brief's sentence.
 
-use super::{PolicyBuy, PolicyParams, PolicyWeights};
+use super::params::{PolicyBuy, PolicyParams, PolicyWeights};
 
 /// The weight in symbols: `D^0.5 · (1+M)^-1`; `1` when every exponent is 0.
 pub(super) fn weight_formula(w: &PolicyWeights) -> String {
