@@ -11,6 +11,7 @@ pub mod design;
 pub mod facts;
 pub mod model;
 pub mod morris;
+pub mod optimize;
 pub mod precision;
 pub mod robustness;
 pub mod sensitivity;

@@ -22,6 +22,7 @@ mod interrupt;
 mod job;
 mod limits;
 mod merge;
+mod optimize;
 mod overrides;
 mod plot;
 mod precision;
@@ -85,6 +86,9 @@ pub enum Command {
     Sensitivity(sensitivity::SensitivityArgs),
     /// Find the parameter value (e.g. the budget) at which an outcome reaches a goal.
     Target(target::TargetArgs),
+    /// Search a family of funding policies for the best on a metric under uncertainty,
+    /// and judge the policy found on fresh random numbers against the named strategies.
+    Optimize(optimize::OptimizeArgs),
     /// Combine the shard folders of one job (--shard K/N) into its result, byte for byte
     /// what one process would have written.
     Merge(merge::MergeArgs),
@@ -111,6 +115,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Sweep(args) => sweep::execute(args),
         Command::Sensitivity(args) => sensitivity::execute(args),
         Command::Target(args) => target::execute(args),
+        Command::Optimize(args) => optimize::execute(args),
         Command::Merge(args) => merge::execute(args),
         Command::Slurm(args) => slurm::execute(args),
         Command::Serve(args) => serve::execute(args),

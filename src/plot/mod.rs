@@ -16,6 +16,7 @@
 pub mod allocation;
 pub mod canvas;
 pub mod cliff;
+pub mod convergence;
 pub mod cost_effectiveness;
 mod error;
 mod kind;
