@@ -9,32 +9,15 @@
 mod charts_support;
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use charts_support::{Image, STRATEGY_COLOURS, contains_colour, ink};
-use common::{scratch, stf_run};
+use common::{chromium, scratch, stf_run};
 
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 2200;
-
-fn chromium() -> Option<PathBuf> {
-    // An explicit choice is final: a wrong path counts as no browser.
-    if let Some(path) = std::env::var_os("FUNDSIM_CHROMIUM") {
-        let path = PathBuf::from(path);
-        return path.is_file().then_some(path);
-    }
-    let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
-    if let Some(found) = candidates.iter().map(Path::new).find(|p| p.is_file()) {
-        return Some(found.to_path_buf());
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .flat_map(|dir| [dir.join("chromium"), dir.join("chromium-browser")])
-            .find(|p| p.is_file())
-    })
-}
 
 /// A `file://` URL for an absolute path, with the characters a URL cannot hold escaped.
 fn file_url(path: &Path) -> String {

@@ -22,7 +22,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use charts_support::{Image, STRATEGY_COLOURS, contains_colour, ink};
-use common::{BIN, scratch};
+use common::{BIN, chromium, scratch};
 use serde_json::{Value, json};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
@@ -31,23 +31,6 @@ const WIDTH: u32 = 1400;
 const HEIGHT: u32 = 2000;
 /// Every wait has this bound, so a hung server or browser fails the test instead of CI.
 const PATIENCE: Duration = Duration::from_secs(180);
-
-fn chromium() -> Option<PathBuf> {
-    // An explicit choice is final: a wrong path counts as no browser.
-    if let Some(path) = std::env::var_os("FUNDSIM_CHROMIUM") {
-        let path = PathBuf::from(path);
-        return path.is_file().then_some(path);
-    }
-    let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
-    if let Some(found) = candidates.iter().map(Path::new).find(|p| p.is_file()) {
-        return Some(found.to_path_buf());
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .flat_map(|dir| [dir.join("chromium"), dir.join("chromium-browser")])
-            .find(|p| p.is_file())
-    })
-}
 
 /// A child process killed when dropped: the server and the browser end with the test,
 /// also when an assertion fails half-way.

@@ -85,10 +85,7 @@ impl Checkpoints {
             _ => format!("cannot read {}: {e}", self.path.display()),
         })?;
         let damaged = || format!("the checkpoint {} is damaged", self.path.display());
-        let (digest, body) = bytes.split_at_checked(32).ok_or_else(damaged)?;
-        if Sha256::digest(body).as_slice() != digest {
-            return Err(damaged());
-        }
+        let body = unseal(&bytes).ok_or_else(damaged)?;
         let body: Body = postcard::from_bytes(body).map_err(|_| damaged())?;
         if body.format_version != FORMAT_VERSION || body.job_id != self.job_id {
             return Err(format!(
@@ -121,14 +118,25 @@ impl Checkpoints {
             tree,
         })
         .map_err(std::io::Error::other)?;
-        write_atomic_with(&self.path, |file| {
-            file.write_all(&Sha256::digest(&body))?;
-            file.write_all(&body)
-        })
+        write_atomic_with(&self.path, |file| file.write_all(&seal(&body)))
     }
 
     /// Removes the checkpoint (the run is complete).
     pub fn remove(&self) {
         let _ = fs::remove_file(&self.path);
     }
+}
+
+/// `body` preceded by its SHA-256, so that a damaged saved state (a torn write, a bad
+/// disk) is told from a good one on reading: [`unseal`].
+pub(in crate::cli) fn seal(body: &[u8]) -> Vec<u8> {
+    let mut bytes = Sha256::digest(body).to_vec();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// The body of bytes written by [`seal`]; `None` when they are damaged.
+pub(in crate::cli) fn unseal(bytes: &[u8]) -> Option<&[u8]> {
+    let (digest, body) = bytes.split_at_checked(32)?;
+    (Sha256::digest(body).as_slice() == digest).then_some(body)
 }

@@ -255,3 +255,21 @@ pub fn system_test_not_run(test: &str, reason: &str, remedy: &str) {
          \x20                  ({remedy}; FUNDSIM_REQUIRE_SYSTEM_TESTS=1 makes this a failure)\n"
     );
 }
+
+/// The Chromium to run browser tests with: `FUNDSIM_CHROMIUM` if set (a wrong path counts
+/// as no browser), else Debian's `/usr/bin/chromium` or one on the `PATH`.
+pub fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("FUNDSIM_CHROMIUM") {
+        let path = PathBuf::from(path);
+        return path.is_file().then_some(path);
+    }
+    let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+    if let Some(found) = candidates.iter().map(Path::new).find(|p| p.is_file()) {
+        return Some(found.to_path_buf());
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .flat_map(|dir| [dir.join("chromium"), dir.join("chromium-browser")])
+            .find(|p| p.is_file())
+    })
+}

@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::analysis::optimize::SearchState;
+use crate::cli::checkpoint::{seal, unseal};
 use crate::output::Destination;
 use crate::output::files::{sha256_hex, write_atomic};
 use crate::scenario::Scenario;
@@ -87,10 +87,7 @@ impl Saved {
                 self.path.display()
             )
         };
-        let (digest, body) = bytes.split_at_checked(32).ok_or_else(damaged)?;
-        if Sha256::digest(body).as_slice() != digest {
-            return Err(damaged());
-        }
+        let body = unseal(&bytes).ok_or_else(damaged)?;
         let body: Body = postcard::from_bytes(body).map_err(|_| damaged())?;
         if body.format_version != FORMAT_VERSION || body.job_id != self.job_id {
             return Err(format!(
@@ -113,11 +110,7 @@ impl Saved {
         };
         let written = postcard::to_stdvec(&body)
             .map_err(std::io::Error::other)
-            .and_then(|body| {
-                let mut bytes = Sha256::digest(&body).to_vec();
-                bytes.extend_from_slice(&body);
-                write_atomic(&self.path, &bytes)
-            });
+            .and_then(|body| write_atomic(&self.path, &seal(&body)));
         if let Err(error) = written {
             self.failed = true;
             eprintln!(
