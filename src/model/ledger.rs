@@ -136,8 +136,8 @@ pub(super) fn award_grants(
             people @ (Purchase::Fellowship { .. } | Purchase::Onboarding { .. }) => {
                 let bought = state.buy_people(people, amount, call.month, out);
                 ledger.spent_at_call_eur += bought.spent_eur;
-                // Salaries of fellows the project lacks go back before the next call.
-                out.returned_eur += bought.returned_eur;
+                // Salaries of fellows the project lacks go back before the next call
+                // (never paid, so not counted as returned either).
                 ledger.recycle(bought.returned_eur, true);
                 continue;
             }

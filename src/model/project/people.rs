@@ -50,7 +50,6 @@ impl ProjectState {
         month: u32,
         out: &mut Trajectory,
     ) -> Bought {
-        out.paid_eur += amount_eur;
         let bought = match purchase {
             Purchase::Fellowship {
                 fellows,
@@ -71,10 +70,14 @@ impl ProjectState {
             }
             // Not purchases of people: held and spent like maintenance money.
             Purchase::Maintenance | Purchase::Audit { .. } | Purchase::BugBounty { .. } => {
+                out.paid_eur += amount_eur;
                 self.receive_grant(amount_eur, 1);
                 return Bought::default();
             }
         };
+        // Salaries of fellows the project lacks never leave the fund: they are neither
+        // paid nor received, and go straight back to its pool (the ledger recycles them).
+        out.paid_eur += amount_eur - bought.returned_eur;
         self.received_eur += amount_eur - bought.returned_eur;
         self.grants += 1;
         bought
