@@ -52,6 +52,16 @@ impl State {
             self.runner.threads,
         )
     }
+
+    /// A run body read, parsed, checked and given a place among the jobs (or queued):
+    /// what every endpoint that simulates one run does first.
+    fn admit_run(
+        &self,
+        body: Result<Bytes, BytesRejection>,
+    ) -> Result<(Ticket, Checked), ApiError> {
+        let checked = self.check(&parse_json::<RunRequest>(&body_bytes(body)?)?)?;
+        Ok((self.jobs.admit()?, checked))
+    }
 }
 
 pub fn router(state: State) -> Router {
@@ -171,11 +181,7 @@ async fn run(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let prepared = body_bytes(body)
-        .and_then(|body| parse_json::<RunRequest>(&body))
-        .and_then(|request| state.check(&request))
-        .and_then(|checked| Ok((state.jobs.admit()?, checked)));
-    let (ticket, checked) = match prepared {
+    let (ticket, checked) = match state.admit_run(body) {
         Ok(prepared) => prepared,
         Err(error) => return error.into_response(),
     };
@@ -281,11 +287,7 @@ async fn with_folder(
     body: Result<Bytes, BytesRejection>,
     pick: fn(&Simulated, &result::Folder) -> Result<Response, ApiError>,
 ) -> Response {
-    let prepared = body_bytes(body)
-        .and_then(|body| parse_json::<RunRequest>(&body))
-        .and_then(|request| state.check(&request))
-        .and_then(|checked| Ok((state.jobs.admit()?, checked)));
-    let (ticket, checked) = match prepared {
+    let (ticket, checked) = match state.admit_run(body) {
         Ok(prepared) => prepared,
         Err(error) => return error.into_response(),
     };
