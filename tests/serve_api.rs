@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use serve_client::{BIN, Server, send};
+use serve_client::{BIN, Server, request, send};
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -346,6 +346,44 @@ fn limits_unknown_scenarios_and_paths() {
     let missing = server.get("/api/nothing");
     assert_eq!(missing.status, 404);
     assert_eq!(missing.header("content-security-policy"), Some(CSP));
+}
+
+#[test]
+fn requests_addressed_to_another_host_are_refused() {
+    let server = Server::start(&["--threads", "1"]);
+    let port = server.address.rsplit(':').next().unwrap();
+    let addressed_to = |host: &str, method: &str, path: &str, body: &str| {
+        request(
+            &server.address,
+            method,
+            path,
+            &[("Host", host), ("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+    };
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        assert_eq!(addressed_to(&host, "GET", "/", "").status, 200, "{host}");
+    }
+    // A page of another site whose name now resolves to 127.0.0.1 (DNS rebinding).
+    let rebound = format!("evil.example:{port}");
+    for (method, path) in [
+        ("GET", "/"),
+        ("GET", "/api/scenarios"),
+        ("POST", "/api/run"),
+    ] {
+        let refused = addressed_to(&rebound, method, path, r#"{"replications": 100}"#);
+        assert_eq!(refused.status, 400, "{method} {path}");
+        assert_eq!(refused.header("content-security-policy"), Some(CSP));
+        let message = refused.json()["error"].as_str().unwrap().to_string();
+        assert!(
+            message.contains("`Host: evil.example:") && message.contains("--bind"),
+            "{message}"
+        );
+    }
 }
 
 #[test]

@@ -64,7 +64,9 @@ impl State {
     }
 }
 
-pub fn router(state: State) -> Router {
+/// The routes, with the `Host` check of [`super::host`] when the server is bound to
+/// `loopback_only`.
+pub fn router(state: State, loopback_only: bool) -> Router {
     Router::new()
         .route("/", get(super::page::index))
         .route("/index.html", get(super::page::index))
@@ -81,6 +83,11 @@ pub fn router(state: State) -> Router {
         .route("/api/download/brief", post(download_brief))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Inside the security headers, so that a refused `Host` gets them too.
+        .layer(axum::middleware::from_fn_with_state(
+            loopback_only,
+            super::host::require_loopback_host,
+        ))
         .layer(axum::middleware::map_response(secure_headers))
         .with_state(state)
 }

@@ -12,13 +12,16 @@
 //! - at most [`MAX_RUNNING`] simulations at once and [`MAX_QUEUED`] waiting, beyond which
 //!   a request gets 503; every run stops when its client goes away ([`jobs`]);
 //! - request bodies above [`MAX_BODY_BYTES`] get 413, as do runs above the CLI's limits;
-//! - every response carries the content security policy of [`CSP`].
+//! - every response carries the content security policy of [`CSP`];
+//! - bound to loopback, it answers only requests addressed to a loopback name, so a web
+//!   site that rebinds its own name to 127.0.0.1 cannot drive it ([`host`]).
 
 mod api;
 mod compare;
 mod config;
 mod download;
 mod error;
+mod host;
 mod jobs;
 mod page;
 mod request;
@@ -58,10 +61,11 @@ pub fn serve(
         let bound = listener
             .local_addr()
             .map_err(|e| format!("cannot read the bound address: {e}"))?;
+        let loopback_only = bound.ip().is_loopback();
         let state = api::State::new(options, backend);
         on_ready(bound);
         // No graceful shutdown: a stop signal must not wait for a long simulation.
-        let serving = axum::serve(listener, api::router(state)).into_future();
+        let serving = axum::serve(listener, api::router(state, loopback_only)).into_future();
         tokio::select! {
             served = serving => served.map_err(|e| format!("the server stopped: {e}")),
             () = stop_signal() => Ok(()),

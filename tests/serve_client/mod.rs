@@ -139,7 +139,8 @@ impl Response {
     }
 }
 
-/// Opens a connection and sends one request (`Connection: close`).
+/// Opens a connection and sends one request (`Connection: close`), addressed to
+/// `Host: address` unless `headers` give a `Host`.
 pub fn send(
     address: &str,
     method: &str,
@@ -152,9 +153,16 @@ pub fn send(
         .set_read_timeout(Some(Duration::from_secs(600)))
         .unwrap();
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
+    // The address as `Host`, unless the caller names another.
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        head.push_str(&format!("Host: {address}\r\n"));
+    }
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
