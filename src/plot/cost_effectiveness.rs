@@ -222,7 +222,7 @@ fn draw_panel<DB: DrawingBackend>(
         .min(cost_means * 3.0);
     let y_step = nice_step(cost_highs.max(cost_means));
     let (_, y_high) = style::padded_range(0.0, cost_highs.max(cost_means) * 1.08, y_step);
-    let y_decimals = usize::from(y_step < 1.0);
+    let y_decimals = style::tick_decimals(y_high, 8);
     let mut chart = ChartBuilder::on(area)
         .margin_top(8)
         .margin_right(30)

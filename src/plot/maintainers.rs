@@ -139,6 +139,7 @@ fn draw_panel<DB: DrawingBackend>(
     let colour = strategy_colour(index);
     let horizon_years = f64::from(data.info.horizon_months) / 12.0;
     let year = |p: &SeriesPoint| f64::from(p.month) / 12.0;
+    let y_decimals = style::tick_decimals(y_high, 5);
     let mut chart = ChartBuilder::on(panel)
         .margin(14)
         .caption(
@@ -158,7 +159,7 @@ fn draw_panel<DB: DrawingBackend>(
         .x_labels(6)
         .y_labels(5)
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.1}"))
+        .y_label_formatter(&|v| format!("{v:.y_decimals$}"))
         .draw()?;
     style::shade_programme(
         &mut chart,

@@ -76,6 +76,7 @@ fn draw_panel<DB: DrawingBackend>(
     let step = nice_step(highest);
     let (_, y_high) = style::padded_range(0.0, highest * 1.05, step);
     let horizon_years = f64::from(data.info.horizon_months) / 12.0;
+    let y_decimals = style::tick_decimals(y_high, 6);
     let mut chart = ChartBuilder::on(panel)
         .margin(16)
         .caption(title, bold(AXIS_TITLE_SIZE))
@@ -95,7 +96,7 @@ fn draw_panel<DB: DrawingBackend>(
         .x_labels(6)
         .y_labels(6)
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.1}"))
+        .y_label_formatter(&|v| format!("{v:.y_decimals$}"))
         .draw()?;
     style::shade_programme(
         &mut chart,

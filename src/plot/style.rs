@@ -414,6 +414,22 @@ pub fn thousands(value: f64) -> String {
     }
 }
 
+/// Decimals enough to tell apart the tick labels plotters puts on an axis spanning `span`
+/// with at most `labels` of them: its steps are 1, 2 or 5 × 10^k and no smaller than
+/// `span / labels`, so 10^k is at least the power of ten below `span / labels`. (One
+/// fixed format, such as one decimal, repeats labels once the step is 0.05.)
+pub fn tick_decimals(span: f64, labels: usize) -> usize {
+    if !(span > 0.0 && span.is_finite()) || labels == 0 {
+        return 0;
+    }
+    let exponent = (span / labels as f64).log10().floor();
+    if exponent >= 0.0 {
+        0
+    } else {
+        -exponent as usize
+    }
+}
+
 /// "Round" axis bounds: `low` rounded down and `high` up to a multiple of `step`.
 pub fn padded_range(low: f64, high: f64, step: f64) -> (f64, f64) {
     let low = (low / step).floor() * step;
@@ -427,6 +443,33 @@ pub fn padded_range(low: f64, high: f64, step: f64) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tick_labels_are_distinct_at_every_span() {
+        for span in [0.013, 0.25, 0.3, 0.9, 1.2, 4.0, 17.0, 250.0, 3e6] {
+            for labels in [5, 6, 8] {
+                let decimals = tick_decimals(span, labels);
+                // The finest step plotters can choose: 1, 2 or 5 × 10^k, at least span / labels.
+                let floor = span / labels as f64;
+                let power = 10_f64.powf(floor.log10().floor());
+                let step = [1.0, 2.0, 5.0, 10.0]
+                    .iter()
+                    .map(|m| m * power)
+                    .find(|&s| s >= floor)
+                    .unwrap();
+                let texts: Vec<String> = (0..=labels)
+                    .map(|i| format!("{:.decimals$}", i as f64 * step))
+                    .collect();
+                let mut unique = texts.clone();
+                unique.dedup();
+                assert_eq!(unique, texts, "span {span}, {labels} labels");
+            }
+        }
+        assert_eq!(tick_decimals(0.25, 6), 2);
+        assert_eq!(tick_decimals(1.2, 6), 1);
+        assert_eq!(tick_decimals(17.0, 6), 0);
+        assert_eq!(tick_decimals(0.0, 6), 0);
+    }
 
     #[test]
     fn thousands_separators() {
