@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use charts_support::{Image, STRATEGY_COLOURS, contains_colour, ink};
-use common::{chromium, scratch, stf_run};
+use common::{chromium_for, scratch, stf_run};
 
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 2200;
@@ -75,12 +75,8 @@ fn screenshot(browser: &Path, page: &Path, output: &Path, profile: &Path) -> (bo
 
 #[test]
 fn the_brief_renders_in_headless_chromium() {
-    let Some(browser) = chromium() else {
-        return common::system_test_not_run(
-            "the browser test (tests/browser.rs)",
-            "chromium is not installed",
-            "apt-get install chromium, or set FUNDSIM_CHROMIUM to the browser",
-        );
+    let Some(browser) = chromium_for("the browser test (tests/browser.rs)") else {
+        return;
     };
     let page = stf_run()
         .join("report.html")

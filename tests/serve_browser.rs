@@ -1,8 +1,10 @@
 //! The web app of `fundsim serve` in a real browser: headless Chromium, driven over the
 //! Chrome DevTools Protocol, loads the page, types a new budget, waits for the strategy
 //! table to change, downloads the scenario TOML the page offers, and checks that
-//! `fundsim run` on that file gives exactly the table's numbers; then it saves a
-//! screenshot and checks that it shows the page (text, the strategies' colours).
+//! `fundsim run` on that file gives exactly the table's numbers; downloads the run folder
+//! (zip) and the brief from their buttons; pins the configuration and compares it with a
+//! new budget (A/B); opens the share link in a fresh page; then it saves a screenshot and
+//! checks that it shows the page (text, the strategies' colours).
 //!
 //! Chromium comes from Debian's `chromium` package (`.ci/run` installs it and sets
 //! `FUNDSIM_REQUIRE_SYSTEM_TESTS=1`, so there a missing browser fails the test). Elsewhere
@@ -22,7 +24,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use charts_support::{Image, STRATEGY_COLOURS, contains_colour, ink};
-use common::{BIN, chromium, scratch};
+use common::{BIN, chromium_for, scratch};
 use serde_json::{Value, json};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
@@ -268,6 +270,28 @@ impl Cdp {
         path
     }
 
+    /// Clicks the button with id `id`, which fetches a file and saves it under a name
+    /// ending in `suffix`; waits for that file to arrive in `folder`.
+    fn download_by_button(&mut self, folder: &Path, id: &str, suffix: &str) -> PathBuf {
+        self.eval(&format!("document.getElementById('{id}').click(); true"));
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let arrived = std::fs::read_dir(folder)
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .find(|path| path.to_string_lossy().ends_with(suffix));
+            if let Some(path) = arrived {
+                return path;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no file *{suffix} from #{id} within {PATIENCE:?}; the page says: {}",
+                self.eval("document.getElementById('status-text').textContent + ' | ' + document.getElementById('top-errors').textContent")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn screenshot(&mut self) -> Vec<u8> {
         let shot = self.call("Page.captureScreenshot", json!({"format": "png"}));
         data_encoding::BASE64
@@ -312,18 +336,18 @@ fn summary_of(folder: &Path) -> BTreeMap<(String, String), String> {
         .collect()
 }
 
+/// The strategy table as shown: `strategy/metric` → the mean's text.
+const SHOWN: &str = "Object.fromEntries(Array.from(document.querySelectorAll('#strategy-table td[data-mean]'))\
+    .map(td => [td.closest('tr').dataset.strategy + '/' + td.dataset.metric, td.querySelector('.mean').textContent]))";
+
 /// The page's state attribute and the table's row count, for messages.
 const FINAL: &str = "document.getElementById('results')?.dataset.state === 'final' \
     && document.querySelectorAll('#strategy-table tbody tr').length > 0";
 
 #[test]
 fn the_web_app_runs_an_edited_budget_that_fundsim_run_reproduces() {
-    let Some(browser) = chromium() else {
-        return common::system_test_not_run(
-            "the web app's browser test (tests/serve_browser.rs)",
-            "chromium is not installed",
-            "apt-get install chromium, or set FUNDSIM_CHROMIUM to the browser",
-        );
+    let Some(browser) = chromium_for("the web app's browser test (tests/serve_browser.rs)") else {
+        return;
     };
     let scratch_dir = scratch("serve-browser");
     let dir = scratch_dir.path();
@@ -430,6 +454,98 @@ fn the_web_app_runs_an_edited_budget_that_fundsim_run_reproduces() {
     assert!(
         compared >= 4 * strategies.as_u64().unwrap() as usize,
         "only {compared} numbers compared"
+    );
+
+    // The run folder as a zip and the brief, each from its button: the zip's summary.csv
+    // is the one `fundsim run` wrote from the page's TOML, byte for byte.
+    let zip = cdp.download_by_button(&downloads, "download-zip", "-run.zip");
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let mut zipped_summary = String::new();
+    std::io::Read::read_to_string(
+        &mut archive
+            .by_name("summary.csv")
+            .expect("summary.csv in the zip"),
+        &mut zipped_summary,
+    )
+    .unwrap();
+    assert_eq!(
+        zipped_summary,
+        std::fs::read_to_string(out.join("summary.csv")).unwrap(),
+        "the zip's summary.csv is fundsim run's"
+    );
+    let brief = cdp.download_by_button(&downloads, "download-brief", "-brief.html");
+    let brief = std::fs::read_to_string(brief).unwrap();
+    assert!(brief.contains("<html") && brief.contains("equal-front"));
+
+    // A/B: pin the EUR 15M configuration as A, type EUR 20M; the compare table pairs them.
+    let shown_a = cdp.eval(SHOWN);
+    cdp.eval("document.getElementById('pin').click(); true");
+    cdp.wait_for(
+        "the pinned configuration's summary",
+        "document.getElementById('pin-summary').textContent.includes('fund.budget_eur = 15,000,000')",
+    );
+    cdp.eval(&format!(
+        "window.tableBefore = JSON.stringify({TABLE}); true"
+    ));
+    cdp.type_into("f-fund-budget_eur", "20000000");
+    cdp.wait_for(
+        "A (EUR 15M) and B (EUR 20M) compared",
+        &format!(
+            "{FINAL} && JSON.stringify({TABLE}) !== window.tableBefore \
+             && document.getElementById('status-text').textContent.includes('A and B compared') \
+             && !document.getElementById('compare-table').hidden"
+        ),
+    );
+    let shown_b = cdp.eval(SHOWN);
+    let rows = cdp.eval(
+        "Array.from(document.querySelectorAll('#compare-table tbody tr')).map(tr => \
+         [tr.dataset.strategy, tr.dataset.metric, ...Array.from(tr.querySelectorAll('td')).map(td => td.textContent)])",
+    );
+    let rows = rows.as_array().unwrap();
+    assert!(rows.len() >= 5, "a row per strategy and metric: {rows:?}");
+    let mut paid_more = 0;
+    for row in rows {
+        let text = |i: usize| row[i].as_str().unwrap();
+        let (strategy, metric, a, b, difference) = (text(0), text(1), text(3), text(4), text(5));
+        let cell = format!("{strategy}/{metric}");
+        assert_eq!(a, shown_a[&cell], "{cell}: A is the pinned table's");
+        assert_eq!(b, shown_b[&cell], "{cell}: B is the current table's");
+        if strategy == "none" {
+            // Paired on the same random numbers, no funding is the same run twice.
+            assert!(
+                !difference.chars().any(|c| ('1'..='9').contains(&c)),
+                "{cell}: B − A of no funding is {difference}"
+            );
+        }
+        if metric == "total_paid_eur" && strategy != "none" {
+            assert!(difference.starts_with('+'), "{cell}: paid {difference}");
+            paid_more += 1;
+        }
+    }
+    assert!(
+        paid_more >= 4,
+        "every funded strategy pays more with more money"
+    );
+
+    // The share link: a fresh page opened on it shows the same configuration and numbers.
+    let link = cdp.eval("document.getElementById('share-url').value");
+    let link = link.as_str().unwrap().to_string();
+    assert!(link.starts_with(&format!("{url}#c=")), "{link}");
+    let table_b = cdp.eval(&format!("JSON.stringify({TABLE})"));
+    cdp.call("Page.navigate", json!({"url": "about:blank"}));
+    cdp.wait_for("a blank page", "location.href === 'about:blank'");
+    cdp.call("Page.navigate", json!({"url": link}));
+    cdp.wait_for(
+        "the shared configuration's result",
+        &format!(
+            "document.readyState === 'complete' && {FINAL} \
+             && document.getElementById('f-fund-budget_eur').value === '20000000'"
+        ),
+    );
+    assert_eq!(
+        cdp.eval(&format!("JSON.stringify({TABLE})")),
+        table_b,
+        "the shared link reproduces the table"
     );
 
     // The screenshot: the page, not a blank or an error.

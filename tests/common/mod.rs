@@ -256,6 +256,20 @@ pub fn system_test_not_run(test: &str, reason: &str, remedy: &str) {
     );
 }
 
+/// The Chromium of [`chromium`] for `test`, or `None` once [`system_test_not_run`] has
+/// said (or, where system tests are required, failed) that `test` did not run.
+pub fn chromium_for(test: &str) -> Option<PathBuf> {
+    let found = chromium();
+    if found.is_none() {
+        system_test_not_run(
+            test,
+            "chromium is not installed",
+            "apt-get install chromium, or set FUNDSIM_CHROMIUM to the browser",
+        );
+    }
+    found
+}
+
 /// The Chromium to run browser tests with: `FUNDSIM_CHROMIUM` if set (a wrong path counts
 /// as no browser), else Debian's `/usr/bin/chromium` or one on the `PATH`.
 pub fn chromium() -> Option<PathBuf> {
