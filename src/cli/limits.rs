@@ -5,7 +5,7 @@
 //! scenario many times (a sweep's points, a search's evaluations) counts every run.
 //!
 //! The estimate is deliberately simple and says so: time from the project-months to
-//! simulate and a measured throughput, memory from what the engine holds at once (one
+//! simulate and the strategy-months to add up, at measured throughputs, memory from what the engine holds at once (one
 //! wave of block accumulators, whose per-project parts grow with the calls, and the
 //! portfolio). It is meant to be right within a factor of about two.
 
@@ -14,10 +14,16 @@ use crate::params::PortfolioSpec;
 use crate::portfolio::Portfolio;
 use crate::scenario::Scenario;
 
-/// Project-months one worker thread simulates per second, measured on the default
-/// scenario and on portfolios of 2,000 and 20,000 projects (3 to 5.6 million on the
-/// reference 2-core machine); the lower end, so estimates err towards too long.
-pub const PROJECT_MONTHS_PER_THREAD_SECOND: f64 = 3.0e6;
+/// Project-months one worker thread simulates per second: 20.5 to 25 million measured
+/// on the built-in `stf` and `what-to-buy` scenarios and on `stf` with 500, 2,000 and
+/// 20,000 projects (one thread, 2026-12-06, the reference 2-core machine); the lower
+/// end, so estimates err towards too long.
+pub const PROJECT_MONTHS_PER_THREAD_SECOND: f64 = 20e6;
+/// Strategy-months one worker thread adds up per second, whatever the number of
+/// projects: each replication adds every strategy's month to the survival moments and
+/// the series' sketches (about 1 µs, taken as 1.25). It is most of the time of small
+/// portfolios: the seven platforms of `dpi` run at 5 million project-months per second.
+pub const STRATEGY_MONTHS_PER_THREAD_SECOND: f64 = 0.8e6;
 /// Longest estimated run started without `--allow-large` (seconds).
 pub const MAX_SECONDS: f64 = 3_600.0;
 /// Most estimated memory a run may take without `--allow-large` (bytes).
@@ -59,9 +65,18 @@ impl RunSize {
             * self.runs as f64
     }
 
-    /// Estimated wall time (seconds).
+    /// Strategy-months in all: one per strategy, month and replication of every run.
+    fn strategy_months(&self) -> f64 {
+        self.months as f64 * self.strategies as f64 * self.replications as f64 * self.runs as f64
+    }
+
+    /// Estimated wall time (seconds): the projects' months and the strategies' months,
+    /// each at its measured rate, shared by the threads. On the built-in scenarios and
+    /// the large portfolios above it is 1.2–1.7 times the time measured.
     pub fn seconds(&self) -> f64 {
-        self.project_months() / (PROJECT_MONTHS_PER_THREAD_SECOND * self.threads as f64)
+        (self.project_months() / PROJECT_MONTHS_PER_THREAD_SECOND
+            + self.strategy_months() / STRATEGY_MONTHS_PER_THREAD_SECOND)
+            / self.threads as f64
     }
 
     /// Estimated peak memory (bytes): the engine keeps one wave of block accumulators
