@@ -5,9 +5,10 @@
 //! scenario many times (a sweep's points, a search's evaluations) counts every run.
 //!
 //! The estimate is deliberately simple and says so: time from the project-months to
-//! simulate and the strategy-months to add up, at measured throughputs, memory from what the engine holds at once (one
-//! wave of block accumulators, whose per-project parts grow with the calls, and the
-//! portfolio). It is meant to be right within a factor of about two.
+//! simulate and the strategy-months to add up, at measured throughputs; memory from what
+//! the engine holds at once (one wave of block accumulators, whose per-project parts grow
+//! with the calls, and the portfolio). It is meant to be right within a factor of about
+//! two.
 
 use super::error::CliError;
 use crate::params::PortfolioSpec;
@@ -21,7 +22,7 @@ use crate::scenario::Scenario;
 pub const PROJECT_MONTHS_PER_THREAD_SECOND: f64 = 20e6;
 /// Strategy-months one worker thread adds up per second, whatever the number of
 /// projects: each replication adds every strategy's month to the survival moments and
-/// the series' sketches (about 1 µs, taken as 1.25). It is most of the time of small
+/// the series' sketches (about 1 µs; taken as 1.25 µs). It is most of the time of small
 /// portfolios: the seven platforms of `dpi` run at 5 million project-months per second.
 pub const STRATEGY_MONTHS_PER_THREAD_SECOND: f64 = 0.8e6;
 /// Longest estimated run started without `--allow-large` (seconds).
