@@ -117,14 +117,7 @@ impl Prepared {
             }
             return Ok(self);
         };
-        if let Some(sets) = options.parameter_sets {
-            if !(2..=MAX_PARAMETER_SETS).contains(&sets) {
-                return Err(CliError::Usage(format!(
-                    "--parameter-sets {sets}: expected a whole number from 2 to {MAX_PARAMETER_SETS}"
-                )));
-            }
-            spec.parameter_sets = sets;
-        }
+        set_parameter_sets(spec, options.parameter_sets)?;
         if options.fixed_portfolio {
             spec.portfolio = PortfolioDraw::Fixed;
         }
@@ -146,6 +139,25 @@ impl Prepared {
         self.parameters = Some(Arc::new(worlds));
         Ok(self)
     }
+}
+
+/// `--parameter-sets`, when given, replaces the number of sets the table draws.
+///
+/// # Errors
+/// [`CliError::Usage`] when it is outside 2 to [`MAX_PARAMETER_SETS`].
+pub(super) fn set_parameter_sets(
+    spec: &mut UncertaintySpec,
+    sets: Option<u32>,
+) -> Result<(), CliError> {
+    if let Some(sets) = sets {
+        if !(2..=MAX_PARAMETER_SETS).contains(&sets) {
+            return Err(CliError::Usage(format!(
+                "--parameter-sets {sets}: expected a whole number from 2 to {MAX_PARAMETER_SETS}"
+            )));
+        }
+        spec.parameter_sets = sets;
+    }
+    Ok(())
 }
 
 impl Prepared {

@@ -26,7 +26,6 @@ use crate::analysis::optimize::{
 };
 use crate::engine::{self, ParameterWorlds, RunConfig};
 use crate::input::load_joint_draws;
-use crate::scenario::uncertainty::MAX_PARAMETER_SETS;
 use crate::scenario::uncertainty::sets::parameter_sets;
 use crate::stats::SetQuantity;
 
@@ -353,14 +352,7 @@ fn draw_sets(
         }
         return Ok(None);
     };
-    if let Some(sets) = args.parameter_sets {
-        if !(2..=MAX_PARAMETER_SETS).contains(&sets) {
-            return Err(CliError::Usage(format!(
-                "--parameter-sets {sets}: expected a whole number from 2 to {MAX_PARAMETER_SETS}"
-            )));
-        }
-        spec.parameter_sets = sets;
-    }
+    super::common::set_parameter_sets(spec, args.parameter_sets)?;
     let spec = spec.clone();
     let joint = load_joint_draws(loaded)?;
     let seed = scenario.run.seed;
