@@ -191,19 +191,10 @@ mod tests {
     use super::*;
     use crate::fund::Status;
     use crate::params::FundParams;
-    use crate::strategy::test_support::{decide, view};
+    use crate::strategy::test_support::{call, decide, view};
 
     fn rule() -> Audits {
         Audits(toml::from_str("").unwrap())
-    }
-
-    fn call(fund: &FundParams, index: usize, budget_eur: f64) -> Call<'_> {
-        Call {
-            index,
-            month: 12 * index as u32,
-            budget_eur,
-            fund,
-        }
     }
 
     /// Ten projects, project i with 100·(i+1) dependents; projects 8 and 3 dormant.

@@ -236,6 +236,16 @@ pub(crate) mod test_support {
         }
     }
 
+    /// Call number `index` (one a year, the first at month 0) with `budget_eur` to spend.
+    pub fn call(fund: &crate::params::FundParams, index: usize, budget_eur: f64) -> Call<'_> {
+        Call {
+            index,
+            month: 12 * index as u32,
+            budget_eur,
+            fund,
+        }
+    }
+
     /// The grants a rule makes at a call, with merit equal for every project.
     pub fn decide(rule: &dyn AllocationRule, call: &Call, projects: &[ProjectView]) -> Vec<Grant> {
         decide_with(rule, call, projects, &vec![0.0; projects.len()], 1).grants

@@ -2,7 +2,7 @@ use super::search::POLICY_SEARCH_RANGES;
 use super::*;
 use crate::fund::{Grant, Purchase};
 use crate::params::{Checker, FundParams};
-use crate::strategy::test_support::{decide, decide_with, view};
+use crate::strategy::test_support::{call, decide, decide_with, view};
 use crate::strategy::{ProportionalParams, Score, StrategyEntry, parse_entry};
 
 /// Parses `[[strategies]]` entry number 3 (as in a scenario); the problems' text when it
@@ -29,15 +29,6 @@ fn no_overhead() -> FundParams {
         min_grant_eur: 0.0,
         max_grant_eur: 1e12,
         ..FundParams::default()
-    }
-}
-
-fn call(fund: &FundParams, index: usize, budget_eur: f64) -> Call<'_> {
-    Call {
-        index,
-        month: 12 * index as u32,
-        budget_eur,
-        fund,
     }
 }
 
